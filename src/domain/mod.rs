@@ -1,0 +1,5 @@
+//! Domain logic: plain functions over plain data, tested without a terminal or a network.
+
+pub mod cost;
+pub mod scaling;
+pub mod slo;

@@ -1,0 +1,315 @@
+//! The seed's scaling rules (section 8.1) and the HPA's own arithmetic.
+//!
+//! Two different questions are answered here: `verdict` says what the platform's design asks
+//! for given the signals (the operator's rule of thumb), `next_move` says what the
+//! HorizontalPodAutoscaler controller will actually do next given its behaviour.
+
+use crate::config::Rules;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+    Hold,
+}
+
+impl Direction {
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Hold => "hold",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub direction: Direction,
+    pub reasons: Vec<String>,
+}
+
+/// What the rules look at for one deployment. `None` means the figure is unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Signals {
+    pub cpu_pct: Option<f64>,
+    pub memory_pct: Option<f64>,
+    pub queue_length: Option<f64>,
+    pub p95_ms: Option<f64>,
+}
+
+/// Scale up when any signal is over its up threshold; scale down only when CPU, memory and
+/// queue are all known and all under their down thresholds; hold otherwise.
+pub fn verdict(s: &Signals, r: &Rules) -> Verdict {
+    let mut up = Vec::new();
+    let over = |v: Option<f64>, t: f64| v.filter(|v| *v > t);
+    if let Some(v) = over(s.cpu_pct, r.cpu_up) {
+        up.push(format!("cpu {v:.0}% > {:.0}%", r.cpu_up));
+    }
+    if let Some(v) = over(s.memory_pct, r.mem_up) {
+        up.push(format!("memory {v:.0}% > {:.0}%", r.mem_up));
+    }
+    if let Some(v) = over(s.queue_length, r.queue_up) {
+        up.push(format!("queue {v:.0} > {:.0}", r.queue_up));
+    }
+    if let Some(v) = over(s.p95_ms, r.p95_up_ms) {
+        up.push(format!("p95 {v:.0}ms > {:.0}ms", r.p95_up_ms));
+    }
+    if !up.is_empty() {
+        return Verdict {
+            direction: Direction::Up,
+            reasons: up,
+        };
+    }
+    let under = [
+        ("cpu", s.cpu_pct, r.cpu_down, "%"),
+        ("memory", s.memory_pct, r.mem_down, "%"),
+        ("queue", s.queue_length, r.queue_down, ""),
+    ];
+    let mut reasons = Vec::new();
+    let mut all_low = true;
+    for (name, value, limit, unit) in under {
+        match value {
+            Some(v) if v < limit => reasons.push(format!("{name} {v:.0}{unit} < {limit:.0}{unit}")),
+            Some(v) => {
+                all_low = false;
+                reasons.push(format!("{name} {v:.0}{unit} ≥ {limit:.0}{unit}"));
+            }
+            None => {
+                all_low = false;
+                reasons.push(format!("{name} unknown"));
+            }
+        }
+    }
+    if all_low {
+        Verdict {
+            direction: Direction::Down,
+            reasons,
+        }
+    } else {
+        reasons.retain(|r| !r.contains(" < "));
+        Verdict {
+            direction: Direction::Hold,
+            reasons: if reasons.is_empty() {
+                vec!["within thresholds".into()]
+            } else {
+                reasons
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Percent,
+    Pods,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub kind: PolicyKind,
+    pub value: u32,
+    pub period_s: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectPolicy {
+    Max,
+    Min,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalingRules {
+    pub stabilization_s: u32,
+    pub policies: Vec<Policy>,
+    pub select: SelectPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Behavior {
+    pub up: ScalingRules,
+    pub down: ScalingRules,
+}
+
+impl Default for Behavior {
+    /// Kubernetes' defaults when `behavior` is unset: up 100 % or 4 pods per 15 s (the
+    /// larger), no stabilisation; down 100 % per 15 s after a 300 s window.
+    fn default() -> Self {
+        Behavior {
+            up: ScalingRules {
+                stabilization_s: 0,
+                policies: vec![
+                    Policy {
+                        kind: PolicyKind::Percent,
+                        value: 100,
+                        period_s: 15,
+                    },
+                    Policy {
+                        kind: PolicyKind::Pods,
+                        value: 4,
+                        period_s: 15,
+                    },
+                ],
+                select: SelectPolicy::Max,
+            },
+            down: ScalingRules {
+                stabilization_s: 300,
+                policies: vec![Policy {
+                    kind: PolicyKind::Percent,
+                    value: 100,
+                    period_s: 15,
+                }],
+                select: SelectPolicy::Max,
+            },
+        }
+    }
+}
+
+impl Behavior {
+    /// The seed's HPA: scale-up as the defaults, scale-down 50 % per 60 s after 300 s.
+    pub fn seed() -> Behavior {
+        let mut b = Behavior::default();
+        b.down.policies = vec![Policy {
+            kind: PolicyKind::Percent,
+            value: 50,
+            period_s: 60,
+        }];
+        b
+    }
+}
+
+/// The controller's tolerance: ratios within 10 % of 1 cause no change.
+pub const TOLERANCE: f64 = 0.1;
+
+/// Replicas one metric asks for: `ceil(current × value / target)`, unchanged within tolerance.
+pub fn desired_for_metric(current: u32, value: f64, target: f64) -> u32 {
+    if target <= 0.0 || !value.is_finite() {
+        return current;
+    }
+    let ratio = value / target;
+    if (ratio - 1.0).abs() <= TOLERANCE {
+        return current;
+    }
+    (current as f64 * ratio).ceil().max(0.0) as u32
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextMove {
+    /// Replicas the controller will set next.
+    pub replicas: u32,
+    /// Why it is not simply the metric's ask: "max 20", "policy 4 pods/15s", "stabilisation 300s".
+    pub limited_by: Option<String>,
+}
+
+/// What the HPA sets next. `raw_desired` is the largest metric ask now; `recent` holds the
+/// recommendations of the last stabilisation window (the current one included);
+/// `period_start` is the replica count one policy period ago.
+pub fn next_move(
+    current: u32,
+    min: u32,
+    max: u32,
+    raw_desired: u32,
+    recent: &[u32],
+    period_start: u32,
+    behavior: &Behavior,
+) -> NextMove {
+    let mut limited_by = None;
+    // Stabilisation: scale down only to the highest recommendation in the window.
+    let stabilised = if raw_desired < current && behavior.down.stabilization_s > 0 {
+        let highest = recent
+            .iter()
+            .copied()
+            .chain([raw_desired])
+            .max()
+            .unwrap_or(raw_desired);
+        if highest > raw_desired {
+            limited_by = Some(format!("stabilisation {}s", behavior.down.stabilization_s));
+        }
+        highest.min(current)
+    } else if raw_desired > current && behavior.up.stabilization_s > 0 {
+        let lowest = recent
+            .iter()
+            .copied()
+            .chain([raw_desired])
+            .min()
+            .unwrap_or(raw_desired);
+        if lowest < raw_desired {
+            limited_by = Some(format!("stabilisation {}s", behavior.up.stabilization_s));
+        }
+        lowest.max(current)
+    } else {
+        raw_desired
+    };
+    let mut target = stabilised;
+    if target > current {
+        if let Some((limit, why)) = up_limit(period_start, &behavior.up)
+            && target > limit
+        {
+            target = limit.max(current);
+            limited_by = Some(why);
+        }
+    } else if target < current
+        && let Some((limit, why)) = down_limit(period_start, &behavior.down)
+        && target < limit
+    {
+        target = limit.min(current);
+        limited_by = Some(why);
+    }
+    if target > max {
+        target = max;
+        limited_by = Some(format!("max {max}"));
+    }
+    if target < min {
+        target = min;
+        limited_by = Some(format!("min {min}"));
+    }
+    NextMove {
+        replicas: target,
+        limited_by,
+    }
+}
+
+fn describe(p: &Policy) -> String {
+    match p.kind {
+        PolicyKind::Percent => format!("policy {}%/{}s", p.value, p.period_s),
+        PolicyKind::Pods => format!("policy {} pods/{}s", p.value, p.period_s),
+    }
+}
+
+fn up_limit(start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
+    if rules.select == SelectPolicy::Disabled {
+        return Some((start, "scale-up disabled".into()));
+    }
+    let limits = rules.policies.iter().map(|p| {
+        let limit = match p.kind {
+            PolicyKind::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as u32,
+            PolicyKind::Pods => start + p.value,
+        };
+        (limit, describe(p))
+    });
+    match rules.select {
+        SelectPolicy::Max => limits.max_by_key(|(l, _)| *l),
+        _ => limits.min_by_key(|(l, _)| *l),
+    }
+}
+
+fn down_limit(start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
+    if rules.select == SelectPolicy::Disabled {
+        return Some((start, "scale-down disabled".into()));
+    }
+    let limits = rules.policies.iter().map(|p| {
+        let limit = match p.kind {
+            PolicyKind::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as u32,
+            PolicyKind::Pods => start.saturating_sub(p.value),
+        };
+        (limit, describe(p))
+    });
+    // Max selects the policy allowing the largest change, i.e. the lowest floor.
+    match rules.select {
+        SelectPolicy::Max => limits.min_by_key(|(l, _)| *l),
+        _ => limits.max_by_key(|(l, _)| *l),
+    }
+}

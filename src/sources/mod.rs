@@ -1,0 +1,184 @@
+//! Sources: one tokio task per backend, each sending owned [`SourceUpdate`]s to the App loop.
+//!
+//! The payload types here are the console's vocabulary for what a backend reported; the
+//! embedded demo (`sim`) and the real backends produce the same types.
+
+pub mod sim;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Which backend a figure comes from. The demo reports under all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Prometheus,
+    Redis,
+    Kubernetes,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 3] = [
+        SourceKind::Prometheus,
+        SourceKind::Redis,
+        SourceKind::Kubernetes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Redis => "redis",
+            SourceKind::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// One report from a source: a sample, or the reason there is none this time.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate {
+    pub at: DateTime<Utc>,
+    pub payload: Result<Payload, String>,
+    pub source: SourceKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Metrics(Box<MetricsSample>),
+    Cache(Box<CacheSample>),
+    Cluster(Box<ClusterSample>),
+}
+
+/// Latency, traffic, utilisation and token figures (Prometheus or scrape).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MetricsSample {
+    pub services: Vec<ServiceLatency>,
+    /// Percent of requests, per deployment.
+    pub utilization: Vec<Utilization>,
+    pub models: Vec<ModelTokens>,
+    /// 0..1, None when not reported.
+    pub cdn_hit_rate: Option<f64>,
+    pub app_cache_hit_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceLatency {
+    pub name: String,
+    pub qps: f64,
+    /// Ratio 0..1 of requests that failed.
+    pub error_rate: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub queue_length: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Utilization {
+    pub deployment: String,
+    pub cpu_pct: f64,
+    pub memory_pct: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelTokens {
+    pub model: String,
+    pub input_per_sec: f64,
+    pub output_per_sec: f64,
+}
+
+/// What one Redis (or a cluster, aggregated) looked like over the last interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheSample {
+    /// hits / (hits + misses) over the window; None when there was no traffic.
+    pub hit_rate: Option<f64>,
+    pub hit_rate_lifetime: Option<f64>,
+    pub hits_per_sec: f64,
+    pub misses_per_sec: f64,
+    pub ops_per_sec: f64,
+    pub used_memory_bytes: u64,
+    pub maxmemory_bytes: u64,
+    pub fragmentation: f64,
+    pub evicted_keys_per_sec: f64,
+    pub expired_keys_per_sec: f64,
+    pub connected_clients: u64,
+    pub ping_ms: f64,
+    pub keys: u64,
+    pub eviction_policy: String,
+    /// Keys per configured prefix (an estimate from a budgeted SCAN), in config order.
+    pub prefixes: Vec<PrefixCount>,
+    /// Per node, for a cluster; empty for a single server.
+    pub nodes: Vec<CacheNode>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PrefixCount {
+    pub prefix: String,
+    pub keys: u64,
+    /// Seconds since the count was taken.
+    pub age_s: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheNode {
+    pub addr: String,
+    pub hit_rate: Option<f64>,
+    pub ops_per_sec: f64,
+    pub used_memory_bytes: u64,
+    pub keys: u64,
+}
+
+/// Deployments, their autoscalers and node pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClusterSample {
+    pub context: String,
+    pub deployments: Vec<Deployment>,
+    pub pools: Vec<NodePool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Deployment {
+    pub namespace: String,
+    pub name: String,
+    /// spec.replicas
+    pub replicas: u32,
+    pub ready: u32,
+    pub available: u32,
+    pub updated: u32,
+    pub hpa: Option<Hpa>,
+    /// Per pod requests, for the cost model.
+    pub cpu_request_cores: f64,
+    pub memory_request_gib: f64,
+    pub gpus: u32,
+    /// Node pool the pods run on (e.g. "cpu-spot", "gpu-ondemand").
+    pub pool: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Hpa {
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub current: u32,
+    pub desired: u32,
+    pub metrics: Vec<HpaMetric>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HpaMetric {
+    /// e.g. "cpu", "memory", "queue_length"
+    pub name: String,
+    pub current: Option<f64>,
+    pub target: f64,
+    /// "%" for utilisation, "" for plain values.
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NodePool {
+    pub name: String,
+    /// "gpu" | "cpu" | "memory"
+    pub class: String,
+    pub spot: bool,
+    pub nodes: u32,
+    pub pods: u32,
+}
