@@ -9,8 +9,10 @@
 //! - `ui`       pure drawing of `&State` with a `&Theme`
 //! - `app`      the loop: terminal events, source updates, action progress, ticks
 
+pub mod action;
 pub mod config;
 pub mod domain;
 pub mod ops;
 pub mod sources;
+pub mod state;
 pub mod ui;

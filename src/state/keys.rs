@@ -1,0 +1,242 @@
+//! Keys, by mode. Normal mode goes through the keymap in `action.rs`.
+
+use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
+use crate::action::{Action, action_for};
+use crate::domain::cost;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return vec![Effect::Quit];
+    }
+    match std::mem::replace(&mut state.mode, Mode::Normal) {
+        Mode::Normal => normal(state, key),
+        Mode::Help => {
+            // Any key closes help; `q` still quits.
+            if key.code == KeyCode::Char('q') {
+                return vec![Effect::Quit];
+            }
+            Vec::new()
+        }
+        Mode::Command(line) => command(state, line, key),
+        Mode::Filter(text) => filter(state, text, key),
+        Mode::Dialog(dialog) => dialog_key(state, dialog, key),
+    }
+}
+
+fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    let Some(action) = action_for(key, state.read_only) else {
+        return Vec::new();
+    };
+    state.notice = None;
+    match action {
+        Action::Help => state.mode = Mode::Help,
+        Action::CommandLine => state.mode = Mode::Command(String::new()),
+        Action::Filter => state.mode = Mode::Filter(state.filter.clone()),
+        Action::NextView => switch(state, (state.view.index() + 1) % View::ALL.len()),
+        Action::PrevView => switch(
+            state,
+            (state.view.index() + View::ALL.len() - 1) % View::ALL.len(),
+        ),
+        Action::View(i) => switch(state, i),
+        Action::Down => {
+            let n = state.visible_deployments().len();
+            state.selected = (state.selected + 1).min(n.saturating_sub(1));
+        }
+        Action::Up => state.selected = state.selected.saturating_sub(1),
+        Action::Details => switch(state, View::Scaling.index()),
+        Action::Refresh => return vec![Effect::Refresh],
+        Action::Quit => return vec![Effect::Quit],
+        Action::Escape => {
+            if state.running.is_some() {
+                return vec![Effect::CancelAction];
+            }
+            state.filter.clear();
+        }
+        Action::Scale => open_scale(state),
+        Action::Warmup => {
+            state.mode = Mode::Dialog(Dialog::new(DialogKind::Warmup {
+                file: if state.demo {
+                    "demo:hot-questions".into()
+                } else {
+                    String::new()
+                },
+            }))
+        }
+        Action::Invalidate => open_invalidate(state, 0, String::new()),
+    }
+    Vec::new()
+}
+
+fn switch(state: &mut State, i: usize) {
+    state.view = View::ALL[i.min(View::ALL.len() - 1)];
+}
+
+fn open_scale(state: &mut State) {
+    let Some(d) = state.selected_deployment() else {
+        state.notice = Some("no deployment selected: Kubernetes has reported none".into());
+        return;
+    };
+    let per_pod = cost::pod_per_hour(d, &state.config.cost);
+    let production = state
+        .config
+        .kubernetes
+        .as_ref()
+        .is_some_and(|k| k.production);
+    let dialog = Dialog::scale(d, per_pod, production);
+    state.mode = Mode::Dialog(dialog);
+}
+
+fn open_invalidate(state: &mut State, group: usize, user_id: String) {
+    let groups = &state.config.actions.invalidate.groups;
+    let Some(g) = groups.get(group) else {
+        state.notice = Some("no invalidation groups: add [[actions.invalidate.groups]]".into());
+        return;
+    };
+    // The per-prefix counts give an estimate for whole-prefix patterns like `answer:*`.
+    let estimate = state.cache.value.as_ref().and_then(|c| {
+        g.patterns
+            .iter()
+            .map(|p| {
+                let prefix = p
+                    .strip_suffix('*')
+                    .filter(|s| !s.contains(['*', '?', '[', '{']))?;
+                c.prefixes
+                    .iter()
+                    .find(|x| x.prefix == prefix)
+                    .map(|x| x.keys)
+            })
+            .sum::<Option<u64>>()
+    });
+    let mut dialog = Dialog::new(DialogKind::Invalidate {
+        group,
+        user_id,
+        estimate,
+    });
+    if estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
+        dialog.require_typed = Some(g.name.clone());
+    }
+    state.mode = Mode::Dialog(dialog);
+}
+
+fn command(state: &mut State, mut line: String, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => {}
+        KeyCode::Backspace => {
+            if line.pop().is_some() {
+                state.mode = Mode::Command(line);
+            }
+        }
+        KeyCode::Char(c) => {
+            line.push(c);
+            state.mode = Mode::Command(line);
+        }
+        KeyCode::Enter => return run_command(state, line.trim()),
+        _ => state.mode = Mode::Command(line),
+    }
+    Vec::new()
+}
+
+fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
+    let (cmd, arg) = line
+        .split_once(' ')
+        .map_or((line, ""), |(c, a)| (c, a.trim()));
+    match cmd {
+        "q" | "q!" | "quit" => return vec![Effect::Quit],
+        "view" | "v" => match View::from_name(arg) {
+            Some(v) => state.view = v,
+            None => {
+                state.notice = Some(format!(
+                    "unknown view {arg:?}: one of {}",
+                    View::ALL.map(|v| v.name()).join(", ")
+                ))
+            }
+        },
+        "theme" if !arg.is_empty() => return vec![Effect::SetTheme(arg.into())],
+        "filter" => state.filter = arg.into(),
+        "help" => state.mode = Mode::Help,
+        "" => {}
+        _ => match View::from_name(cmd) {
+            Some(v) => state.view = v,
+            None => {
+                state.notice = Some(format!(
+                    "unknown command :{cmd} (try :q, :view NAME, :theme NAME, :filter TEXT)"
+                ))
+            }
+        },
+    }
+    Vec::new()
+}
+
+fn filter(state: &mut State, mut text: String, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => state.filter.clear(),
+        KeyCode::Enter => state.filter = text,
+        KeyCode::Backspace => {
+            text.pop();
+            state.filter = text.clone();
+            state.mode = Mode::Filter(text);
+        }
+        KeyCode::Char(c) => {
+            text.push(c);
+            state.filter = text.clone();
+            state.mode = Mode::Filter(text);
+        }
+        _ => state.mode = Mode::Filter(text),
+    }
+    state.selected = 0;
+    Vec::new()
+}
+
+fn dialog_key(state: &mut State, mut dialog: Dialog, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Esc => return Vec::new(),
+        KeyCode::Tab | KeyCode::Right
+            if key.code == KeyCode::Tab || dialog.focus == Focus::Cancel =>
+        {
+            dialog.move_focus(true)
+        }
+        KeyCode::BackTab | KeyCode::Left
+            if key.code == KeyCode::BackTab || dialog.focus == Focus::Confirm =>
+        {
+            dialog.move_focus(false)
+        }
+        KeyCode::Up | KeyCode::Down => {
+            if let DialogKind::Invalidate { group, user_id, .. } = &dialog.kind {
+                let n = state.config.actions.invalidate.groups.len().max(1);
+                let next = if key.code == KeyCode::Down {
+                    (group + 1) % n
+                } else {
+                    (group + n - 1) % n
+                };
+                open_invalidate(state, next, user_id.clone());
+                return Vec::new();
+            }
+        }
+        KeyCode::Enter => match dialog.focus {
+            Focus::Input | Focus::Typed => dialog.focus = Focus::Cancel,
+            Focus::Cancel => return Vec::new(),
+            Focus::Confirm => match dialog.confirm(&state.config) {
+                Ok(request) => return vec![Effect::Run(request)],
+                Err(e) => dialog.error = Some(e),
+            },
+        },
+        KeyCode::Backspace => {
+            if let Some(s) = dialog.input_mut() {
+                s.pop();
+            }
+        }
+        KeyCode::Char(c) => {
+            if let Some(s) = dialog.input_mut() {
+                s.push(c);
+                dialog.error = None;
+            }
+        }
+        _ => {}
+    }
+    state.mode = Mode::Dialog(dialog);
+    Vec::new()
+}

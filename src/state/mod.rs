@@ -1,0 +1,357 @@
+//! The one owner of what the console shows. Only `State::apply` changes it; sources and
+//! actions send messages, the App loop applies them, the UI reads `&State`.
+
+pub mod dialog;
+pub mod health;
+mod keys;
+pub mod series;
+
+pub use dialog::{Dialog, DialogKind, Focus};
+pub use health::{Slot, Status};
+pub use series::Series;
+
+use crate::config::Config;
+use crate::domain::cost::{self, CostBreakdown};
+use crate::domain::scaling::{self, Signals, Verdict};
+use crate::domain::slo::{self, Alert};
+use crate::ops::{ActionEvent, ActionKind};
+use crate::sources::{
+    CacheSample, ClusterSample, Deployment, MetricsSample, Payload, SourceKind, SourceUpdate,
+};
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+/// History length: 60 points of 10 s, the last ten minutes.
+pub const HISTORY_POINTS: usize = 60;
+pub const HISTORY_STEP_S: i64 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Overview,
+    Scaling,
+    Cache,
+    Latency,
+    Cost,
+    Logs,
+}
+
+impl View {
+    pub const ALL: [View; 6] = [
+        View::Overview,
+        View::Scaling,
+        View::Cache,
+        View::Latency,
+        View::Cost,
+        View::Logs,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            View::Overview => "overview",
+            View::Scaling => "scaling",
+            View::Cache => "cache",
+            View::Latency => "latency",
+            View::Cost => "cost",
+            View::Logs => "logs",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+
+    pub fn from_name(name: &str) -> Option<View> {
+        let name = name.trim().to_ascii_lowercase();
+        View::ALL
+            .into_iter()
+            .find(|v| v.name() == name || name.parse::<usize>().ok() == Some(v.index() + 1))
+    }
+}
+
+/// What the keyboard is talking to. One enum, so two modes can never be on at once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Command(String),
+    Filter(String),
+    Dialog(Dialog),
+}
+
+/// Everything a message can ask the App loop to do outside `State`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    Refresh,
+    SetTheme(String),
+    Run(ActionRequest),
+    CancelAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionRequest {
+    Warmup {
+        file: String,
+    },
+    Invalidate {
+        group: String,
+        user_id: Option<String>,
+    },
+    Scale {
+        namespace: String,
+        name: String,
+        change: ScaleChange,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScaleChange {
+    Replicas(u32),
+    HpaMin(u32),
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize,
+    Tick(DateTime<Utc>),
+    Source(SourceUpdate),
+    Action(ActionEvent),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningAction {
+    pub kind: ActionKind,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub per_sec: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub replicas: Series,
+    pub hit_rate: Series,
+    pub p95_ms: Series,
+    pub error_rate: Series,
+    pub qps: Series,
+    pub cost_per_hour: Series,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        let s = || Series::new(HISTORY_POINTS, HISTORY_STEP_S);
+        History {
+            replicas: s(),
+            hit_rate: s(),
+            p95_ms: s(),
+            error_rate: s(),
+            qps: s(),
+            cost_per_hour: s(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub config: Config,
+    pub now: DateTime<Utc>,
+    pub view: View,
+    pub mode: Mode,
+    pub selected: usize,
+    pub filter: String,
+    pub read_only: bool,
+    pub demo: bool,
+    /// Shown under the header, e.g. how to configure real backends.
+    pub banner: Option<String>,
+    pub theme_name: String,
+    pub metrics: Slot<MetricsSample>,
+    pub cache: Slot<CacheSample>,
+    pub cluster: Slot<ClusterSample>,
+    pub history: History,
+    pub alerts: Vec<Alert>,
+    pub cost: Option<CostBreakdown>,
+    pub running: Option<RunningAction>,
+    /// The last action's outcome, shown in the status line until the next action.
+    pub last_outcome: Option<Result<String, String>>,
+    /// A one-line message for the operator (bad command, refused key...).
+    pub notice: Option<String>,
+}
+
+impl State {
+    pub fn new(config: Config, now: DateTime<Utc>, demo: bool) -> State {
+        let read_only = config.ui.read_only;
+        let theme_name = config.ui.theme.clone();
+        State {
+            metrics: Slot::new(demo || config.prometheus.is_some()),
+            cache: Slot::new(demo || config.redis.is_some()),
+            cluster: Slot::new(demo || config.kubernetes.is_some()),
+            config,
+            now,
+            view: View::Overview,
+            mode: Mode::Normal,
+            selected: 0,
+            filter: String::new(),
+            read_only,
+            demo,
+            banner: None,
+            theme_name,
+            history: History::default(),
+            alerts: Vec::new(),
+            cost: None,
+            running: None,
+            last_outcome: None,
+            notice: None,
+        }
+    }
+
+    pub fn refresh_ms(&self) -> u64 {
+        self.config.ui.refresh_ms
+    }
+
+    /// Applies one message. Returns what the App loop must do outside the state.
+    pub fn apply(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) => keys::handle(self, key),
+            Msg::Resize => Vec::new(),
+            Msg::Tick(now) => {
+                self.now = now;
+                Vec::new()
+            }
+            Msg::Source(update) => {
+                self.apply_source(update);
+                Vec::new()
+            }
+            Msg::Action(event) => {
+                self.apply_action(event);
+                Vec::new()
+            }
+        }
+    }
+
+    fn apply_source(&mut self, u: SourceUpdate) {
+        if u.at > self.now {
+            self.now = u.at;
+        }
+        let t = u.at.timestamp();
+        match (u.source, u.payload) {
+            (_, Ok(Payload::Metrics(m))) => {
+                let busiest = m.services.iter().map(|s| s.p95_ms).fold(f64::NAN, f64::max);
+                let qps: f64 = m.services.iter().map(|s| s.qps).sum();
+                let errors: f64 = m.services.iter().map(|s| s.qps * s.error_rate).sum();
+                self.history.p95_ms.push(t, busiest);
+                self.history.qps.push(t, qps);
+                if qps > 0.0 {
+                    self.history.error_rate.push(t, errors / qps);
+                }
+                self.metrics.set(u.at, Ok(*m));
+            }
+            (_, Ok(Payload::Cache(c))) => {
+                if let Some(h) = c.hit_rate {
+                    self.history.hit_rate.push(t, h);
+                }
+                self.cache.set(u.at, Ok(*c));
+            }
+            (_, Ok(Payload::Cluster(k))) => {
+                let replicas: u32 = k.deployments.iter().map(|d| d.replicas).sum();
+                self.history.replicas.push(t, replicas as f64);
+                self.cluster.set(u.at, Ok(*k));
+            }
+            (SourceKind::Prometheus, Err(e)) => self.metrics.set(u.at, Err(e)),
+            (SourceKind::Redis, Err(e)) => self.cache.set(u.at, Err(e)),
+            (SourceKind::Kubernetes, Err(e)) => self.cluster.set(u.at, Err(e)),
+        }
+        self.derive();
+        if let Some(c) = &self.cost {
+            self.history.cost_per_hour.push(t, c.per_hour.total);
+        }
+    }
+
+    /// Recomputes what follows from the samples: alerts and cost.
+    fn derive(&mut self) {
+        let breaches = slo::check(
+            self.metrics.value.as_ref(),
+            self.cache.value.as_ref(),
+            &self.config.rules,
+        );
+        slo::update(&mut self.alerts, breaches, self.now);
+        let deployments = self
+            .cluster
+            .value
+            .as_ref()
+            .map(|c| c.deployments.as_slice());
+        let models = self.metrics.value.as_ref().map(|m| m.models.as_slice());
+        self.cost = match (deployments, models) {
+            (None, None) => None,
+            (d, m) => Some(cost::breakdown(
+                d.unwrap_or_default(),
+                m.unwrap_or_default(),
+                &self.config.cost,
+            )),
+        };
+    }
+
+    fn apply_action(&mut self, event: ActionEvent) {
+        match event {
+            ActionEvent::Progress {
+                kind,
+                done,
+                total,
+                per_sec,
+            } => {
+                self.running = Some(RunningAction {
+                    kind,
+                    done,
+                    total,
+                    per_sec,
+                });
+            }
+            ActionEvent::Finished { outcome, .. } => {
+                self.running = None;
+                self.last_outcome = Some(outcome);
+            }
+        }
+    }
+
+    /// The seed's verdict for one deployment, from the figures the sources gave.
+    pub fn verdict(&self, d: &Deployment) -> Verdict {
+        scaling::verdict(&self.signals(d), &self.config.rules)
+    }
+
+    pub fn signals(&self, d: &Deployment) -> Signals {
+        let m = self.metrics.value.as_ref();
+        let util = m.and_then(|m| m.utilization.iter().find(|u| u.deployment == d.name));
+        let svc = m.and_then(|m| m.services.iter().find(|s| s.name == d.name));
+        Signals {
+            cpu_pct: util.map(|u| u.cpu_pct),
+            memory_pct: util.map(|u| u.memory_pct),
+            queue_length: svc.map(|s| s.queue_length),
+            p95_ms: svc.map(|s| s.p95_ms),
+        }
+    }
+
+    /// Deployments after the `/` filter, in source order.
+    pub fn visible_deployments(&self) -> Vec<&Deployment> {
+        let f = self.filter.to_ascii_lowercase();
+        self.cluster
+            .value
+            .iter()
+            .flat_map(|c| c.deployments.iter())
+            .filter(|d| {
+                f.is_empty() || d.name.to_ascii_lowercase().contains(&f) || d.namespace.contains(&f)
+            })
+            .collect()
+    }
+
+    pub fn selected_deployment(&self) -> Option<&Deployment> {
+        let v = self.visible_deployments();
+        v.get(self.selected.min(v.len().saturating_sub(1))).copied()
+    }
+
+    pub fn status(&self, kind: SourceKind) -> Status {
+        match kind {
+            SourceKind::Prometheus => self.metrics.status(self.now, self.refresh_ms()),
+            SourceKind::Redis => self.cache.status(self.now, self.refresh_ms()),
+            SourceKind::Kubernetes => self.cluster.status(self.now, self.refresh_ms()),
+        }
+    }
+}
