@@ -1,1 +1,181 @@
+//! Drawing: a pure function of `&State` and `&Theme`.
+//!
+//! ```text
+//! ┌─────────────────────────────────────────────────────────────────────────┐
+//! │ opsdeck  1 overview 2 scaling 3 cache 4 latency 5 cost 6 logs   ctx demo│ header
+//! │ banner (no config found: how to configure)                             │ optional
+//! │                                                                         │
+//! │ the view                                                                │ body
+//! │                                                                         │
+//! │ ● prometheus 1s ● redis 1s ● kubernetes 1s │ READ-ONLY │ notice  ? help │ status
+//! └─────────────────────────────────────────────────────────────────────────┘
+//! ```
+//! Help and dialogs are drawn over the body; `:` and `/` take the status line.
+
+mod cache;
+mod cost;
+mod dialog;
+pub mod format;
+mod help;
+mod latency;
+mod logs;
+mod overview;
+mod scaling;
 pub mod theme;
+mod widgets;
+
+use crate::sources::SourceKind;
+use crate::state::{Mode, State, Status, View};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+pub use theme::Theme;
+
+/// The smallest terminal the layout works in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let note = format!(
+            "opsdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(note).style(theme.warn).wrap(Default::default()), area);
+        return;
+    }
+    let banner_h = u16::from(state.banner.is_some());
+    let [header, banner, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_h),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, header, state, theme);
+    if let Some(text) = &state.banner {
+        frame.render_widget(Paragraph::new(text.as_str()).style(theme.warn), banner);
+    }
+    match state.view {
+        View::Overview => overview::draw(frame, body, state, theme),
+        View::Scaling => scaling::draw(frame, body, state, theme),
+        View::Cache => cache::draw(frame, body, state, theme),
+        View::Latency => latency::draw(frame, body, state, theme),
+        View::Cost => cost::draw(frame, body, state, theme),
+        View::Logs => logs::draw(frame, body, theme),
+    }
+    match &state.mode {
+        Mode::Help => help::draw(frame, body, state, theme),
+        Mode::Dialog(d) => dialog::draw(frame, body, d, state, theme),
+        _ => {}
+    }
+    draw_status(frame, status, state, theme);
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut spans = vec![Span::styled(" opsdeck ", theme.title)];
+    for v in View::ALL {
+        let style = if v == state.view { theme.selection } else { theme.muted };
+        spans.push(Span::styled(format!(" {} {} ", v.index() + 1, v.name()), style));
+    }
+    let context = state
+        .cluster
+        .value
+        .as_ref()
+        .map(|c| c.context.clone())
+        .or_else(|| state.config.kubernetes.as_ref().and_then(|k| k.context.clone()))
+        .unwrap_or_default();
+    let right = match (state.demo, context.is_empty()) {
+        (true, _) => " DEMO ".to_string(),
+        (false, true) => String::new(),
+        (false, false) => format!(" ctx {context} "),
+    };
+    let left_w: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(left_w + right.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(right, theme.accent));
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// "● redis 2s", "✖ prometheus timeout"... as spans, coloured by health.
+pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<'static>> {
+    let status = state.status(kind);
+    let age = match kind {
+        SourceKind::Prometheus => state.metrics.age_s(state.now),
+        SourceKind::Redis => state.cache.age_s(state.now),
+        SourceKind::Kubernetes => state.cluster.age_s(state.now),
+    };
+    let (mark, style, text) = match status {
+        Status::Ok => ("●", theme.ok, age.map(format::age).unwrap_or_default()),
+        Status::Waiting => ("◌", theme.muted, "waiting".into()),
+        Status::Stale => ("◐", theme.warn, format!("stale {}", age.map(format::age).unwrap_or_default())),
+        Status::Error => ("✖", theme.critical, match age {
+            Some(a) => format!("error, last ok {} ago", format::age(a)),
+            None => "error".into(),
+        }),
+        Status::Disabled => ("○", theme.muted, "off".into()),
+    };
+    vec![
+        Span::styled(format!("{mark} "), style),
+        Span::styled(format!("{} {text}", kind.name()), style),
+    ]
+}
+
+/// The error a source last reported, for panels to show instead of empty space.
+pub fn source_error(state: &State, kind: SourceKind) -> Option<&str> {
+    let e = match kind {
+        SourceKind::Prometheus => &state.metrics.error,
+        SourceKind::Redis => &state.cache.error,
+        SourceKind::Kubernetes => &state.cluster.error,
+    };
+    e.as_ref().map(|(msg, _)| msg.as_str())
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let line = match &state.mode {
+        Mode::Command(text) => Line::from(vec![Span::styled(":", theme.accent), Span::raw(text.clone()), Span::styled("█", theme.muted)]),
+        Mode::Filter(text) => Line::from(vec![Span::styled("/", theme.accent), Span::raw(text.clone()), Span::styled("█", theme.muted)]),
+        _ => status_line(state, theme),
+    };
+    frame.render_widget(line, area);
+}
+
+fn status_line(state: &State, theme: &Theme) -> Line<'static> {
+    let sep = || Span::styled(" │ ", theme.border);
+    let mut spans = Vec::new();
+    for (i, kind) in SourceKind::ALL.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.extend(health_spans(state, kind, theme));
+    }
+    if state.read_only {
+        spans.push(sep());
+        spans.push(Span::styled("READ-ONLY", theme.warn));
+    }
+    if !state.filter.is_empty() {
+        spans.push(sep());
+        spans.push(Span::styled(format!("/{}", state.filter), theme.accent));
+    }
+    let message: Option<(String, Style)> = if let Some(r) = &state.running {
+        let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
+        Some((format!("{} {}{total} {:.0}/s (Esc cancels)", r.kind.name(), r.done, r.per_sec), theme.accent))
+    } else if let Some(n) = &state.notice {
+        Some((n.clone(), theme.warn))
+    } else {
+        state.last_outcome.as_ref().map(|o| match o {
+            Ok(s) => (s.clone(), theme.ok),
+            Err(e) => (e.clone(), theme.critical),
+        })
+    };
+    if let Some((text, style)) = message {
+        spans.push(sep());
+        spans.push(Span::styled(text, style));
+    }
+    spans.push(sep());
+    spans.push(Span::styled("? help", theme.muted));
+    Line::from(spans)
+}

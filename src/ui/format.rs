@@ -1,0 +1,94 @@
+//! Number formatting shared by the views: short, fixed-width-friendly, never a fake zero.
+
+pub const MISSING: &str = "—";
+
+pub fn ms(v: f64) -> String {
+    if !v.is_finite() {
+        MISSING.into()
+    } else if v >= 10_000.0 {
+        format!("{:.1}s", v / 1000.0)
+    } else if v >= 10.0 {
+        format!("{v:.0}ms")
+    } else {
+        format!("{v:.1}ms")
+    }
+}
+
+pub fn ratio_pct(v: f64) -> String {
+    if v.is_finite() { format!("{:.1}%", v * 100.0) } else { MISSING.into() }
+}
+
+pub fn pct(v: f64) -> String {
+    if v.is_finite() { format!("{v:.0}%") } else { MISSING.into() }
+}
+
+pub fn count(v: f64) -> String {
+    if !v.is_finite() {
+        return MISSING.into();
+    }
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{:.1}G", v / 1e9)
+    } else if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.1}k", v / 1e3)
+    } else if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+pub fn bytes(v: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut x = v as f64;
+    let mut i = 0;
+    while x >= 1024.0 && i < UNITS.len() - 1 {
+        x /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{v}B") } else { format!("{x:.1}{}", UNITS[i]) }
+}
+
+pub fn money(v: f64, currency: &str) -> String {
+    let sym = match currency {
+        "USD" => "$",
+        "EUR" => "€",
+        "CNY" | "RMB" => "¥",
+        "GBP" => "£",
+        _ => "",
+    };
+    let body = if v.abs() >= 1e4 { format!("{:.1}k", v / 1e3) } else if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+    if sym.is_empty() { format!("{body} {currency}") } else { format!("{sym}{body}") }
+}
+
+pub fn age(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_short_and_missing_is_not_zero() {
+        assert_eq!(ms(1234.0), "1234ms");
+        assert_eq!(ms(f64::NAN), MISSING);
+        assert_eq!(ratio_pct(0.8123), "81.2%");
+        assert_eq!(count(12_345.0), "12.3k");
+        assert_eq!(bytes(3 * 1024 * 1024), "3.0MiB");
+        assert_eq!(money(2.5, "USD"), "$2.50");
+        assert_eq!(age(125), "2m");
+    }
+}
+
+/// An error ratio as a percentage precise enough to compare with 0.01 %.
+pub fn percent_precise(ratio: f64) -> String {
+    crate::domain::slo::percent(ratio)
+}

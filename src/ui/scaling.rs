@@ -1,0 +1,144 @@
+//! Scaling: deployments, their HPAs against targets, the seed's verdict, node pools.
+
+use super::widgets::{empty_note, panel};
+use super::{Theme, format, health_spans, source_error};
+use crate::domain::scaling::Direction;
+use crate::sources::{Deployment, SourceKind};
+use crate::state::State;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, TableState};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let badge = Line::from(health_spans(state, SourceKind::Kubernetes, theme));
+    let Some(cluster) = state.cluster.value.as_ref() else {
+        let msg = source_error(state, SourceKind::Kubernetes)
+            .map(|e| format!("Kubernetes: {e}"))
+            .unwrap_or_else(|| "waiting for Kubernetes ([kubernetes] in config.toml)".into());
+        frame.render_widget(empty_note(msg, theme.muted).block(panel("Deployments", Some(badge), theme)), area);
+        return;
+    };
+    let detail_h = if area.height >= 24 { 9 } else { 6 };
+    let [table_area, detail_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
+    let deployments = state.visible_deployments();
+    let wide = area.width >= 110;
+    let header = if wide {
+        vec!["DEPLOYMENT", "READY", "UPD", "AVAIL", "HPA MIN-MAX", "CUR→DES", "CPU/TGT", "MEM/TGT", "RULES", "POOL"]
+    } else {
+        vec!["DEPLOYMENT", "READY", "HPA", "CUR→DES", "CPU", "MEM", "RULES"]
+    };
+    let rows: Vec<Row> = deployments.iter().map(|d| row(d, state, theme, wide)).collect();
+    let widths: Vec<Constraint> = if wide {
+        vec![Constraint::Min(22), Constraint::Length(7), Constraint::Length(5), Constraint::Length(6), Constraint::Length(12), Constraint::Length(8), Constraint::Length(9), Constraint::Length(9), Constraint::Length(6), Constraint::Length(16)]
+    } else {
+        vec![Constraint::Min(14), Constraint::Length(6), Constraint::Length(6), Constraint::Length(8), Constraint::Length(5), Constraint::Length(5), Constraint::Length(5)]
+    };
+    let title = format!("Deployments ({})", deployments.len());
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .row_highlight_style(theme.selection)
+        .block(panel(&title, Some(badge), theme));
+    // The selection lives in State; a TableState is built per frame only to draw it.
+    let mut ts = TableState::default().with_selected((!deployments.is_empty()).then(|| state.selected.min(deployments.len() - 1)));
+    frame.render_stateful_widget(table, table_area, &mut ts);
+
+    let [detail, pools] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(detail_area);
+    draw_detail(frame, detail, state, theme);
+    let lines: Vec<Line> = cluster
+        .pools
+        .iter()
+        .map(|p| {
+            Line::from(vec![
+                Span::styled(format!("{:<16}", p.name), theme.text),
+                Span::styled(format!("{:>3} nodes {:>4} pods", p.nodes, p.pods), theme.muted),
+                Span::styled(if p.spot { " spot" } else { "" }, theme.warn),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(panel("Node pools", None, theme)), pools);
+}
+
+fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
+    let s = state.signals(d);
+    let verdict = state.verdict(d);
+    let verdict_style = match verdict.direction {
+        Direction::Up => theme.warn,
+        Direction::Down => theme.accent,
+        Direction::Hold => theme.muted,
+    };
+    let ready_style = if d.ready < d.replicas { theme.warn } else { theme.ok };
+    let (hpa, move_, at_max) = match &d.hpa {
+        Some(h) => (format!("{}-{}", h.min, h.max), format!("{}→{}", h.current, h.desired), h.current >= h.max),
+        None => ("none".into(), "—".into(), false),
+    };
+    let target = |name: &str| {
+        d.hpa
+            .as_ref()
+            .and_then(|h| h.metrics.iter().find(|m| m.name == name))
+            .map(|m| format!("/{}", m.target))
+            .unwrap_or_default()
+    };
+    let cpu = s.cpu_pct.map_or("—".into(), format::pct);
+    let mem = s.memory_pct.map_or("—".into(), format::pct);
+    let name = if wide { format!("{}/{}", d.namespace, d.name) } else { d.name.clone() };
+    let mut cells = vec![
+        Span::styled(name, theme.text),
+        Span::styled(format!("{}/{}", d.ready, d.replicas), ready_style),
+    ];
+    if wide {
+        cells.push(Span::styled(d.updated.to_string(), theme.text));
+        cells.push(Span::styled(d.available.to_string(), theme.text));
+    }
+    cells.push(Span::styled(hpa, if at_max { theme.critical } else { theme.text }));
+    cells.push(Span::styled(move_, if at_max { theme.critical } else { theme.text }));
+    if wide {
+        cells.push(Span::styled(format!("{cpu}{}", target("cpu")), theme.text));
+        cells.push(Span::styled(format!("{mem}{}", target("memory")), theme.text));
+    } else {
+        cells.push(Span::styled(cpu, theme.text));
+        cells.push(Span::styled(mem, theme.text));
+    }
+    cells.push(Span::styled(verdict.direction.label(), verdict_style));
+    if wide {
+        cells.push(Span::styled(d.pool.clone(), theme.muted));
+    }
+    Row::new(cells)
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(d) = state.selected_deployment() else {
+        frame.render_widget(empty_note("no deployment matches the filter".into(), theme.muted).block(panel("Detail", None, theme)), area);
+        return;
+    };
+    let v = state.verdict(d);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("rules: {} ", v.direction.label()), theme.accent),
+        Span::styled(v.reasons.join(", "), theme.text),
+    ])];
+    match &d.hpa {
+        Some(h) => {
+            let metrics: Vec<String> = h
+                .metrics
+                .iter()
+                .map(|m| match m.current {
+                    Some(c) => format!("{} {c:.0}{u}/{:.0}{u}", m.name, m.target, u = m.unit),
+                    None => format!("{} unknown/{:.0}{}", m.name, m.target, m.unit),
+                })
+                .collect();
+            lines.push(Line::from(Span::styled(format!("HPA {}: min {} max {} · {}", h.name, h.min, h.max, metrics.join(" · ")), theme.text)));
+            let next = if h.desired > h.current {
+                format!("next: scale up {} → {}", h.current, h.desired)
+            } else if h.desired < h.current {
+                format!("next: scale down {} → {}", h.current, h.desired)
+            } else {
+                "next: hold".into()
+            };
+            lines.push(Line::from(Span::styled(next, theme.muted)));
+            lines.push(Line::from(Span::styled("s: the HPA owns replicas, scaling edits its minReplicas", theme.muted)));
+        }
+        None => lines.push(Line::from(Span::styled("no HPA: s patches replicas directly", theme.muted))),
+    }
+    let title = format!("{}/{}", d.namespace, d.name);
+    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }).block(panel(&title, None, theme)), area);
+}

@@ -1,0 +1,65 @@
+//! Small building blocks shared by the views.
+
+use super::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+
+/// A bordered panel with a title and, optionally, a health badge on the right.
+pub fn panel<'a>(title: &'a str, badge: Option<Line<'a>>, theme: &Theme) -> Block<'a> {
+    let mut b = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" {title} "), theme.title));
+    if let Some(badge) = badge {
+        b = b.title(badge.right_aligned());
+    }
+    b
+}
+
+/// One Overview tile: a figure, its colour against the target, a note and a history.
+pub struct Tile<'a> {
+    pub title: &'a str,
+    pub value: String,
+    pub style: Style,
+    pub note: String,
+    pub history: Vec<u64>,
+}
+
+impl Tile<'_> {
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let block = panel(self.title, None, theme);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let [value, note, chart] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        frame.render_widget(Paragraph::new(Span::styled(self.value.clone(), self.style.add_modifier(ratatui::style::Modifier::BOLD))), value);
+        frame.render_widget(Paragraph::new(Span::styled(self.note.clone(), theme.muted)), note);
+        if chart.height > 0 && !self.history.is_empty() {
+            let skip = self.history.len().saturating_sub(chart.width as usize);
+            let data = &self.history[skip..];
+            frame.render_widget(
+                Sparkline::default().data(data).style(Style::default().fg(theme.series(0))),
+                chart,
+            );
+        }
+    }
+}
+
+/// A text bar like `███████░░░ 71%` that fits in `width` cells.
+pub fn bar(fraction: f64, width: usize) -> String {
+    let f = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    let full = (f * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(full), "░".repeat(width.saturating_sub(full)))
+}
+
+/// A message in place of a panel's content: why there is nothing to show.
+pub fn empty_note<'a>(text: String, style: Style) -> Paragraph<'a> {
+    Paragraph::new(text).style(style).wrap(ratatui::widgets::Wrap { trim: true })
+}
