@@ -3,6 +3,15 @@
 //! Every section is optional; a missing key takes the seed's default. Unknown keys are
 //! rejected (`deny_unknown_fields`) so a typo never silently falls back to a default.
 
+mod check;
+mod interp;
+mod keypath;
+mod load;
+mod validate;
+
+pub use check::{check_config, summary};
+pub use load::{ConfigError, implicit_candidates, load, lookup, lookup_with, parse};
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

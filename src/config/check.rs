@@ -1,0 +1,93 @@
+//! `opsdeck check-config [PATH]`: resolve, load, validate, say so.
+
+use super::load::{ConfigError, implicit_candidates, load, lookup};
+use super::{Config, PromMode};
+use std::io::Write;
+use std::path::Path;
+
+/// Exit status 0 when the config is usable, 2 (bad config) otherwise.
+pub fn check_config(path: Option<&Path>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(found) = lookup(path) else {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| ".".into());
+        let searched = implicit_candidates(&|k| std::env::var(k).ok(), &cwd);
+        let _ = writeln!(err, "error: {}", ConfigError::NotFound { searched });
+        return 2;
+    };
+    match load(&found) {
+        Ok(config) => {
+            let _ = writeln!(out, "ok: {}", found.display());
+            let _ = writeln!(out, "{}", summary(&config));
+            0
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            2
+        }
+    }
+}
+
+/// One line naming the configured sources. URLs lose any user:password part.
+pub fn summary(c: &Config) -> String {
+    let prometheus = match &c.prometheus {
+        None => "prometheus off".to_string(),
+        Some(p) if p.mode == PromMode::Scrape => {
+            format!("prometheus scrape of {} target(s)", p.targets.len())
+        }
+        Some(p) => format!("prometheus {}", redact_url(&p.url)),
+    };
+    let redis = match &c.redis {
+        None => "redis off".to_string(),
+        Some(r) if !r.urls.is_empty() => {
+            let kind = if r.cluster { "cluster" } else { "nodes" };
+            format!("redis {kind} of {} URL(s)", r.urls.len())
+        }
+        Some(r) => match &r.url {
+            Some(url) => format!("redis {}", redact_url(url)),
+            None => "redis (no url)".to_string(),
+        },
+    };
+    let kube = match &c.kubernetes {
+        None => "kubernetes off".to_string(),
+        Some(k) => {
+            let ctx = k.context.as_deref().unwrap_or("current context");
+            let ns = if k.namespaces.is_empty() {
+                "all namespaces".to_string()
+            } else {
+                k.namespaces.join(",")
+            };
+            let prod = if k.production { ", production" } else { "" };
+            format!("kubernetes {ctx} ({ns}{prod})")
+        }
+    };
+    let ro = if c.ui.read_only { "; read-only" } else { "" };
+    format!("sources: {prometheus}; {redis}; {kube}{ro}")
+}
+
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_credentials_only() {
+        assert_eq!(
+            redact_url("redis://:hunter2@db:6379/0"),
+            "redis://***@db:6379/0"
+        );
+        assert_eq!(redact_url("redis://db:6379/0"), "redis://db:6379/0");
+        assert_eq!(
+            redact_url("unix:///run/redis.sock"),
+            "unix:///run/redis.sock"
+        );
+    }
+}

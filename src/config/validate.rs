@@ -1,0 +1,213 @@
+//! Checks that serde cannot express: ranges, orderings between keys, uniqueness.
+//!
+//! Each issue lists the key paths it concerns, most specific first; the loader reports
+//! the first one the file actually sets, so the line points at what the operator wrote
+//! even when the other half of a pair is a default.
+
+use super::keypath::Seg;
+use super::{Config, PromMode};
+use std::collections::HashSet;
+
+pub struct Issue {
+    pub paths: Vec<Vec<Seg>>,
+    pub message: String,
+}
+
+/// `low <= high`, false when either is NaN (which TOML can spell as `nan`).
+fn ordered(low: f64, high: f64) -> bool {
+    low <= high
+}
+
+fn path(parts: &[&str]) -> Vec<Seg> {
+    parts.iter().map(|p| Seg::from(*p)).collect()
+}
+
+fn issue(paths: Vec<Vec<Seg>>, message: String) -> Issue {
+    Issue { paths, message }
+}
+
+pub fn check(c: &Config) -> Vec<Issue> {
+    let mut out = Vec::new();
+
+    if c.ui.refresh_ms < 100 {
+        out.push(issue(
+            vec![path(&["ui", "refresh_ms"])],
+            format!(
+                "is {}, must be at least 100 (ms); a faster refresh only adds load",
+                c.ui.refresh_ms
+            ),
+        ));
+    }
+
+    let r = &c.rules;
+    for (down, up, what) in [
+        ("cpu_down", "cpu_up", r.cpu_down < r.cpu_up),
+        ("mem_down", "mem_up", r.mem_down < r.mem_up),
+        ("queue_down", "queue_up", r.queue_down < r.queue_up),
+    ] {
+        if !what {
+            out.push(issue(
+                vec![path(&["rules", down]), path(&["rules", up])],
+                format!("`{down}` must be lower than `{up}`, otherwise scaling flaps between up and down"),
+            ));
+        }
+    }
+    if !ordered(r.hit_rate_alert, r.hit_rate_target) {
+        out.push(issue(
+            vec![path(&["rules", "hit_rate_alert"]), path(&["rules", "hit_rate_target"])],
+            format!(
+                "`hit_rate_alert` ({}) must not exceed `hit_rate_target` ({}); the alert is the lower line",
+                r.hit_rate_alert, r.hit_rate_target
+            ),
+        ));
+    }
+    for (key, value) in [
+        ("hit_rate_target", r.hit_rate_target),
+        ("hit_rate_alert", r.hit_rate_alert),
+    ] {
+        if !(0.0..=1.0).contains(&value) {
+            out.push(issue(
+                vec![path(&["rules", key])],
+                format!("is {value}, must be a ratio between 0 and 1 (0.8 = 80 %)"),
+            ));
+        }
+    }
+
+    if c.actions.max_replicas < 1 {
+        out.push(issue(
+            vec![path(&["actions", "max_replicas"])],
+            "must be at least 1".into(),
+        ));
+    }
+    check_groups(c, &mut out);
+
+    if let Some(p) = &c.prometheus {
+        if p.mode == PromMode::Scrape && p.targets.is_empty() {
+            out.push(issue(
+                vec![
+                    path(&["prometheus", "targets"]),
+                    path(&["prometheus", "mode"]),
+                ],
+                "mode \"scrape\" needs at least one entry in `targets` (the /metrics URLs to read)"
+                    .into(),
+            ));
+        }
+        if !(p.url.starts_with("http://") || p.url.starts_with("https://")) {
+            out.push(issue(
+                vec![path(&["prometheus", "url"])],
+                "must start with http:// or https://".into(),
+            ));
+        }
+    }
+
+    if let Some(redis) = &c.redis {
+        if let Some(url) = &redis.url
+            && let Some(msg) = bad_redis_url(url)
+        {
+            out.push(issue(vec![path(&["redis", "url"])], msg));
+        }
+        for (i, url) in redis.urls.iter().enumerate() {
+            if let Some(msg) = bad_redis_url(url) {
+                let mut p = path(&["redis", "urls"]);
+                p.push(Seg::Index(i));
+                out.push(issue(vec![p], msg));
+            }
+        }
+    }
+
+    check_prices(c, &mut out);
+    out
+}
+
+/// Names the scheme only: the rest of a Redis URL may carry a password.
+fn bad_redis_url(url: &str) -> Option<String> {
+    let scheme = url.split_once(':').map(|(s, _)| s);
+    match scheme {
+        Some("redis" | "rediss" | "unix") => None,
+        Some(s) if !s.is_empty() && !s.contains('/') => Some(format!(
+            "scheme `{s}` is not supported; use redis://, rediss:// (TLS) or unix://"
+        )),
+        _ => Some(
+            "is not a URL; write it as redis://HOST:PORT/DB, rediss://… or unix:///path".into(),
+        ),
+    }
+}
+
+fn check_groups(c: &Config, out: &mut Vec<Issue>) {
+    let mut seen = HashSet::new();
+    for (i, g) in c.actions.invalidate.groups.iter().enumerate() {
+        let at = |rest: &[Seg]| {
+            let mut p = path(&["actions", "invalidate", "groups"]);
+            p.push(Seg::Index(i));
+            p.extend_from_slice(rest);
+            p
+        };
+        if !seen.insert(g.name.as_str()) {
+            out.push(issue(
+                vec![at(&["name".into()])],
+                format!(
+                    "group name `{}` is used twice; group names must be unique",
+                    g.name
+                ),
+            ));
+        }
+        if g.patterns.is_empty() {
+            out.push(issue(
+                vec![at(&["patterns".into()])],
+                "is empty; list at least one key pattern such as \"answer:*\"".into(),
+            ));
+        }
+        for (j, pat) in g.patterns.iter().enumerate() {
+            let trimmed = pat.trim();
+            if trimmed.is_empty() || trimmed.chars().all(|ch| ch == '*') {
+                out.push(issue(
+                    vec![at(&["patterns".into(), Seg::Index(j)])],
+                    format!(
+                        "pattern {pat:?} would delete every key; give a prefix such as \"answer:*\""
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn check_prices(c: &Config, out: &mut Vec<Issue>) {
+    let cost = &c.cost;
+    let mut fields = vec![
+        ("vcpu_hour", Some(cost.vcpu_hour)),
+        ("gib_hour", Some(cost.gib_hour)),
+        ("gpu_hour", Some(cost.gpu_hour)),
+        ("spot_multiplier", Some(cost.spot_multiplier)),
+        ("reserved_multiplier", Some(cost.reserved_multiplier)),
+        ("storage_monthly", Some(cost.storage_monthly)),
+        ("network_monthly", Some(cost.network_monthly)),
+        ("monthly_budget", cost.monthly_budget),
+        ("monthly_baseline", cost.monthly_baseline),
+    ];
+    for (key, value) in fields.drain(..) {
+        if let Some(v) = value
+            && !ordered(0.0, v)
+        {
+            out.push(issue(
+                vec![path(&["cost", key])],
+                format!("is {v}, must be a number ≥ 0"),
+            ));
+        }
+    }
+    for (model, price) in &cost.models {
+        for (key, value) in [
+            ("input_per_1k", Some(price.input_per_1k)),
+            ("output_per_1k", Some(price.output_per_1k)),
+            ("cached_input_per_1k", price.cached_input_per_1k),
+        ] {
+            if let Some(v) = value
+                && !ordered(0.0, v)
+            {
+                out.push(issue(
+                    vec![path(&["cost", "models", model.as_str(), key])],
+                    format!("is {v}, must be a price ≥ 0"),
+                ));
+            }
+        }
+    }
+}
