@@ -186,7 +186,8 @@ pub const TOLERANCE: f64 = 0.1;
 
 /// Replicas one metric asks for: `ceil(current × value / target)`, unchanged within tolerance.
 pub fn desired_for_metric(current: u32, value: f64, target: f64) -> u32 {
-    if target <= 0.0 || !value.is_finite() {
+    // A NaN or infinite target would turn into 0 replicas below; treat it as no signal.
+    if !target.is_finite() || target <= 0.0 || !value.is_finite() {
         return current;
     }
     let ratio = value / target;
@@ -204,8 +205,10 @@ pub struct NextMove {
     pub limited_by: Option<String>,
 }
 
-/// What the HPA sets next. `raw_desired` is the largest metric ask now; `recent` holds the
-/// recommendations of the last stabilisation window (the current one included);
+/// What the HPA sets next, following the controller's `reconcileAutoscaler` and
+/// `normalizeDesiredReplicasWithBehaviors`. `raw_desired` is the largest metric ask now;
+/// `recent` holds the recommendations inside the stabilisation window of the direction the
+/// ask points to (scale-up window when `raw_desired >= current`, scale-down window below);
 /// `period_start` is the replica count one policy period ago.
 pub fn next_move(
     current: u32,
@@ -216,43 +219,59 @@ pub fn next_move(
     period_start: u32,
     behavior: &Behavior,
 ) -> NextMove {
+    // The controller settles these before it looks at any metric or behaviour: a target
+    // scaled to zero is left alone, and one outside [min, max] jumps straight to the bound.
+    if current == 0 && min != 0 {
+        return NextMove {
+            replicas: 0,
+            limited_by: Some("scaled to zero: autoscaling off".into()),
+        };
+    }
+    if current > max {
+        return NextMove {
+            replicas: max,
+            limited_by: Some(format!("max {max}")),
+        };
+    }
+    if current < min {
+        return NextMove {
+            replicas: min,
+            limited_by: Some(format!("min {min}")),
+        };
+    }
+
     let mut limited_by = None;
-    // Stabilisation: scale down only to the highest recommendation in the window.
-    let stabilised = if raw_desired < current && behavior.down.stabilization_s > 0 {
-        let highest = recent
-            .iter()
-            .copied()
-            .chain([raw_desired])
-            .max()
-            .unwrap_or(raw_desired);
-        if highest > raw_desired {
-            limited_by = Some(format!("stabilisation {}s", behavior.down.stabilization_s));
+    // Stabilisation picks the safest recommendation in the window: the lowest when asking
+    // to grow, the highest when asking to shrink. It is deliberately not clamped to
+    // `current`: in the controller a high recommendation still inside the scale-down window
+    // keeps pushing replicas up after the load has fallen, and the console must show that.
+    let growing = raw_desired >= current;
+    let rules = if growing {
+        &behavior.up
+    } else {
+        &behavior.down
+    };
+    let stabilised = if rules.stabilization_s > 0 {
+        let window = recent.iter().copied().chain([raw_desired]);
+        let pick = if growing { window.min() } else { window.max() };
+        let pick = pick.unwrap_or(raw_desired);
+        if pick != raw_desired {
+            limited_by = Some(format!("stabilisation {}s", rules.stabilization_s));
         }
-        highest.min(current)
-    } else if raw_desired > current && behavior.up.stabilization_s > 0 {
-        let lowest = recent
-            .iter()
-            .copied()
-            .chain([raw_desired])
-            .min()
-            .unwrap_or(raw_desired);
-        if lowest < raw_desired {
-            limited_by = Some(format!("stabilisation {}s", behavior.up.stabilization_s));
-        }
-        lowest.max(current)
+        pick
     } else {
         raw_desired
     };
     let mut target = stabilised;
     if target > current {
-        if let Some((limit, why)) = up_limit(period_start, &behavior.up)
+        if let Some((limit, why)) = up_limit(current, period_start, &behavior.up)
             && target > limit
         {
             target = limit.max(current);
             limited_by = Some(why);
         }
     } else if target < current
-        && let Some((limit, why)) = down_limit(period_start, &behavior.down)
+        && let Some((limit, why)) = down_limit(current, period_start, &behavior.down)
         && target < limit
     {
         target = limit.min(current);
@@ -279,9 +298,9 @@ fn describe(p: &Policy) -> String {
     }
 }
 
-fn up_limit(start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
+fn up_limit(current: u32, start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
     if rules.select == SelectPolicy::Disabled {
-        return Some((start, "scale-up disabled".into()));
+        return Some((current, "scale-up disabled".into()));
     }
     let limits = rules.policies.iter().map(|p| {
         let limit = match p.kind {
@@ -296,9 +315,9 @@ fn up_limit(start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
     }
 }
 
-fn down_limit(start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
+fn down_limit(current: u32, start: u32, rules: &ScalingRules) -> Option<(u32, String)> {
     if rules.select == SelectPolicy::Disabled {
-        return Some((start, "scale-down disabled".into()));
+        return Some((current, "scale-down disabled".into()));
     }
     let limits = rules.policies.iter().map(|p| {
         let limit = match p.kind {
