@@ -10,9 +10,12 @@
 //! - `app`      the loop: terminal events, source updates, action progress, ticks
 
 pub mod action;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod ops;
+pub mod snapshot;
 pub mod sources;
 pub mod state;
 pub mod ui;

@@ -1,1 +1,171 @@
-fn main() {}
+//! opsdeck binary: CLI dispatch.
+//!
+//! - no subcommand: the console (the embedded demo when no config is found or `--demo`)
+//! - `snapshot [--json]`: the figures once, for scripts
+//! - `check-config [PATH]`: validate a config file
+
+use clap::Parser;
+use color_eyre::eyre::WrapErr;
+use opsdeck::app::{self, App, Backends, Exit};
+use opsdeck::cli::{Cli, Command};
+use opsdeck::config::{self, Config};
+use opsdeck::ops::audit::Audit;
+use opsdeck::snapshot;
+use opsdeck::sources::sim;
+use opsdeck::state::{Msg, State};
+use opsdeck::ui::Theme;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const NO_CONFIG_BANNER: &str = "demo: no config found. Copy config.toml.example to ./config.toml (or --config PATH) to watch real Prometheus, Redis and Kubernetes.";
+
+/// The demo's seed: the same every run, so screenshots and docs match what users see.
+const DEMO_SEED: u64 = 2026;
+
+/// How the console was set up: which config, and whether it runs on the demo.
+struct Setup {
+    config: Config,
+    demo: bool,
+    banner: Option<String>,
+}
+
+fn setup(cli: &Cli) -> Result<Setup, String> {
+    let path = config::lookup(cli.config.as_deref());
+    let (mut config, found) = match &path {
+        Some(p) => (config::load(p).map_err(|e| e.to_string())?, true),
+        None => (Config::default(), false),
+    };
+    if cli.read_only {
+        config.ui.read_only = true;
+    }
+    if let (Some(ctx), Some(k)) = (&cli.context, config.kubernetes.as_mut()) {
+        k.context = Some(ctx.clone());
+    }
+    let has_backend =
+        config.prometheus.is_some() || config.redis.is_some() || config.kubernetes.is_some();
+    let demo = cli.demo || !found || !has_backend;
+    let banner = (!found && !cli.demo).then(|| NO_CONFIG_BANNER.to_string());
+    Ok(Setup {
+        config,
+        demo,
+        banner,
+    })
+}
+
+fn main() -> ExitCode {
+    // reqwest's rustls has no provider of its own: install ring before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    if let Some(Command::CheckConfig { path }) = &cli.command {
+        let code = config::check_config(
+            path.as_deref().or(cli.config.as_deref()),
+            &mut std::io::stdout(),
+            &mut std::io::stderr(),
+        );
+        return ExitCode::from(code as u8);
+    }
+    let setup = match setup(&cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match &cli.command {
+        Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
+        Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        None => runtime.block_on(run_console(&cli, setup)),
+    };
+    // Source tasks may sit in a long request: don't wait for them on the way out.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:?}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
+    let now = chrono::Utc::now();
+    let mut state = State::new(setup.config, now, setup.demo);
+    if setup.demo {
+        let (_, history) = sim::backfill(DEMO_SEED, now);
+        for u in history {
+            state.apply(Msg::Source(u));
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&snapshot::to_json(&state))?
+        );
+    } else {
+        print!("{}", snapshot::to_text(&state));
+    }
+    Ok(snapshot::exit_code(&state) as u8)
+}
+
+async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    color_eyre::install()?;
+    let no_color = Theme::no_color_from_env();
+    let theme =
+        match Theme::from_env_and_flag(cli.theme.as_deref(), &setup.config.ui.theme, no_color) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        };
+    init_logging();
+    let refresh = Duration::from_millis(setup.config.ui.refresh_ms);
+    let (update_tx, updates) = tokio::sync::mpsc::channel(64);
+    let (action_tx, actions) = tokio::sync::mpsc::channel(64);
+    let audit = Audit::new(setup.config.actions.audit_log.clone());
+    let mut state = State::new(setup.config, chrono::Utc::now(), setup.demo);
+    state.banner = setup.banner;
+    state.theme_name = theme.name.clone();
+    let mut backends = Backends::default();
+    if setup.demo {
+        tracing::info!("starting the embedded demo");
+        backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
+    }
+    let app = App {
+        state,
+        theme,
+        no_color,
+        backends,
+        updates,
+        actions,
+    };
+    // ratatui::init installs a panic hook that restores the terminal before the report.
+    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    let events = crossterm::event::EventStream::new();
+    let exit = app::run(&mut terminal, events, app).await;
+    ratatui::restore();
+    let exit = exit?;
+    if let Exit::Signal(name) = exit {
+        tracing::info!("stopped by {name}");
+    }
+    Ok(0)
+}
+
+fn init_logging() {
+    use tracing_subscriber::prelude::*;
+    let _ = tracing_subscriber::registry()
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .try_init();
+    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Info);
+}

@@ -17,75 +17,204 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let msg = source_error(state, SourceKind::Redis)
             .map(|e| format!("Redis: {e}"))
             .unwrap_or_else(|| "waiting for Redis ([redis] in config.toml)".into());
-        frame.render_widget(empty_note(msg, theme.muted).block(panel("Cache", Some(badge), theme)), area);
+        frame.render_widget(
+            empty_note(msg, theme.muted).block(panel("Cache", Some(badge), theme)),
+            area,
+        );
         return;
     };
     let r = &state.config.rules;
-    let [left, right] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let block = panel("Redis", Some(badge), theme);
     let inner = block.inner(left);
     frame.render_widget(block, left);
-    let [figures, chart] = Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(inner);
+    let [figures, chart] =
+        Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(inner);
 
     let w = (figures.width as usize).saturating_sub(24).clamp(6, 30);
     let hit = c.hit_rate.map_or(f64::NAN, |v| v);
-    let hit_style = if hit.is_finite() { grade_low(hit, r.hit_rate_target, r.hit_rate_alert, theme) } else { theme.muted };
-    let mem_frac = if c.maxmemory_bytes > 0 { c.used_memory_bytes as f64 / c.maxmemory_bytes as f64 } else { f64::NAN };
-    let mem_style = if mem_frac.is_finite() { grade_high(mem_frac, 0.8, 0.95, theme) } else { theme.muted };
+    let hit_style = if hit.is_finite() {
+        grade_low(hit, r.hit_rate_target, r.hit_rate_alert, theme)
+    } else {
+        theme.muted
+    };
+    let mem_frac = if c.maxmemory_bytes > 0 {
+        c.used_memory_bytes as f64 / c.maxmemory_bytes as f64
+    } else {
+        f64::NAN
+    };
+    let mem_style = if mem_frac.is_finite() {
+        grade_high(mem_frac, 0.8, 0.95, theme)
+    } else {
+        theme.muted
+    };
     let line = |label: &str, value: String, style: Style| {
-        Line::from(vec![Span::styled(format!("{label:<13}"), theme.muted), Span::styled(value, style)])
+        Line::from(vec![
+            Span::styled(format!("{label:<13}"), theme.muted),
+            Span::styled(value, style),
+        ])
     };
     let mut lines = vec![
-        line("hit rate", format!("{} {}  target {:.0}%", bar(hit, w), format::ratio_pct(hit), r.hit_rate_target * 100.0), hit_style),
-        line("lifetime", c.hit_rate_lifetime.map_or(format::MISSING.into(), format::ratio_pct), theme.text),
+        line(
+            "hit rate",
+            format!(
+                "{} {}  target {:.0}%",
+                bar(hit, w),
+                format::ratio_pct(hit),
+                r.hit_rate_target * 100.0
+            ),
+            hit_style,
+        ),
+        line(
+            "lifetime",
+            c.hit_rate_lifetime
+                .map_or(format::MISSING.into(), format::ratio_pct),
+            theme.text,
+        ),
         line(
             "memory",
             if c.maxmemory_bytes > 0 {
-                format!("{} {} / {}", bar(mem_frac, w), format::bytes(c.used_memory_bytes), format::bytes(c.maxmemory_bytes))
+                format!(
+                    "{} {} / {}",
+                    bar(mem_frac, w),
+                    format::bytes(c.used_memory_bytes),
+                    format::bytes(c.maxmemory_bytes)
+                )
             } else {
                 format!("{} (no maxmemory)", format::bytes(c.used_memory_bytes))
             },
             mem_style,
         ),
-        line("ops/s", format!("{}  hits {}/s  misses {}/s", format::count(c.ops_per_sec), format::count(c.hits_per_sec), format::count(c.misses_per_sec)), theme.text),
-        line("evictions/s", format!("{}  expired {}/s  policy {}", format::count(c.evicted_keys_per_sec), format::count(c.expired_keys_per_sec), c.eviction_policy), if c.evicted_keys_per_sec > 0.0 { theme.warn } else { theme.text }),
-        line("ping", format!("{}  target <{}", format::ms(c.ping_ms), format::ms(r.cache_latency_ms)), grade_high(c.ping_ms, r.cache_latency_ms, 10.0 * r.cache_latency_ms, theme)),
+        line(
+            "ops/s",
+            format!(
+                "{}  hits {}/s  misses {}/s",
+                format::count(c.ops_per_sec),
+                format::count(c.hits_per_sec),
+                format::count(c.misses_per_sec)
+            ),
+            theme.text,
+        ),
+        line(
+            "evictions/s",
+            format!(
+                "{}  expired {}/s  policy {}",
+                format::count(c.evicted_keys_per_sec),
+                format::count(c.expired_keys_per_sec),
+                c.eviction_policy
+            ),
+            if c.evicted_keys_per_sec > 0.0 {
+                theme.warn
+            } else {
+                theme.text
+            },
+        ),
+        line(
+            "ping",
+            format!(
+                "{}  target <{}",
+                format::ms(c.ping_ms),
+                format::ms(r.cache_latency_ms)
+            ),
+            grade_high(
+                c.ping_ms,
+                r.cache_latency_ms,
+                10.0 * r.cache_latency_ms,
+                theme,
+            ),
+        ),
         line("clients", c.connected_clients.to_string(), theme.text),
-        line("keys", format!("{}  fragmentation {:.2}", format::count(c.keys as f64), c.fragmentation), theme.text),
+        line(
+            "keys",
+            format!(
+                "{}  fragmentation {:.2}",
+                format::count(c.keys as f64),
+                c.fragmentation
+            ),
+            theme.text,
+        ),
     ];
     if let Some(e) = source_error(state, SourceKind::Redis) {
-        lines.push(Line::from(Span::styled(format!("last error: {e}"), theme.critical)));
+        lines.push(Line::from(Span::styled(
+            format!("last error: {e}"),
+            theme.critical,
+        )));
     }
     frame.render_widget(Paragraph::new(lines), figures);
     if chart.height > 1 {
-        let data = state.history.hit_rate.tail_scaled(chart.width as usize, 1000.0);
-        let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
+        let data = state
+            .history
+            .hit_rate
+            .tail_scaled(chart.width as usize, 1000.0);
+        let [label, spark] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
         frame.render_widget(Span::styled("hit rate, last 10 min", theme.muted), label);
-        frame.render_widget(Sparkline::default().data(&data).max(1000).style(Style::default().fg(theme.series(0))), spark);
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .max(1000)
+                .style(Style::default().fg(theme.series(0))),
+            spark,
+        );
     }
 
-    let nodes_h = if c.nodes.is_empty() { 0 } else { (c.nodes.len() as u16 + 3).min(right.height / 2) };
-    let [prefixes, nodes] = Layout::vertical([Constraint::Min(3), Constraint::Length(nodes_h)]).areas(right);
+    let nodes_h = if c.nodes.is_empty() {
+        0
+    } else {
+        (c.nodes.len() as u16 + 3).min(right.height / 2)
+    };
+    let [prefixes, nodes] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(nodes_h)]).areas(right);
     let f = state.filter.to_ascii_lowercase();
     let rows: Vec<Row> = c
         .prefixes
         .iter()
         .filter(|p| f.is_empty() || p.prefix.to_ascii_lowercase().contains(&f))
-        .map(|p| Row::new(vec![p.prefix.clone(), format!("≈{}", format::count(p.keys as f64)), format::age(p.age_s as i64)]).style(theme.text))
+        .map(|p| {
+            Row::new(vec![
+                p.prefix.clone(),
+                format!("≈{}", format::count(p.keys as f64)),
+                format::age(p.age_s as i64),
+            ])
+            .style(theme.text)
+        })
         .collect();
-    let table = Table::new(rows, [Constraint::Min(12), Constraint::Length(9), Constraint::Length(5)])
-        .header(Row::new(vec!["PREFIX", "KEYS", "AGE"]).style(theme.muted))
-        .block(panel("Keys per prefix (SCAN estimate)", None, theme));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(12),
+            Constraint::Length(9),
+            Constraint::Length(5),
+        ],
+    )
+    .header(Row::new(vec!["PREFIX", "KEYS", "AGE"]).style(theme.muted))
+    .block(panel("Keys per prefix (SCAN estimate)", None, theme));
     frame.render_widget(table, prefixes);
     if nodes_h > 0 {
         let rows: Vec<Row> = c
             .nodes
             .iter()
-            .map(|n| Row::new(vec![n.addr.clone(), n.hit_rate.map_or(format::MISSING.into(), format::ratio_pct), format::count(n.ops_per_sec), format::bytes(n.used_memory_bytes)]))
+            .map(|n| {
+                Row::new(vec![
+                    n.addr.clone(),
+                    n.hit_rate.map_or(format::MISSING.into(), format::ratio_pct),
+                    format::count(n.ops_per_sec),
+                    format::bytes(n.used_memory_bytes),
+                ])
+            })
             .collect();
-        let table = Table::new(rows, [Constraint::Min(14), Constraint::Length(7), Constraint::Length(7), Constraint::Length(9)])
-            .header(Row::new(vec!["NODE", "HIT", "OPS/S", "MEM"]).style(theme.muted))
-            .block(panel("Cluster nodes", None, theme));
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Min(14),
+                Constraint::Length(7),
+                Constraint::Length(7),
+                Constraint::Length(9),
+            ],
+        )
+        .header(Row::new(vec!["NODE", "HIT", "OPS/S", "MEM"]).style(theme.muted))
+        .block(panel("Cluster nodes", None, theme));
         frame.render_widget(table, nodes);
     }
 }

@@ -15,11 +15,19 @@ pub fn ms(v: f64) -> String {
 }
 
 pub fn ratio_pct(v: f64) -> String {
-    if v.is_finite() { format!("{:.1}%", v * 100.0) } else { MISSING.into() }
+    if v.is_finite() {
+        format!("{:.1}%", v * 100.0)
+    } else {
+        MISSING.into()
+    }
 }
 
 pub fn pct(v: f64) -> String {
-    if v.is_finite() { format!("{v:.0}%") } else { MISSING.into() }
+    if v.is_finite() {
+        format!("{v:.0}%")
+    } else {
+        MISSING.into()
+    }
 }
 
 pub fn count(v: f64) -> String {
@@ -48,7 +56,11 @@ pub fn bytes(v: u64) -> String {
         x /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{v}B") } else { format!("{x:.1}{}", UNITS[i]) }
+    if i == 0 {
+        format!("{v}B")
+    } else {
+        format!("{x:.1}{}", UNITS[i])
+    }
 }
 
 pub fn money(v: f64, currency: &str) -> String {
@@ -59,8 +71,18 @@ pub fn money(v: f64, currency: &str) -> String {
         "GBP" => "£",
         _ => "",
     };
-    let body = if v.abs() >= 1e4 { format!("{:.1}k", v / 1e3) } else if v.abs() >= 100.0 { format!("{v:.0}") } else { format!("{v:.2}") };
-    if sym.is_empty() { format!("{body} {currency}") } else { format!("{sym}{body}") }
+    let body = if v.abs() >= 1e4 {
+        format!("{:.1}k", v / 1e3)
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    };
+    if sym.is_empty() {
+        format!("{body} {currency}")
+    } else {
+        format!("{sym}{body}")
+    }
 }
 
 pub fn age(secs: i64) -> String {
@@ -70,6 +92,11 @@ pub fn age(secs: i64) -> String {
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+/// An error ratio as a percentage precise enough to compare with 0.01 %.
+pub fn percent_precise(ratio: f64) -> String {
+    crate::domain::slo::percent(ratio)
 }
 
 #[cfg(test)]
@@ -88,7 +115,3 @@ mod tests {
     }
 }
 
-/// An error ratio as a percentage precise enough to compare with 0.01 %.
-pub fn percent_precise(ratio: f64) -> String {
-    crate::domain::slo::percent(ratio)
-}

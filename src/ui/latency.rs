@@ -19,12 +19,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let msg = source_error(state, SourceKind::Prometheus)
             .map(|e| format!("Prometheus: {e}"))
             .unwrap_or_else(|| "waiting for Prometheus ([prometheus] in config.toml)".into());
-        frame.render_widget(empty_note(msg, theme.muted).block(panel("Latency", Some(badge), theme)), area);
+        frame.render_widget(
+            empty_note(msg, theme.muted).block(panel("Latency", Some(badge), theme)),
+            area,
+        );
         return;
     };
     let r = &state.config.rules;
     let table_h = (m.services.len() as u16 + 3).min(area.height / 2);
-    let [table_area, bottom] = Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
+    let [table_area, bottom] =
+        Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
     let f = state.filter.to_ascii_lowercase();
     let rows: Vec<Row> = m
         .services
@@ -34,48 +38,113 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Row::new(vec![
                 Span::styled(s.name.clone(), theme.text),
                 Span::styled(format::ms(s.p50_ms), theme.text),
-                Span::styled(format::ms(s.p95_ms), grade_high(s.p95_ms, r.p95_up_ms, 2.0 * r.p95_up_ms, theme)),
+                Span::styled(
+                    format::ms(s.p95_ms),
+                    grade_high(s.p95_ms, r.p95_up_ms, 2.0 * r.p95_up_ms, theme),
+                ),
                 Span::styled(format::ms(s.p99_ms), theme.text),
                 Span::styled(format::count(s.qps), theme.text),
-                Span::styled(format::percent_precise(s.error_rate), grade_high(s.error_rate, r.error_rate_alert, 100.0 * r.error_rate_alert, theme)),
-                Span::styled(format::count(s.queue_length), grade_high(s.queue_length, r.queue_up, 2.0 * r.queue_up, theme)),
+                Span::styled(
+                    format::percent_precise(s.error_rate),
+                    grade_high(
+                        s.error_rate,
+                        r.error_rate_alert,
+                        100.0 * r.error_rate_alert,
+                        theme,
+                    ),
+                ),
+                Span::styled(
+                    format::count(s.queue_length),
+                    grade_high(s.queue_length, r.queue_up, 2.0 * r.queue_up, theme),
+                ),
             ])
         })
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Min(12), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7), Constraint::Length(7), Constraint::Length(8), Constraint::Length(6)],
+        [
+            Constraint::Min(12),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(6),
+        ],
     )
-    .header(Row::new(vec!["SERVICE", "P50", "P95", "P99", "QPS", "ERRORS", "QUEUE"]).style(theme.muted))
+    .header(
+        Row::new(vec![
+            "SERVICE", "P50", "P95", "P99", "QPS", "ERRORS", "QUEUE",
+        ])
+        .style(theme.muted),
+    )
     .block(panel("Services", Some(badge), theme));
     frame.render_widget(table, table_area);
 
-    let [chart_area, alerts_area] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    let [chart_area, alerts_area] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
     draw_chart(frame, chart_area, state, theme);
     let items: Vec<ListItem> = state
         .alerts
         .iter()
         .filter(|a| a.source == "prometheus")
-        .map(|a| ListItem::new(Line::from(vec![Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted), Span::styled(a.message.clone(), theme.warn)])))
+        .map(|a| {
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted),
+                Span::styled(a.message.clone(), theme.warn),
+            ]))
+        })
         .collect();
-    let items = if items.is_empty() { vec![ListItem::new(Span::styled("no latency or error alerts", theme.ok))] } else { items };
-    frame.render_widget(List::new(items).block(panel("Alerts", None, theme)), alerts_area);
+    let items = if items.is_empty() {
+        vec![ListItem::new(Span::styled(
+            "no latency or error alerts",
+            theme.ok,
+        ))]
+    } else {
+        items
+    };
+    frame.render_widget(
+        List::new(items).block(panel("Alerts", None, theme)),
+        alerts_area,
+    );
 }
 
 fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let limit = state.config.rules.p95_up_ms;
-    let points: Vec<(f64, f64)> = state.history.p95_ms.points().enumerate().map(|(i, v)| (i as f64, v)).collect();
+    let points: Vec<(f64, f64)> = state
+        .history
+        .p95_ms
+        .points()
+        .enumerate()
+        .map(|(i, v)| (i as f64, v))
+        .collect();
     let n = points.len().max(2) as f64;
     let top = state.history.p95_ms.max().unwrap_or(0.0).max(limit * 1.2);
     let line = [(0.0, limit), (n - 1.0, limit)];
     let datasets = vec![
-        Dataset::default().name("worst P95").marker(Marker::Braille).graph_type(GraphType::Line).style(Style::default().fg(theme.series(0))).data(&points),
-        Dataset::default().name(format!("{} target", format::ms(limit))).marker(Marker::Braille).graph_type(GraphType::Line).style(theme.critical).data(&line),
+        Dataset::default()
+            .name("worst P95")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::default().fg(theme.series(0)))
+            .data(&points),
+        Dataset::default()
+            .name(format!("{} target", format::ms(limit)))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.critical)
+            .data(&line),
     ];
     let step = state.history.p95_ms.step_s();
     let chart = Chart::new(datasets)
         .block(panel("P95, worst service", None, theme))
-        .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted), Span::styled("now", theme.muted)]))
-        .y_axis(Axis::default().bounds([0.0, top]).labels(vec![Span::styled("0", theme.muted), Span::styled(format::ms(top), theme.muted)]));
+        .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![
+            Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted),
+            Span::styled("now", theme.muted),
+        ]))
+        .y_axis(Axis::default().bounds([0.0, top]).labels(vec![
+            Span::styled("0", theme.muted),
+            Span::styled(format::ms(top), theme.muted),
+        ]));
     frame.render_widget(chart, area);
 }

@@ -44,7 +44,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             "opsdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
             area.width, area.height
         );
-        frame.render_widget(Paragraph::new(note).style(theme.warn).wrap(Default::default()), area);
+        frame.render_widget(
+            Paragraph::new(note)
+                .style(theme.warn)
+                .wrap(Default::default()),
+            area,
+        );
         return;
     }
     let banner_h = u16::from(state.banner.is_some());
@@ -78,15 +83,28 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut spans = vec![Span::styled(" opsdeck ", theme.title)];
     for v in View::ALL {
-        let style = if v == state.view { theme.selection } else { theme.muted };
-        spans.push(Span::styled(format!(" {} {} ", v.index() + 1, v.name()), style));
+        let style = if v == state.view {
+            theme.selection
+        } else {
+            theme.muted
+        };
+        spans.push(Span::styled(
+            format!(" {} {} ", v.index() + 1, v.name()),
+            style,
+        ));
     }
     let context = state
         .cluster
         .value
         .as_ref()
         .map(|c| c.context.clone())
-        .or_else(|| state.config.kubernetes.as_ref().and_then(|k| k.context.clone()))
+        .or_else(|| {
+            state
+                .config
+                .kubernetes
+                .as_ref()
+                .and_then(|k| k.context.clone())
+        })
         .unwrap_or_default();
     let right = match (state.demo, context.is_empty()) {
         (true, _) => " DEMO ".to_string(),
@@ -111,11 +129,19 @@ pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<
     let (mark, style, text) = match status {
         Status::Ok => ("●", theme.ok, age.map(format::age).unwrap_or_default()),
         Status::Waiting => ("◌", theme.muted, "waiting".into()),
-        Status::Stale => ("◐", theme.warn, format!("stale {}", age.map(format::age).unwrap_or_default())),
-        Status::Error => ("✖", theme.critical, match age {
-            Some(a) => format!("error, last ok {} ago", format::age(a)),
-            None => "error".into(),
-        }),
+        Status::Stale => (
+            "◐",
+            theme.warn,
+            format!("stale {}", age.map(format::age).unwrap_or_default()),
+        ),
+        Status::Error => (
+            "✖",
+            theme.critical,
+            match age {
+                Some(a) => format!("error, last ok {} ago", format::age(a)),
+                None => "error".into(),
+            },
+        ),
         Status::Disabled => ("○", theme.muted, "off".into()),
     };
     vec![
@@ -136,8 +162,16 @@ pub fn source_error(state: &State, kind: SourceKind) -> Option<&str> {
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let line = match &state.mode {
-        Mode::Command(text) => Line::from(vec![Span::styled(":", theme.accent), Span::raw(text.clone()), Span::styled("█", theme.muted)]),
-        Mode::Filter(text) => Line::from(vec![Span::styled("/", theme.accent), Span::raw(text.clone()), Span::styled("█", theme.muted)]),
+        Mode::Command(text) => Line::from(vec![
+            Span::styled(":", theme.accent),
+            Span::raw(text.clone()),
+            Span::styled("█", theme.muted),
+        ]),
+        Mode::Filter(text) => Line::from(vec![
+            Span::styled("/", theme.accent),
+            Span::raw(text.clone()),
+            Span::styled("█", theme.muted),
+        ]),
         _ => status_line(state, theme),
     };
     frame.render_widget(line, area);
@@ -162,7 +196,15 @@ fn status_line(state: &State, theme: &Theme) -> Line<'static> {
     }
     let message: Option<(String, Style)> = if let Some(r) = &state.running {
         let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
-        Some((format!("{} {}{total} {:.0}/s (Esc cancels)", r.kind.name(), r.done, r.per_sec), theme.accent))
+        Some((
+            format!(
+                "{} {}{total} {:.0}/s (Esc cancels)",
+                r.kind.name(),
+                r.done,
+                r.per_sec
+            ),
+            theme.accent,
+        ))
     } else if let Some(n) = &state.notice {
         Some((n.clone(), theme.warn))
     } else {

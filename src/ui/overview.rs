@@ -42,12 +42,20 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
         Some(c) => {
             let total: u32 = c.deployments.iter().map(|d| d.replicas).sum();
             let ready: u32 = c.deployments.iter().map(|d| d.ready).sum();
-            let at_max = c.deployments.iter().filter(|d| d.hpa.as_ref().is_some_and(|h| h.current >= h.max)).count();
+            let at_max = c
+                .deployments
+                .iter()
+                .filter(|d| d.hpa.as_ref().is_some_and(|h| h.current >= h.max))
+                .count();
             Tile {
                 title: "Replicas",
                 value: format!("{ready}/{total} ready"),
                 style: if at_max > 0 { theme.warn } else { theme.ok },
-                note: if at_max > 0 { format!("{at_max} HPA at max") } else { format!("{} deployments", c.deployments.len()) },
+                note: if at_max > 0 {
+                    format!("{at_max} HPA at max")
+                } else {
+                    format!("{} deployments", c.deployments.len())
+                },
                 history: h.replicas.tail_scaled(n, 1.0),
             }
         }
@@ -57,14 +65,21 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
     out.push(match state.cache.value.as_ref() {
         Some(c) => {
             let (value, style) = match c.hit_rate {
-                Some(v) => (format::ratio_pct(v), grade_low(v, r.hit_rate_target, r.hit_rate_alert, theme)),
+                Some(v) => (
+                    format::ratio_pct(v),
+                    grade_low(v, r.hit_rate_target, r.hit_rate_alert, theme),
+                ),
                 None => ("no traffic".into(), theme.muted),
             };
             Tile {
                 title: "Cache hit rate",
                 value,
                 style,
-                note: format!("target >{:.0}% alert <{:.0}%", r.hit_rate_target * 100.0, r.hit_rate_alert * 100.0),
+                note: format!(
+                    "target >{:.0}% alert <{:.0}%",
+                    r.hit_rate_target * 100.0,
+                    r.hit_rate_alert * 100.0
+                ),
                 history: h.hit_rate.tail_scaled(n, 1000.0),
             }
         }
@@ -74,7 +89,10 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
     let services = state.metrics.value.as_ref().map(|m| m.services.as_slice());
     out.push(match services {
         Some(s) if !s.is_empty() => {
-            let worst = s.iter().max_by(|a, b| a.p95_ms.total_cmp(&b.p95_ms)).expect("non-empty");
+            let worst = s
+                .iter()
+                .max_by(|a, b| a.p95_ms.total_cmp(&b.p95_ms))
+                .expect("non-empty");
             Tile {
                 title: "P95 latency",
                 value: format::ms(worst.p95_ms),
@@ -121,9 +139,26 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
         Some(c) => {
             let month = c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH;
             let (style, note) = match state.config.cost.monthly_budget {
-                Some(b) if month > b => (theme.critical, format!("≈{}/mo > budget {}", format::money(month, currency), format::money(b, currency))),
-                Some(b) => (theme.ok, format!("≈{}/mo of {}", format::money(month, currency), format::money(b, currency))),
-                None => (theme.accent, format!("≈{}/month", format::money(month, currency))),
+                Some(b) if month > b => (
+                    theme.critical,
+                    format!(
+                        "≈{}/mo > budget {}",
+                        format::money(month, currency),
+                        format::money(b, currency)
+                    ),
+                ),
+                Some(b) => (
+                    theme.ok,
+                    format!(
+                        "≈{}/mo of {}",
+                        format::money(month, currency),
+                        format::money(b, currency)
+                    ),
+                ),
+                None => (
+                    theme.accent,
+                    format!("≈{}/month", format::money(month, currency)),
+                ),
             };
             Tile {
                 title: "Cost per hour",
@@ -133,14 +168,29 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
                 history: h.cost_per_hour.tail_scaled(n, 100.0),
             }
         }
-        None => Tile { title: "Cost per hour", value: MISSING.into(), style: theme.muted, note: "needs cluster or metrics".into(), history: Vec::new() },
+        None => Tile {
+            title: "Cost per hour",
+            value: MISSING.into(),
+            style: theme.muted,
+            note: "needs cluster or metrics".into(),
+            history: Vec::new(),
+        },
     });
     out
 }
 
 fn missing<'a>(title: &'a str, state: &State, kind: SourceKind, theme: &Theme) -> Tile<'a> {
-    let note: String = health_spans(state, kind, theme).iter().map(|s| s.content.as_ref()).collect();
-    Tile { title, value: MISSING.into(), style: theme.muted, note, history: Vec::new() }
+    let note: String = health_spans(state, kind, theme)
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    Tile {
+        title,
+        value: MISSING.into(),
+        style: theme.muted,
+        note,
+        history: Vec::new(),
+    }
 }
 
 /// Higher is better: ok at or above target, warn down to the alert line, critical below.
@@ -169,7 +219,10 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = format!("Alerts ({})", state.alerts.len());
     let block = panel(&title, None, theme);
     let items: Vec<ListItem> = if state.alerts.is_empty() {
-        vec![ListItem::new(Span::styled("all figures within the platform's targets", theme.ok))]
+        vec![ListItem::new(Span::styled(
+            "all figures within the platform's targets",
+            theme.ok,
+        ))]
     } else {
         state
             .alerts

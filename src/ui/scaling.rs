@@ -16,23 +16,68 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let msg = source_error(state, SourceKind::Kubernetes)
             .map(|e| format!("Kubernetes: {e}"))
             .unwrap_or_else(|| "waiting for Kubernetes ([kubernetes] in config.toml)".into());
-        frame.render_widget(empty_note(msg, theme.muted).block(panel("Deployments", Some(badge), theme)), area);
+        frame.render_widget(
+            empty_note(msg, theme.muted).block(panel("Deployments", Some(badge), theme)),
+            area,
+        );
         return;
     };
     let detail_h = if area.height >= 24 { 9 } else { 6 };
-    let [table_area, detail_area] = Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
+    let [table_area, detail_area] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
     let deployments = state.visible_deployments();
     let wide = area.width >= 110;
     let header = if wide {
-        vec!["DEPLOYMENT", "READY", "UPD", "AVAIL", "HPA MIN-MAX", "CUR→DES", "CPU/TGT", "MEM/TGT", "RULES", "POOL"]
+        vec![
+            "DEPLOYMENT",
+            "READY",
+            "UPD",
+            "AVAIL",
+            "HPA MIN-MAX",
+            "CUR→DES",
+            "CPU/TGT",
+            "MEM/TGT",
+            "RULES",
+            "POOL",
+        ]
     } else {
-        vec!["DEPLOYMENT", "READY", "HPA", "CUR→DES", "CPU", "MEM", "RULES"]
+        vec![
+            "DEPLOYMENT",
+            "READY",
+            "HPA",
+            "CUR→DES",
+            "CPU",
+            "MEM",
+            "RULES",
+        ]
     };
-    let rows: Vec<Row> = deployments.iter().map(|d| row(d, state, theme, wide)).collect();
+    let rows: Vec<Row> = deployments
+        .iter()
+        .map(|d| row(d, state, theme, wide))
+        .collect();
     let widths: Vec<Constraint> = if wide {
-        vec![Constraint::Min(22), Constraint::Length(7), Constraint::Length(5), Constraint::Length(6), Constraint::Length(12), Constraint::Length(8), Constraint::Length(9), Constraint::Length(9), Constraint::Length(6), Constraint::Length(16)]
+        vec![
+            Constraint::Min(22),
+            Constraint::Length(7),
+            Constraint::Length(5),
+            Constraint::Length(6),
+            Constraint::Length(12),
+            Constraint::Length(8),
+            Constraint::Length(9),
+            Constraint::Length(9),
+            Constraint::Length(6),
+            Constraint::Length(16),
+        ]
     } else {
-        vec![Constraint::Min(14), Constraint::Length(6), Constraint::Length(6), Constraint::Length(8), Constraint::Length(5), Constraint::Length(5), Constraint::Length(5)]
+        vec![
+            Constraint::Min(14),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(8),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(5),
+        ]
     };
     let title = format!("Deployments ({})", deployments.len());
     let table = Table::new(rows, widths)
@@ -40,10 +85,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .row_highlight_style(theme.selection)
         .block(panel(&title, Some(badge), theme));
     // The selection lives in State; a TableState is built per frame only to draw it.
-    let mut ts = TableState::default().with_selected((!deployments.is_empty()).then(|| state.selected.min(deployments.len() - 1)));
+    let mut ts = TableState::default().with_selected(
+        (!deployments.is_empty()).then(|| state.selected.min(deployments.len() - 1)),
+    );
     frame.render_stateful_widget(table, table_area, &mut ts);
 
-    let [detail, pools] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(detail_area);
+    let [detail, pools] =
+        Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+            .areas(detail_area);
     draw_detail(frame, detail, state, theme);
     let lines: Vec<Line> = cluster
         .pools
@@ -51,12 +100,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|p| {
             Line::from(vec![
                 Span::styled(format!("{:<16}", p.name), theme.text),
-                Span::styled(format!("{:>3} nodes {:>4} pods", p.nodes, p.pods), theme.muted),
+                Span::styled(
+                    format!("{:>3} nodes {:>4} pods", p.nodes, p.pods),
+                    theme.muted,
+                ),
                 Span::styled(if p.spot { " spot" } else { "" }, theme.warn),
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(panel("Node pools", None, theme)), pools);
+    frame.render_widget(
+        Paragraph::new(lines).block(panel("Node pools", None, theme)),
+        pools,
+    );
 }
 
 fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
@@ -67,9 +122,17 @@ fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
         Direction::Down => theme.accent,
         Direction::Hold => theme.muted,
     };
-    let ready_style = if d.ready < d.replicas { theme.warn } else { theme.ok };
+    let ready_style = if d.ready < d.replicas {
+        theme.warn
+    } else {
+        theme.ok
+    };
     let (hpa, move_, at_max) = match &d.hpa {
-        Some(h) => (format!("{}-{}", h.min, h.max), format!("{}→{}", h.current, h.desired), h.current >= h.max),
+        Some(h) => (
+            format!("{}-{}", h.min, h.max),
+            format!("{}→{}", h.current, h.desired),
+            h.current >= h.max,
+        ),
         None => ("none".into(), "—".into(), false),
     };
     let target = |name: &str| {
@@ -81,7 +144,11 @@ fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
     };
     let cpu = s.cpu_pct.map_or("—".into(), format::pct);
     let mem = s.memory_pct.map_or("—".into(), format::pct);
-    let name = if wide { format!("{}/{}", d.namespace, d.name) } else { d.name.clone() };
+    let name = if wide {
+        format!("{}/{}", d.namespace, d.name)
+    } else {
+        d.name.clone()
+    };
     let mut cells = vec![
         Span::styled(name, theme.text),
         Span::styled(format!("{}/{}", d.ready, d.replicas), ready_style),
@@ -90,11 +157,20 @@ fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
         cells.push(Span::styled(d.updated.to_string(), theme.text));
         cells.push(Span::styled(d.available.to_string(), theme.text));
     }
-    cells.push(Span::styled(hpa, if at_max { theme.critical } else { theme.text }));
-    cells.push(Span::styled(move_, if at_max { theme.critical } else { theme.text }));
+    cells.push(Span::styled(
+        hpa,
+        if at_max { theme.critical } else { theme.text },
+    ));
+    cells.push(Span::styled(
+        move_,
+        if at_max { theme.critical } else { theme.text },
+    ));
     if wide {
         cells.push(Span::styled(format!("{cpu}{}", target("cpu")), theme.text));
-        cells.push(Span::styled(format!("{mem}{}", target("memory")), theme.text));
+        cells.push(Span::styled(
+            format!("{mem}{}", target("memory")),
+            theme.text,
+        ));
     } else {
         cells.push(Span::styled(cpu, theme.text));
         cells.push(Span::styled(mem, theme.text));
@@ -108,7 +184,11 @@ fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
 
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(d) = state.selected_deployment() else {
-        frame.render_widget(empty_note("no deployment matches the filter".into(), theme.muted).block(panel("Detail", None, theme)), area);
+        frame.render_widget(
+            empty_note("no deployment matches the filter".into(), theme.muted)
+                .block(panel("Detail", None, theme)),
+            area,
+        );
         return;
     };
     let v = state.verdict(d);
@@ -126,7 +206,16 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     None => format!("{} unknown/{:.0}{}", m.name, m.target, m.unit),
                 })
                 .collect();
-            lines.push(Line::from(Span::styled(format!("HPA {}: min {} max {} · {}", h.name, h.min, h.max, metrics.join(" · ")), theme.text)));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "HPA {}: min {} max {} · {}",
+                    h.name,
+                    h.min,
+                    h.max,
+                    metrics.join(" · ")
+                ),
+                theme.text,
+            )));
             let next = if h.desired > h.current {
                 format!("next: scale up {} → {}", h.current, h.desired)
             } else if h.desired < h.current {
@@ -135,10 +224,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 "next: hold".into()
             };
             lines.push(Line::from(Span::styled(next, theme.muted)));
-            lines.push(Line::from(Span::styled("s: the HPA owns replicas, scaling edits its minReplicas", theme.muted)));
+            lines.push(Line::from(Span::styled(
+                "s: the HPA owns replicas, scaling edits its minReplicas",
+                theme.muted,
+            )));
         }
-        None => lines.push(Line::from(Span::styled("no HPA: s patches replicas directly", theme.muted))),
+        None => lines.push(Line::from(Span::styled(
+            "no HPA: s patches replicas directly",
+            theme.muted,
+        ))),
     }
     let title = format!("{}/{}", d.namespace, d.name);
-    frame.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }).block(panel(&title, None, theme)), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(panel(&title, None, theme)),
+        area,
+    );
 }

@@ -10,7 +10,7 @@ mod model;
 mod task;
 
 pub use model::Sim;
-pub use task::{SimHandle, spawn};
+pub use task::{SimCommand, SimHandle, backfill, samples, spawn};
 
 /// A small deterministic generator (SplitMix64): no dependency, same sequence everywhere.
 #[derive(Debug, Clone)]

@@ -110,7 +110,7 @@ impl Sim {
                 mk(
                     deployment("llm-gateway", "cpu-spot", 0.5, 1.0, 0, 3),
                     25.0,
-                    420.0,
+                    300.0,
                     1.0,
                     true,
                 ),
@@ -298,7 +298,7 @@ impl Sim {
                 memory_pct: mem.round(),
             });
         }
-        // Each miss calls an LLM: 30 % gpt-4, 70 % gpt-3.5-turbo.
+        // Each miss calls an LLM: 15 % gpt-4, 85 % gpt-3.5-turbo.
         let llm_rps = self.qps * (1.0 - self.hit_rate);
         let tokens = |share: f64, input: f64, output: f64, model: &str| ModelTokens {
             model: model.into(),
@@ -309,8 +309,8 @@ impl Sim {
             services,
             utilization,
             models: vec![
-                tokens(0.3, 900.0, 260.0, "gpt-4"),
-                tokens(0.7, 700.0, 180.0, "gpt-3.5-turbo"),
+                tokens(0.15, 600.0, 200.0, "gpt-4"),
+                tokens(0.85, 500.0, 150.0, "gpt-3.5-turbo"),
             ],
             cdn_hit_rate: Some(0.93),
             app_cache_hit_rate: Some(0.41),

@@ -46,14 +46,8 @@ pub fn spawn(
     audit: Audit,
 ) -> SimHandle {
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(run(
-        Sim::new(seed, Utc::now()),
-        refresh,
-        updates,
-        events,
-        audit,
-        rx,
-    ));
+    let (sim, history) = backfill(seed, Utc::now());
+    tokio::spawn(run(sim, history, refresh, updates, events, audit, rx));
     SimHandle { commands: tx }
 }
 
@@ -76,8 +70,26 @@ pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 3] {
     ]
 }
 
+/// A simulation at `now` and the samples of its last ten minutes, one per history step,
+/// so charts are full from the first frame.
+pub fn backfill(seed: u64, now: DateTime<Utc>) -> (Sim, Vec<SourceUpdate>) {
+    let step = crate::state::HISTORY_STEP_S;
+    let points = crate::state::HISTORY_POINTS as i64;
+    let start = now - chrono::Duration::seconds(step * points);
+    let mut sim = Sim::new(seed, start);
+    let mut out = Vec::new();
+    for i in 1..=points {
+        let at = start + chrono::Duration::seconds(step * i);
+        let at = at.min(now);
+        sim.advance_to(at.timestamp());
+        out.extend(samples(&sim, at));
+    }
+    (sim, out)
+}
+
 async fn run(
     mut sim: Sim,
+    history: Vec<SourceUpdate>,
     refresh: Duration,
     updates: mpsc::Sender<SourceUpdate>,
     events: mpsc::Sender<ActionEvent>,
@@ -88,6 +100,11 @@ async fn run(
     sample.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut work = tokio::time::interval(Duration::from_millis(200));
     let mut job: Option<Job> = None;
+    for u in history {
+        if updates.send(u).await.is_err() {
+            return;
+        }
+    }
     loop {
         tokio::select! {
             _ = sample.tick() => {

@@ -39,27 +39,57 @@ impl Tile<'_> {
             Constraint::Min(0),
         ])
         .areas(inner);
-        frame.render_widget(Paragraph::new(Span::styled(self.value.clone(), self.style.add_modifier(ratatui::style::Modifier::BOLD))), value);
-        frame.render_widget(Paragraph::new(Span::styled(self.note.clone(), theme.muted)), note);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                self.value.clone(),
+                self.style.add_modifier(ratatui::style::Modifier::BOLD),
+            )),
+            value,
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(self.note.clone(), theme.muted)),
+            note,
+        );
         if chart.height > 0 && !self.history.is_empty() {
             let skip = self.history.len().saturating_sub(chart.width as usize);
-            let data = &self.history[skip..];
+            let data = relief(&self.history[skip..]);
             frame.render_widget(
-                Sparkline::default().data(data).style(Style::default().fg(theme.series(0))),
+                Sparkline::default()
+                    .data(&data)
+                    .style(Style::default().fg(theme.series(0))),
                 chart,
             );
         }
     }
 }
 
+/// Lifts a series off its floor so small changes show: a sparkline always starts at zero,
+/// and 86 % against 87 % would otherwise be two full bars.
+fn relief(data: &[u64]) -> Vec<u64> {
+    let lo = data.iter().copied().min().unwrap_or(0);
+    let hi = data.iter().copied().max().unwrap_or(0);
+    let floor = lo.saturating_sub((hi - lo).max(lo / 4).max(1));
+    data.iter().map(|v| v - floor).collect()
+}
+
 /// A text bar like `███████░░░ 71%` that fits in `width` cells.
 pub fn bar(fraction: f64, width: usize) -> String {
-    let f = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    let f = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let full = (f * width as f64).round() as usize;
-    format!("{}{}", "█".repeat(full), "░".repeat(width.saturating_sub(full)))
+    format!(
+        "{}{}",
+        "█".repeat(full),
+        "░".repeat(width.saturating_sub(full))
+    )
 }
 
 /// A message in place of a panel's content: why there is nothing to show.
 pub fn empty_note<'a>(text: String, style: Style) -> Paragraph<'a> {
-    Paragraph::new(text).style(style).wrap(ratatui::widgets::Wrap { trim: true })
+    Paragraph::new(text)
+        .style(style)
+        .wrap(ratatui::widgets::Wrap { trim: true })
 }

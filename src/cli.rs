@@ -1,0 +1,42 @@
+//! Command-line definitions. Exit codes: 0 done, 1 failed, 2 bad usage or config, 3 refused.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "On-call console for the AI customer-service platform: replicas, cache, latency, cost"
+)]
+pub struct Cli {
+    /// Config file (default lookup: $OPSDECK_CONFIG, ./config.toml, $XDG_CONFIG_HOME/opsdeck/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Run on the embedded demo platform, whatever the config says about backends.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Remove every action (scale, warmup, invalidate).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Theme name (dark, light, high-contrast, solarized-dark) or a theme file.
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+    /// Kubernetes context to use instead of the kubeconfig's current one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the current figures once (two samples, one refresh apart) and exit.
+    Snapshot {
+        /// One JSON object (the default is a short text summary).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a config file: exit 0 when it is good, 2 with file, line and key when not.
+    CheckConfig { path: Option<PathBuf> },
+}

@@ -1,0 +1,148 @@
+//! `opsdeck snapshot --json`: the figures scripts rely on, as DESIGN.md lists them.
+
+use crate::sources::SourceKind;
+use crate::state::{State, Status};
+use serde_json::{Map, Value, json};
+
+pub fn to_json(state: &State) -> Value {
+    let mut sources = Map::new();
+    for kind in SourceKind::ALL {
+        let (error, age) = match kind {
+            SourceKind::Prometheus => (&state.metrics.error, state.metrics.age_s(state.now)),
+            SourceKind::Redis => (&state.cache.error, state.cache.age_s(state.now)),
+            SourceKind::Kubernetes => (&state.cluster.error, state.cluster.age_s(state.now)),
+        };
+        let status = match state.status(kind) {
+            Status::Waiting => "error",
+            Status::Ok => "ok",
+            Status::Stale => "stale",
+            Status::Error => "error",
+            Status::Disabled => "disabled",
+        };
+        let error = match (error, state.status(kind)) {
+            (Some((e, _)), _) => json!(e),
+            (None, Status::Waiting) => json!("no answer yet"),
+            _ => Value::Null,
+        };
+        sources.insert(
+            kind.name().into(),
+            json!({ "status": status, "error": error, "age_s": age }),
+        );
+    }
+    let latency = state.metrics.value.as_ref().map(|m| {
+        json!({ "services": m.services.iter().map(|s| json!({
+            "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
+            "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
+        })).collect::<Vec<_>>() })
+    });
+    let cache = state.cache.value.as_ref().map(|c| {
+        let prefixes: Map<String, Value> = c
+            .prefixes
+            .iter()
+            .map(|p| (p.prefix.clone(), json!(p.keys)))
+            .collect();
+        json!({
+            "hit_rate": c.hit_rate, "hit_rate_lifetime": c.hit_rate_lifetime,
+            "hits_per_sec": c.hits_per_sec, "misses_per_sec": c.misses_per_sec,
+            "ops_per_sec": c.ops_per_sec, "used_memory_bytes": c.used_memory_bytes,
+            "maxmemory_bytes": c.maxmemory_bytes, "evicted_keys_per_sec": c.evicted_keys_per_sec,
+            "connected_clients": c.connected_clients, "ping_ms": c.ping_ms, "keys": c.keys,
+            "prefixes": prefixes,
+        })
+    });
+    let deployments: Vec<Value> = state
+        .cluster
+        .value
+        .iter()
+        .flat_map(|c| c.deployments.iter())
+        .map(|d| {
+            let v = state.verdict(d);
+            json!({
+                "namespace": d.namespace, "name": d.name, "replicas": d.replicas,
+                "ready": d.ready, "available": d.available,
+                "hpa": d.hpa.as_ref().map(|h| json!({
+                    "name": h.name, "min": h.min, "max": h.max, "current": h.current, "desired": h.desired,
+                })),
+                "verdict": { "direction": v.direction, "reasons": v.reasons },
+            })
+        })
+        .collect();
+    let cost = state.cost.as_ref().map(|c| {
+        json!({
+            "currency": state.config.cost.currency,
+            "per_hour": c.per_hour,
+            "by_model": c.by_model.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<Map<_, _>>(),
+            "missing_prices": c.missing_prices,
+        })
+    });
+    json!({
+        "taken_at": state.now.to_rfc3339(),
+        "demo": state.demo,
+        "sources": sources,
+        "latency": latency,
+        "cache": cache,
+        "deployments": deployments,
+        "cost": cost,
+        "alerts": state.alerts,
+    })
+}
+
+/// Exit 0 when every configured source answered, 1 otherwise.
+pub fn exit_code(state: &State) -> i32 {
+    let failed = SourceKind::ALL.into_iter().any(|k| {
+        matches!(
+            state.status(k),
+            Status::Error | Status::Waiting | Status::Stale
+        )
+    });
+    i32::from(failed)
+}
+
+/// A few lines for a human at a terminal.
+pub fn to_text(state: &State) -> String {
+    let v = to_json(state);
+    let mut out = format!("opsdeck snapshot {}\n", state.now.to_rfc3339());
+    for kind in SourceKind::ALL {
+        let s = &v["sources"][kind.name()];
+        out.push_str(&format!(
+            "  {:<11} {}",
+            kind.name(),
+            s["status"].as_str().unwrap_or("?")
+        ));
+        if let Some(e) = s["error"].as_str() {
+            out.push_str(&format!(" ({e})"));
+        }
+        out.push('\n');
+    }
+    if let Some(c) = state.cache.value.as_ref() {
+        out.push_str(&format!(
+            "  cache hit rate {}\n",
+            c.hit_rate.map_or("—".into(), crate::ui::format::ratio_pct)
+        ));
+    }
+    for d in state
+        .cluster
+        .value
+        .iter()
+        .flat_map(|c| c.deployments.iter())
+    {
+        out.push_str(&format!(
+            "  {}/{} {}/{} ready, rules: {}\n",
+            d.namespace,
+            d.name,
+            d.ready,
+            d.replicas,
+            state.verdict(d).direction.label()
+        ));
+    }
+    if let Some(c) = &state.cost {
+        out.push_str(&format!(
+            "  cost {}/h\n",
+            crate::ui::format::money(c.per_hour.total, &state.config.cost.currency)
+        ));
+    }
+    for a in &state.alerts {
+        out.push_str(&format!("  alert {:?}: {}\n", a.severity, a.message));
+    }
+    out
+}

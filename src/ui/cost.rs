@@ -1,0 +1,197 @@
+//! Cost: $/h now and its history, the breakdown by category, models and deployments,
+//! the month's projection against budget and the reduction targets.
+
+use super::widgets::{bar, empty_note, panel};
+use super::{Theme, format};
+use crate::domain::cost::HOURS_PER_MONTH;
+use crate::state::State;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
+
+/// The seed's reduction targets against the baseline: 20 %, 40 %, 60 %.
+const TARGETS: [(f64, &str); 3] = [
+    (0.20, "1-3 months"),
+    (0.40, "3-6 months"),
+    (0.60, "6-12 months"),
+];
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(c) = state.cost.as_ref() else {
+        frame.render_widget(
+            empty_note(
+                "no cost yet: it needs replicas (Kubernetes) or token rates (Prometheus)".into(),
+                theme.muted,
+            )
+            .block(panel("Cost", None, theme)),
+            area,
+        );
+        return;
+    };
+    let cur = state.config.cost.currency.as_str();
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let [summary, history] =
+        Layout::vertical([Constraint::Length(11), Constraint::Min(0)]).areas(left);
+
+    let p = &c.per_hour;
+    let total = p.total.max(f64::MIN_POSITIVE);
+    let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
+    let cat = |name: &str, v: f64, style: Style| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9}"), theme.muted),
+            Span::styled(format!("{:>9}/h ", format::money(v, cur)), theme.text),
+            Span::styled(bar(v / total, w), style),
+            Span::styled(format!(" {:>3.0}%", 100.0 * v / total), theme.muted),
+        ])
+    };
+    let month = p.total * HOURS_PER_MONTH;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("now ", theme.muted),
+            Span::styled(format!("{}/h", format::money(p.total, cur)), theme.title),
+            Span::styled(
+                format!("  ≈{}/month at this rate", format::money(month, cur)),
+                theme.muted,
+            ),
+        ]),
+        cat("compute", p.compute, Style::default().fg(theme.series(0))),
+        cat("storage", p.storage, Style::default().fg(theme.series(1))),
+        cat("network", p.network, Style::default().fg(theme.series(2))),
+        cat("AI model", p.ai_model, Style::default().fg(theme.series(3))),
+    ];
+    match state.config.cost.monthly_budget {
+        Some(b) => lines.push(Line::from(Span::styled(
+            format!(
+                "budget {}/month: projection {:.0}%",
+                format::money(b, cur),
+                100.0 * month / b.max(f64::MIN_POSITIVE)
+            ),
+            if month > b { theme.critical } else { theme.ok },
+        ))),
+        None => lines.push(Line::from(Span::styled(
+            "no monthly_budget set ([cost])",
+            theme.muted,
+        ))),
+    }
+    if let Some(base) = state.config.cost.monthly_baseline {
+        let cut = 1.0 - month / base.max(f64::MIN_POSITIVE);
+        let reached: Vec<String> = TARGETS
+            .iter()
+            .map(|(t, when)| {
+                format!(
+                    "{}{:.0}% ({when})",
+                    if cut >= *t { "✓" } else { "·" },
+                    t * 100.0
+                )
+            })
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "vs baseline {}: {:+.0}%",
+                format::money(base, cur),
+                -cut * 100.0
+            ),
+            theme.text,
+        )));
+        lines.push(Line::from(Span::styled(reached.join("  "), theme.muted)));
+    }
+    if !c.missing_prices.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "no price for {}: add [cost.models.\"NAME\"]",
+                c.missing_prices.join(", ")
+            ),
+            theme.critical,
+        )));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(panel("Cost now", None, theme)),
+        summary,
+    );
+
+    let block = panel("$/h, last 10 min", None, theme);
+    let inner = block.inner(history);
+    frame.render_widget(block, history);
+    let data = state
+        .history
+        .cost_per_hour
+        .tail_scaled(inner.width as usize, 100.0);
+    frame.render_widget(
+        Sparkline::default()
+            .data(&data)
+            .style(Style::default().fg(theme.series(0))),
+        inner,
+    );
+
+    let [models, deployments] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    let tokens = state
+        .metrics
+        .value
+        .as_ref()
+        .map(|m| m.models.as_slice())
+        .unwrap_or_default();
+    let rows: Vec<Row> = tokens
+        .iter()
+        .map(|t| {
+            let cost = c
+                .by_model
+                .iter()
+                .find(|(m, _)| *m == t.model)
+                .map(|(_, v)| format::money(*v, cur))
+                .unwrap_or_else(|| "no price".into());
+            Row::new(vec![
+                t.model.clone(),
+                format::count(t.input_per_sec),
+                format::count(t.output_per_sec),
+                format!("{cost}/h"),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(14),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(11),
+        ],
+    )
+    .header(Row::new(vec!["MODEL", "IN t/s", "OUT t/s", "COST"]).style(theme.muted))
+    .block(panel("AI models", None, theme));
+    frame.render_widget(table, models);
+    let deps = state
+        .cluster
+        .value
+        .as_ref()
+        .map(|k| k.deployments.as_slice())
+        .unwrap_or_default();
+    let rows: Vec<Row> = c
+        .by_deployment
+        .iter()
+        .map(|(name, v)| {
+            let d = deps.iter().find(|d| d.name == *name);
+            Row::new(vec![
+                name.clone(),
+                d.map_or(String::new(), |d| d.replicas.to_string()),
+                d.map_or(String::new(), |d| d.pool.clone()),
+                format!("{}/h", format::money(*v, cur)),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(12),
+            Constraint::Length(4),
+            Constraint::Length(16),
+            Constraint::Length(10),
+        ],
+    )
+    .header(Row::new(vec!["DEPLOYMENT", "PODS", "POOL", "COST"]).style(theme.muted))
+    .block(panel("Compute by deployment", None, theme));
+    frame.render_widget(table, deployments);
+}

@@ -1,0 +1,156 @@
+//! The warmup, invalidate and scale dialogs: what will happen, then Cancel / Confirm.
+
+use super::widgets::panel;
+use super::{Theme, format};
+use crate::state::{Dialog, DialogKind, Focus, State};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Theme) {
+    let mut lines = Vec::new();
+    let field = |label: &str, value: &str, focused: bool| {
+        Line::from(vec![
+            Span::styled(format!("{label}: "), theme.muted),
+            Span::styled(
+                format!("{value}{}", if focused { "█" } else { "" }),
+                if focused { theme.selection } else { theme.text },
+            ),
+        ])
+    };
+    let cur = state.config.cost.currency.as_str();
+    match &d.kind {
+        DialogKind::Warmup { file } => {
+            lines.push(Line::from(Span::styled(
+                "Write answers from a JSONL file into the cache.",
+                theme.text,
+            )));
+            lines.push(field("file", file, d.focus == Focus::Input));
+            let c = &state.config.cache;
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "kb_version {} · TTL {} · keys answer:<md5>",
+                    c.kb_version,
+                    format::age(c.answer_ttl_s as i64)
+                ),
+                theme.muted,
+            )));
+        }
+        DialogKind::Invalidate {
+            group,
+            user_id,
+            estimate,
+        } => {
+            let groups = &state.config.actions.invalidate.groups;
+            if let Some(g) = groups.get(*group) {
+                lines.push(Line::from(vec![
+                    Span::styled("group (↑/↓): ", theme.muted),
+                    Span::styled(g.name.clone(), theme.accent),
+                    Span::styled(format!("  {}", g.patterns.join(" ")), theme.text),
+                ]));
+                if g.patterns.iter().any(|p| p.contains("{user_id}")) {
+                    lines.push(field("user id", user_id, d.focus == Focus::Input));
+                }
+            }
+            lines.push(Line::from(Span::styled(
+                match estimate {
+                    Some(n) => format!(
+                        "deletes ≈{} keys (SCAN + UNLINK, throttled, Esc cancels)",
+                        format::count(*n as f64)
+                    ),
+                    None => {
+                        "deletes the matching keys (SCAN + UNLINK, throttled, Esc cancels)".into()
+                    }
+                },
+                theme.warn,
+            )));
+        }
+        DialogKind::Scale {
+            namespace,
+            name,
+            replicas,
+            hpa,
+            input,
+            pod_per_hour,
+        } => {
+            lines.push(Line::from(Span::styled(
+                format!("{namespace}/{name}: {replicas} replicas now"),
+                theme.text,
+            )));
+            match hpa {
+                Some((h, min, max)) => {
+                    lines.push(Line::from(Span::styled(format!("HPA {h} owns replicas (min {min}, max {max}): this sets its minReplicas"), theme.warn)));
+                    lines.push(field("new minReplicas", input, d.focus == Focus::Input));
+                }
+                None => lines.push(field("replicas", input, d.focus == Focus::Input)),
+            }
+            match d.scale_change(state.config.actions.max_replicas) {
+                Ok((to, _)) => {
+                    let delta = to as i64 - *replicas as i64;
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "{delta:+} replicas ≈ {}{}/h",
+                            if delta >= 0 { "+" } else { "-" },
+                            format::money((delta as f64 * pod_per_hour).abs(), cur)
+                        ),
+                        theme.accent,
+                    )));
+                }
+                Err(e) if !input.is_empty() => {
+                    lines.push(Line::from(Span::styled(e, theme.critical)))
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    if let Some(name) = &d.require_typed {
+        lines.push(field(
+            &format!("type {name:?} to confirm"),
+            &d.typed,
+            d.focus == Focus::Typed,
+        ));
+    }
+    if let Some(e) = &d.error {
+        lines.push(Line::from(Span::styled(e.clone(), theme.critical)));
+    }
+    lines.push(Line::from(""));
+    let button = |label: &str, f: Focus, style: Style| {
+        if d.focus == f {
+            Span::styled(format!("[ {label} ]"), theme.selection)
+        } else {
+            Span::styled(format!("  {label}  "), style)
+        }
+    };
+    let confirm = match d.kind {
+        DialogKind::Warmup { .. } => "Warm up",
+        DialogKind::Invalidate { .. } => "Invalidate",
+        DialogKind::Scale { .. } => "Scale",
+    };
+    lines.push(Line::from(vec![
+        button("Cancel", Focus::Cancel, theme.text),
+        Span::raw("   "),
+        button(confirm, Focus::Confirm, theme.warn),
+    ]));
+    lines.push(Line::from(Span::styled(
+        "Tab moves · Enter chooses · Esc cancels",
+        theme.muted,
+    )));
+
+    let w = 64.min(area.width);
+    let h = (lines.len() as u16 + 4).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel(d.title(), None, theme)),
+        popup,
+    );
+}

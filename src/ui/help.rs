@@ -1,0 +1,45 @@
+//! Help, generated from the keymap so it always says what the keys do.
+
+use super::Theme;
+use super::widgets::panel;
+use crate::action::visible_bindings;
+use crate::state::State;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let mut lines: Vec<Line> = visible_bindings(state.read_only)
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!(" {:<7}", b.keys), theme.accent),
+                Span::styled(b.help, theme.text),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        " :view NAME  :theme NAME  :filter TEXT  :q",
+        theme.muted,
+    )));
+    if state.read_only {
+        lines.push(Line::from(Span::styled(
+            " read-only: scale, warmup and invalidate are off",
+            theme.warn,
+        )));
+    }
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let w = 52.min(area.width);
+    let popup = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(panel("Keys (any key closes)", None, theme)),
+        popup,
+    );
+}
