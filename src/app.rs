@@ -77,7 +77,7 @@ fn clock_face(state: &State) -> Vec<(crate::state::Status, Option<i64>)> {
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
     mut events: S,
-    mut app: App,
+    app: &mut App,
 ) -> color_eyre::Result<Exit>
 where
     B: Backend,
@@ -146,7 +146,7 @@ where
                     tracing::info!(?request, "action confirmed");
                     app.backends.send(SimCommand::Run(request), &mut app.state)
                 }
-                Effect::SetTheme(name) => set_theme(&mut app, &name),
+                Effect::SetTheme(name) => set_theme(app, &name),
             }
         }
     }

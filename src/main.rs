@@ -142,7 +142,7 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         tracing::info!("starting the embedded demo");
         backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
     }
-    let app = App {
+    let mut app = App {
         state,
         theme,
         no_color,
@@ -153,7 +153,7 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
     let events = crossterm::event::EventStream::new();
-    let exit = app::run(&mut terminal, events, app).await;
+    let exit = app::run(&mut terminal, events, &mut app).await;
     ratatui::restore();
     let exit = exit?;
     if let Exit::Signal(name) = exit {

@@ -18,7 +18,7 @@ fn check_config(path: &Path) -> Output {
 }
 
 #[test]
-#[ignore = "needs main.rs wiring"]
+
 fn example_is_ok() {
     let path = repo().join("config.toml.example");
     let out = check_config(&path);
@@ -36,7 +36,7 @@ fn example_is_ok() {
 }
 
 #[test]
-#[ignore = "needs main.rs wiring"]
+
 fn every_invalid_fixture_exits_2_naming_file_line_and_key() {
     let dir = repo().join("tests/fixtures/config/invalid");
     let mut fixtures: Vec<PathBuf> = std::fs::read_dir(&dir)

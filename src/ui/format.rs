@@ -114,4 +114,3 @@ mod tests {
         assert_eq!(age(125), "2m");
     }
 }
-

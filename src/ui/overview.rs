@@ -27,7 +27,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
     }
     if rest.height >= 3 {
-        draw_alerts(frame, rest, state, theme);
+        if rest.width >= 120 {
+            let [alerts, deployments] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(rest);
+            draw_alerts(frame, alerts, state, theme);
+            draw_deployments(frame, deployments, state, theme);
+        } else {
+            draw_alerts(frame, rest, state, theme);
+        }
     }
 }
 
@@ -127,7 +135,10 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
                 title: "QPS",
                 value: format!("{} req/s", format::count(entry)),
                 style: theme.accent,
-                note: format!("{} services", s.len()),
+                note: format!(
+                    "at {} (entry service)",
+                    s.first().map_or("", |x| x.name.as_str())
+                ),
                 history: h.qps.tail_scaled(n, 1.0),
             }
         }
@@ -241,4 +252,44 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .collect()
     };
     frame.render_widget(List::new(items).block(block), area);
+}
+
+/// The wide layout's extra: each deployment's replicas, latency and rules verdict.
+fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    use ratatui::widgets::{Row, Table};
+    let rows: Vec<Row> = state
+        .visible_deployments()
+        .into_iter()
+        .map(|d| {
+            let s = state.signals(d);
+            let v = state.verdict(d);
+            Row::new(vec![
+                Span::styled(d.name.clone(), theme.text),
+                Span::styled(
+                    format!("{}/{}", d.ready, d.replicas),
+                    if d.ready < d.replicas {
+                        theme.warn
+                    } else {
+                        theme.ok
+                    },
+                ),
+                Span::styled(s.cpu_pct.map_or(MISSING.into(), format::pct), theme.text),
+                Span::styled(s.p95_ms.map_or(MISSING.into(), format::ms), theme.text),
+                Span::styled(v.direction.label(), theme.accent),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(14),
+            Constraint::Length(7),
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Length(5),
+        ],
+    )
+    .header(Row::new(vec!["DEPLOYMENT", "READY", "CPU", "P95", "RULES"]).style(theme.muted))
+    .block(panel("Deployments", None, theme));
+    frame.render_widget(table, area);
 }

@@ -1,0 +1,243 @@
+//! The console driven by keys: on `State` directly, and through the real App loop on
+//! ratatui's `TestBackend` with a scripted event stream.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::app::{self, App, Backends, Exit};
+use opsdeck::config::Config;
+use opsdeck::sources::sim;
+use opsdeck::state::{ActionRequest, Effect, Mode, Msg, ScaleChange, State, View};
+use opsdeck::ui::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn demo_state() -> State {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let mut state = State::new(Config::default(), now, true);
+    let (_, history) = sim::backfill(2026, now);
+    for u in history {
+        state.apply(Msg::Source(u));
+    }
+    state
+}
+
+fn press(state: &mut State, code: KeyCode) -> Vec<Effect> {
+    state.apply(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(state: &mut State, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| press(state, KeyCode::Char(c)))
+        .collect()
+}
+
+#[test]
+fn views_switch_by_number_tab_and_command() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('3'));
+    assert_eq!(s.view, View::Cache);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(s.view, View::Latency);
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    assert_eq!(s.view, View::Scaling);
+    typed(&mut s, ":view cost");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.view, View::Cost);
+    typed(&mut s, ":view nowhere");
+    press(&mut s, KeyCode::Enter);
+    assert!(s.notice.as_deref().unwrap().contains("unknown view"));
+    assert_eq!(s.view, View::Cost);
+}
+
+#[test]
+fn filter_narrows_tables_and_esc_clears_it() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('2'));
+    assert_eq!(s.visible_deployments().len(), 4);
+    typed(&mut s, "/llm");
+    assert!(matches!(s.mode, Mode::Filter(_)));
+    assert_eq!(s.visible_deployments().len(), 1);
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(s.selected_deployment().unwrap().name, "llm-gateway");
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.visible_deployments().len(), 4);
+}
+
+#[test]
+fn each_dialog_opens_and_cancels_without_effect() {
+    for (key, title) in [('w', "Warm up"), ('i', "Invalidate"), ('s', "Scale")] {
+        // Esc closes.
+        let mut s = demo_state();
+        press(&mut s, KeyCode::Char(key));
+        let Mode::Dialog(d) = &s.mode else {
+            panic!("{key} opened no dialog")
+        };
+        assert!(d.title().starts_with(title));
+        assert!(press(&mut s, KeyCode::Esc).is_empty());
+        assert_eq!(s.mode, Mode::Normal);
+        // Enter from the input lands on Cancel, and Enter on Cancel closes: no effect.
+        press(&mut s, KeyCode::Char(key));
+        typed(&mut s, "7");
+        assert!(press(&mut s, KeyCode::Enter).is_empty());
+        assert!(press(&mut s, KeyCode::Enter).is_empty());
+        assert_eq!(s.mode, Mode::Normal, "dialog {key}");
+    }
+}
+
+#[test]
+fn scale_confirms_an_hpa_minimum_and_refuses_out_of_bounds() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('s'));
+    typed(&mut s, "99");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "99 is over the HPA max of 20"
+    );
+    let Mode::Dialog(d) = &s.mode else {
+        panic!("dialog closed on bad input")
+    };
+    assert!(d.error.as_deref().unwrap().contains("1..=20"));
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    typed(&mut s, "6");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Right);
+    let effects = press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Run(ActionRequest::Scale {
+            namespace: "cs-prod".into(),
+            name: "retrieval".into(),
+            change: ScaleChange::HpaMin(6),
+        })]
+    );
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn invalidating_a_user_needs_the_id_and_large_groups_need_the_name_typed() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('i'));
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    // The knowledge group holds ~200k keys in the demo, over confirm_typed_over_keys.
+    assert_eq!(d.require_typed.as_deref(), Some("knowledge"));
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    press(&mut s, KeyCode::Down);
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert_eq!(d.require_typed, None, "one user's keys are few");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert!(press(&mut s, KeyCode::Enter).is_empty(), "no user id given");
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert!(d.error.as_deref().unwrap().contains("user id"));
+    press(&mut s, KeyCode::BackTab);
+    press(&mut s, KeyCode::BackTab);
+    typed(&mut s, "42");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(
+        press(&mut s, KeyCode::Enter),
+        vec![Effect::Run(ActionRequest::Invalidate {
+            group: "user".into(),
+            user_id: Some("42".into())
+        })]
+    );
+}
+
+#[test]
+fn read_only_removes_every_action() {
+    let mut s = demo_state();
+    s.read_only = true;
+    for k in ['w', 'i', 's'] {
+        press(&mut s, KeyCode::Char(k));
+        assert_eq!(s.mode, Mode::Normal, "{k} in read-only");
+    }
+}
+
+#[test]
+fn quit_by_q_ctrl_c_and_command() {
+    let mut s = demo_state();
+    assert_eq!(press(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
+    assert_eq!(
+        s.apply(Msg::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL
+        ))),
+        vec![Effect::Quit]
+    );
+    typed(&mut s, ":q");
+    assert_eq!(press(&mut s, KeyCode::Enter), vec![Effect::Quit]);
+    // `q` typed into a dialog is text, not quit.
+    press(&mut s, KeyCode::Char('w'));
+    assert!(press(&mut s, KeyCode::Char('q')).is_empty());
+}
+
+fn keys(text: &str) -> Vec<std::io::Result<Event>> {
+    text.chars()
+        .map(|c| {
+            let code = match c {
+                '\n' => KeyCode::Enter,
+                c => KeyCode::Char(c),
+            };
+            Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+        })
+        .collect()
+}
+
+fn app(state: State) -> App {
+    let (_utx, updates) = tokio::sync::mpsc::channel(4);
+    let (_atx, actions) = tokio::sync::mpsc::channel(4);
+    App {
+        state,
+        theme: Theme::default_dark(),
+        no_color: false,
+        backends: Backends::default(),
+        updates,
+        actions,
+    }
+}
+
+#[tokio::test]
+async fn the_loop_applies_theme_command_and_quits() {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let events = futures::stream::iter(keys(":theme light\n4q"));
+    let exit = app::run(&mut terminal, events, &mut app(demo_state()))
+        .await
+        .unwrap();
+    assert_eq!(exit, Exit::Quit);
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("SERVICE"),
+        "view 4 drawn before quitting: {screen}"
+    );
+}
+
+#[tokio::test]
+async fn the_loop_ends_when_the_terminal_goes_away() {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let events = futures::stream::iter(keys("2j"));
+    assert_eq!(
+        app::run(&mut terminal, events, &mut app(demo_state()))
+            .await
+            .unwrap(),
+        Exit::TerminalClosed
+    );
+    let failing = futures::stream::iter(vec![Err(std::io::Error::other("EIO"))]);
+    assert_eq!(
+        app::run(&mut terminal, failing, &mut app(demo_state()))
+            .await
+            .unwrap(),
+        Exit::TerminalClosed
+    );
+}

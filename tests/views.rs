@@ -1,0 +1,115 @@
+//! Snapshot tests of every view, help and each dialog, at 80x24 and 160x48, on the seeded
+//! demo at a fixed clock. A change in what the operator sees shows up as a snapshot diff.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::config::Config;
+use opsdeck::sources::sim;
+use opsdeck::state::{Msg, State, View};
+use opsdeck::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn demo_state() -> State {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let mut state = State::new(Config::default(), now, true);
+    let (_, history) = sim::backfill(2026, now);
+    for u in history {
+        state.apply(Msg::Source(u));
+    }
+    state
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn render(state: &State, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| ui::draw(f, state, &Theme::default_dark()))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+fn both_sizes(name: &str, state: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), render(state, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), render(state, 160, 48));
+}
+
+#[test]
+fn every_view() {
+    for view in View::ALL {
+        let mut state = demo_state();
+        state.view = view;
+        both_sizes(view.name(), &state);
+    }
+}
+
+#[test]
+fn help() {
+    let mut state = demo_state();
+    state.apply(key(KeyCode::Char('?')));
+    both_sizes("help", &state);
+}
+
+#[test]
+fn read_only_help_lists_no_actions() {
+    let mut state = demo_state();
+    state.read_only = true;
+    state.apply(key(KeyCode::Char('?')));
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("READ-ONLY"));
+    assert!(!screen.contains("warm up the cache"), "{screen}");
+    assert!(!screen.contains("scale selected"), "{screen}");
+}
+
+#[test]
+fn dialogs() {
+    let mut state = demo_state();
+    state.apply(key(KeyCode::Char('w')));
+    both_sizes("dialog_warmup", &state);
+
+    let mut state = demo_state();
+    state.apply(key(KeyCode::Char('i')));
+    both_sizes("dialog_invalidate", &state);
+
+    let mut state = demo_state();
+    state.apply(key(KeyCode::Char('2')));
+    state.apply(key(KeyCode::Char('s')));
+    for c in "14".chars() {
+        state.apply(key(KeyCode::Char(c)));
+    }
+    both_sizes("dialog_scale", &state);
+}
+
+#[test]
+fn a_small_terminal_gets_a_note_not_a_panic() {
+    let state = demo_state();
+    for (w, h) in [(40, 12), (1, 1), (59, 30), (200, 15)] {
+        let screen = render(&state, w, h);
+        assert!(screen.contains("opsdeck") || w < 10, "{w}x{h}: {screen}");
+    }
+    assert!(render(&state, 40, 12).contains("needs 60x16"));
+}
+
+#[test]
+fn missing_sources_say_so_instead_of_zeros() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+    let mut config = Config::default();
+    config.redis = Some(Default::default());
+    let mut state = State::new(config, now, false);
+    state.apply(Msg::Source(opsdeck::sources::SourceUpdate {
+        at: now,
+        source: opsdeck::sources::SourceKind::Redis,
+        payload: Err("redis 127.0.0.1:6379: connection refused".into()),
+    }));
+    state.view = View::Cache;
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("connection refused"), "{screen}");
+    assert!(screen.contains("redis error"), "{screen}");
+    state.view = View::Overview;
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("—"), "{screen}");
+    assert!(!screen.contains("0.0%"), "{screen}");
+}
