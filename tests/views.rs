@@ -96,8 +96,10 @@ fn a_small_terminal_gets_a_note_not_a_panic() {
 #[test]
 fn missing_sources_say_so_instead_of_zeros() {
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
-    let mut config = Config::default();
-    config.redis = Some(Default::default());
+    let config = Config {
+        redis: Some(Default::default()),
+        ..Default::default()
+    };
     let mut state = State::new(config, now, false);
     state.apply(Msg::Source(opsdeck::sources::SourceUpdate {
         at: now,
