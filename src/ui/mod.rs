@@ -39,6 +39,12 @@ pub const MIN_HEIGHT: u16 = 16;
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
+    if let Some(bg) = theme.background {
+        frame.render_widget(
+            ratatui::widgets::Block::default().style(Style::default().bg(bg)),
+            area,
+        );
+    }
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let note = format!(
             "opsdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",

@@ -34,7 +34,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             draw_alerts(frame, alerts, state, theme);
             draw_deployments(frame, deployments, state, theme);
         } else {
-            draw_alerts(frame, rest, state, theme);
+            let alerts_h = (state.alerts.len() as u16 + 2).clamp(3, rest.height / 2);
+            let [alerts, deployments] =
+                Layout::vertical([Constraint::Length(alerts_h), Constraint::Min(0)]).areas(rest);
+            draw_alerts(frame, alerts, state, theme);
+            if deployments.height >= 3 {
+                draw_deployments(frame, deployments, state, theme);
+            }
         }
     }
 }
