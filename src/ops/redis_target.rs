@@ -11,6 +11,7 @@ use std::time::Duration;
 /// Actions are not refresh-bound; a command may take this long before the action fails.
 pub const ACTION_TIMEOUT: Duration = Duration::from_secs(10);
 
+#[derive(Clone)]
 pub enum Writer {
     Single(MultiplexedConnection),
     Cluster(ClusterConnection),

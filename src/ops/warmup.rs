@@ -8,6 +8,8 @@ use crate::ops::audit::Audit;
 use crate::ops::redis_target::{self, RedisTarget, Writer};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::redis::conn::ConnectError;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use redis::cluster_routing::Slot;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -15,6 +17,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc;
+
+/// Batches written concurrently on the one multiplexed connection.
+const PIPELINE_DEPTH: usize = 4;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmupOptions {
@@ -281,20 +286,30 @@ async fn run(
             written = total;
             return Ok(());
         }
-        let mut writer = redis_target::writer(redis_cfg, &target, &seeds).await?;
-        for batch in plan.entries.chunks(opts.batch_size.max(1)) {
-            if cancel.is_cancelled() {
-                cancelled = true;
-                break;
+        let writer = redis_target::writer(redis_cfg, &target, &seeds).await?;
+        // Several batches in flight hide the round trip behind the next batch's encoding.
+        let mut in_flight = FuturesUnordered::new();
+        let mut batches = plan.entries.chunks(opts.batch_size.max(1));
+        loop {
+            while in_flight.len() < PIPELINE_DEPTH && !cancelled {
+                if cancel.is_cancelled() {
+                    cancelled = true;
+                    break;
+                }
+                let Some(batch) = batches.next() else { break };
+                let writer = writer.clone();
+                in_flight
+                    .push(async move { write_batch(writer, batch).await.map(|()| batch.len()) });
             }
-            write_batch(&mut writer, batch)
-                .await
-                .map_err(|source| WarmupError::Write {
-                    target: target.name.clone(),
-                    written,
-                    source,
-                })?;
-            written += batch.len() as u64;
+            let Some(done) = in_flight.next().await else {
+                break;
+            };
+            let n = done.map_err(|source| WarmupError::Write {
+                target: target.name.clone(),
+                written,
+                source,
+            })?;
+            written += n as u64;
             progress(events, written, total, started);
         }
         Ok(())
@@ -322,9 +337,9 @@ async fn run(
     outcome.map(|()| report)
 }
 
-async fn write_batch(writer: &mut Writer, batch: &[WarmupEntry]) -> redis::RedisResult<()> {
+async fn write_batch(writer: Writer, batch: &[WarmupEntry]) -> redis::RedisResult<()> {
     match writer {
-        Writer::Single(conn) => {
+        Writer::Single(mut conn) => {
             let mut pipe = redis::pipe();
             for e in batch {
                 pipe.cmd("SET")
@@ -334,7 +349,7 @@ async fn write_batch(writer: &mut Writer, batch: &[WarmupEntry]) -> redis::Redis
                     .arg(e.ttl_s)
                     .ignore();
             }
-            pipe.query_async::<()>(conn).await
+            pipe.query_async::<()>(&mut conn).await
         }
         Writer::Cluster(conn) => {
             // A cluster pipeline must stay within one slot; group, then send all at once.
