@@ -265,17 +265,22 @@ fn spawn_prefix_scan(
 /// Samples every `refresh` and sends the result to `tx` until the receiver is gone.
 pub async fn run(cfg: RedisConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
     let timeout = command_timeout(refresh);
+    let mut tick = tokio::time::interval(refresh.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sampler = match Sampler::new(cfg.clone(), timeout) {
         Ok(s) => s,
         Err(e) => {
-            // A config error does not fix itself; report it once and stop.
-            let _ = tx.send(update(Err(e.to_string()))).await;
-            return;
+            // A config error does not fix itself, but the panel keeps showing it with a
+            // fresh age rather than going stale.
+            loop {
+                tick.tick().await;
+                if tx.send(update(Err(e.to_string()))).await.is_err() {
+                    return;
+                }
+            }
         }
     };
     let prefixes = spawn_prefix_scan(&cfg, timeout);
-    let mut tick = tokio::time::interval(refresh.max(Duration::from_millis(100)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let payload = match sampler.sample().await {
