@@ -1,5 +1,6 @@
 //! Domain logic: plain functions over plain data, tested without a terminal or a network.
 
+pub mod cache_key;
 pub mod cost;
 pub mod scaling;
 pub mod slo;

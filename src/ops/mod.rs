@@ -5,6 +5,9 @@
 //! checks [`CancelFlag::is_cancelled`] between batches and stops, reporting what it did.
 
 pub mod audit;
+pub mod invalidate;
+pub mod redis_target;
+pub mod warmup;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,6 +3,7 @@
 //! The payload types here are the console's vocabulary for what a backend reported; the
 //! embedded demo (`sim`) and the real backends produce the same types.
 
+pub mod redis;
 pub mod sim;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,335 @@
+//! Connecting to Redis from `[redis]`: `redis://`, `rediss://` (with `ca_file`), `unix://`,
+//! ACL user and password, a single server or a cluster's nodes.
+
+use crate::config::RedisConfig;
+use redis::aio::MultiplexedConnection;
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    #[error("[redis] has no url: set [redis].url (e.g. redis://127.0.0.1:6379/0) or [redis].urls")]
+    NoUrl,
+    #[error("redis url {url:?}: {source} — use redis://host:port/db, rediss://… or unix:///path")]
+    BadUrl {
+        url: String,
+        source: redis::RedisError,
+    },
+    #[error("redis CA file {path}: {source} — check [redis].ca_file")]
+    CaFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("redis {addr}: {}", explain(.source))]
+    Redis {
+        addr: String,
+        source: redis::RedisError,
+    },
+    #[error("redis {addr}: no answer within {ms} ms — server overloaded, blocked or unreachable")]
+    Timeout { addr: String, ms: u128 },
+    #[error("redis {addr}: unexpected reply to {what}: {detail}")]
+    Reply {
+        addr: String,
+        what: &'static str,
+        detail: String,
+    },
+}
+
+/// Says what to do next for the failures an operator can fix.
+fn explain(e: &redis::RedisError) -> String {
+    let text = e.to_string();
+    let hint = if text.contains("NOAUTH")
+        || text.contains("WRONGPASS")
+        || text.contains("invalid password")
+    {
+        "set REDIS_PASSWORD or [redis].password (and [redis].username for an ACL user)"
+    } else if text.contains("NOPERM") {
+        "the ACL user lacks a permission this needs (INFO, PING, SCAN, SET, UNLINK)"
+    } else if e.is_connection_refusal() {
+        "connection refused — is redis-server running, and is [redis].url right?"
+    } else if e.is_timeout() {
+        "timed out — server overloaded or network slow"
+    } else if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
+        "TLS failed — check [redis].ca_file and the server name in the url"
+    } else if e.is_io_error() || e.is_connection_dropped() {
+        "connection lost — retrying"
+    } else {
+        ""
+    };
+    if hint.is_empty() {
+        text
+    } else {
+        format!("{text} — {hint}")
+    }
+}
+
+/// One Redis node opsdeck can open connections to.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `host:port` or the socket path, as shown to the operator.
+    pub addr: String,
+    info: ConnectionInfo,
+    ca_pem: Option<Vec<u8>>,
+}
+
+pub fn display_addr(addr: &ConnectionAddr) -> String {
+    match addr {
+        ConnectionAddr::Tcp(h, p)
+        | ConnectionAddr::TcpTls {
+            host: h, port: p, ..
+        } => {
+            format!("{h}:{p}")
+        }
+        ConnectionAddr::Unix(path) => path.display().to_string(),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    }
+}
+
+impl Endpoint {
+    /// The configured seeds: `url` then `urls`, credentials from the config overriding the URL's.
+    pub fn from_config(cfg: &RedisConfig) -> Result<Vec<Endpoint>, ConnectError> {
+        let ca_pem = match &cfg.ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|source| ConnectError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?),
+            None => None,
+        };
+        let urls: Vec<&String> = cfg.url.iter().chain(cfg.urls.iter()).collect();
+        if urls.is_empty() {
+            return Err(ConnectError::NoUrl);
+        }
+        urls.into_iter()
+            .map(|url| {
+                let mut info =
+                    url.as_str()
+                        .into_connection_info()
+                        .map_err(|source| ConnectError::BadUrl {
+                            url: redact(url),
+                            source,
+                        })?;
+                let mut settings = info.redis_settings().clone();
+                if let Some(user) = cfg.username.as_deref().filter(|u| !u.is_empty()) {
+                    settings = settings.set_username(user);
+                }
+                if let Some(pass) = cfg.password.as_deref().filter(|p| !p.is_empty()) {
+                    settings = settings.set_password(pass);
+                }
+                info = info.set_redis_settings(settings);
+                Ok(Endpoint {
+                    addr: display_addr(info.addr()),
+                    info,
+                    ca_pem: ca_pem.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The same credentials and TLS settings, another node (from CLUSTER NODES).
+    pub fn with_host_port(&self, host: &str, port: u16) -> Endpoint {
+        let addr = match self.info.addr() {
+            ConnectionAddr::TcpTls {
+                insecure,
+                tls_params,
+                ..
+            } => ConnectionAddr::TcpTls {
+                host: host.to_string(),
+                port,
+                insecure: *insecure,
+                tls_params: tls_params.clone(),
+            },
+            _ => ConnectionAddr::Tcp(host.to_string(), port),
+        };
+        let info = self.info.clone().set_addr(addr);
+        Endpoint {
+            addr: display_addr(info.addr()),
+            info,
+            ca_pem: self.ca_pem.clone(),
+        }
+    }
+
+    pub fn host(&self) -> Option<&str> {
+        match self.info.addr() {
+            ConnectionAddr::Tcp(h, _) | ConnectionAddr::TcpTls { host: h, .. } => Some(h),
+            _ => None,
+        }
+    }
+
+    fn client(&self) -> Result<redis::Client, ConnectError> {
+        let result = match &self.ca_pem {
+            Some(pem) => redis::Client::build_with_tls(
+                self.info.clone(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            ),
+            None => redis::Client::open(self.info.clone()),
+        };
+        result.map_err(|source| self.err(source))
+    }
+
+    pub fn err(&self, source: redis::RedisError) -> ConnectError {
+        ConnectError::Redis {
+            addr: self.addr.clone(),
+            source,
+        }
+    }
+
+    /// A multiplexed connection whose every command fails after `timeout` rather than hang.
+    pub async fn connect(&self, timeout: Duration) -> Result<MultiplexedConnection, ConnectError> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout));
+        self.client()?
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// Hides the password of a URL shown in an error.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// One line of `CLUSTER NODES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterNode {
+    pub host: String,
+    pub port: u16,
+    pub is_master: bool,
+    pub failed: bool,
+}
+
+/// Parses `CLUSTER NODES`. An empty host (a node that does not know its own address yet)
+/// is replaced by `seed_host`; nodes without an address are skipped.
+pub fn parse_cluster_nodes(text: &str, seed_host: &str) -> Vec<ClusterNode> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let _id = fields.next()?;
+            let addr = fields.next()?;
+            let flags = fields.next()?;
+            let hostport = addr.split(['@', ',']).next()?;
+            let (host, port) = hostport.rsplit_once(':')?;
+            let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+            let flags: Vec<&str> = flags.split(',').collect();
+            if flags.contains(&"noaddr") || flags.contains(&"handshake") {
+                return None;
+            }
+            Some(ClusterNode {
+                host: if host.is_empty() { seed_host } else { host }.to_string(),
+                port,
+                is_master: flags.contains(&"master"),
+                failed: flags.contains(&"fail"),
+            })
+        })
+        .collect()
+}
+
+/// The nodes of the cluster `seed` belongs to, as endpoints, with their role.
+pub async fn cluster_endpoints(
+    seed: &Endpoint,
+    timeout: Duration,
+) -> Result<Vec<(Endpoint, bool)>, ConnectError> {
+    let mut conn = seed.connect(timeout).await?;
+    let text: String = redis::cmd("CLUSTER")
+        .arg("NODES")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| seed.err(e))?;
+    let seed_host = seed.host().unwrap_or("127.0.0.1");
+    let nodes = parse_cluster_nodes(&text, seed_host);
+    if nodes.is_empty() {
+        return Err(ConnectError::Reply {
+            addr: seed.addr.clone(),
+            what: "CLUSTER NODES",
+            detail: "no nodes listed".into(),
+        });
+    }
+    Ok(nodes
+        .into_iter()
+        .filter(|n| !n.failed)
+        .map(|n| (seed.with_host_port(&n.host, n.port), n.is_master))
+        .collect())
+}
+
+/// A slot-routing cluster connection over the configured seeds.
+pub async fn cluster_connection(
+    seeds: &[Endpoint],
+    cfg: &RedisConfig,
+    timeout: Duration,
+) -> Result<ClusterConnection, ConnectError> {
+    let first = seeds.first().ok_or(ConnectError::NoUrl)?;
+    let mut builder =
+        redis::cluster::ClusterClientBuilder::new(seeds.iter().map(|s| s.info.clone()))
+            .connection_timeout(timeout)
+            .response_timeout(timeout);
+    if let Some(user) = cfg.username.as_deref().filter(|u| !u.is_empty()) {
+        builder = builder.username(user);
+    }
+    if let Some(pass) = cfg.password.as_deref().filter(|p| !p.is_empty()) {
+        builder = builder.password(pass);
+    }
+    if matches!(first.info.addr(), ConnectionAddr::TcpTls { .. }) {
+        builder = builder.tls(redis::cluster::TlsMode::Secure);
+        if let Some(pem) = &first.ca_pem {
+            builder = builder.certs(redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            });
+        }
+    }
+    let client = builder.build().map_err(|e| first.err(e))?;
+    client
+        .get_async_connection()
+        .await
+        .map_err(|e| first.err(e))
+}
+
+/// Whether to treat the target as a cluster: configured, or the server says so.
+pub async fn detect_cluster(
+    cfg: &RedisConfig,
+    seed: &Endpoint,
+    timeout: Duration,
+) -> Result<bool, ConnectError> {
+    if cfg.cluster {
+        return Ok(true);
+    }
+    let mut conn = seed.connect(timeout).await?;
+    let text: String = redis::cmd("INFO")
+        .arg("cluster")
+        .query_async(&mut conn)
+        .await
+        .map_err(|e| seed.err(e))?;
+    Ok(text.lines().any(|l| l.trim_end() == "cluster_enabled:1"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_nodes_lines() {
+        let text = "07c3 127.0.0.1:30004@40004 slave e7d1 0 1 4 connected\n\
+                    67ed :30002@40002 myself,master - 0 0 2 connected 5461-10922\n\
+                    292f 10.0.0.3:30003@40003,host3 master,fail - 0 1 3 connected\n\
+                    aaaa :0@0 master,noaddr - 0 0 0 disconnected\n";
+        let nodes = parse_cluster_nodes(text, "seed");
+        assert_eq!(nodes.len(), 3);
+        assert_eq!(nodes[1].host, "seed");
+        assert!(nodes[1].is_master && !nodes[0].is_master && nodes[2].failed);
+    }
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(redact("redis://u:secret@h:6379/0"), "redis://***@h:6379/0");
+    }
+}

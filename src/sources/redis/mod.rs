@@ -1,0 +1,318 @@
+//! The Redis source: every refresh one `INFO` (only the sections used) and one `PING` per
+//! node, sent to the App loop as [`Payload::Cache`]; a background budgeted SCAN for the
+//! per-prefix key counts. A cluster (configured, or detected from INFO) is sampled on every
+//! node and aggregated. Failures become error updates naming the server and what to do;
+//! the next refresh reconnects, so a restarted server recovers without the operator.
+
+pub mod conn;
+pub mod derive;
+pub mod info;
+pub mod scan;
+
+use crate::config::RedisConfig;
+use crate::sources::{CacheSample, Payload, PrefixCount, SourceKind, SourceUpdate};
+use conn::{ConnectError, Endpoint};
+use derive::NodeReading;
+use info::Info;
+use redis::aio::MultiplexedConnection;
+use scan::PrefixCounts;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// INFO sections the figures come from; a full INFO is several times larger.
+const SECTIONS: [&str; 7] = [
+    "server",
+    "clients",
+    "memory",
+    "stats",
+    "replication",
+    "keyspace",
+    "cluster",
+];
+
+/// How long one command may take before the sample is reported as slow.
+pub fn command_timeout(refresh: Duration) -> Duration {
+    refresh.clamp(Duration::from_millis(500), Duration::from_secs(5))
+}
+
+struct Node {
+    ep: Endpoint,
+    is_master: bool,
+    conn: Option<MultiplexedConnection>,
+    prev: Option<(Info, Instant)>,
+}
+
+/// Keeps connections and the previous INFO of every node between samples.
+pub struct Sampler {
+    cfg: RedisConfig,
+    timeout: Duration,
+    seeds: Vec<Endpoint>,
+    cluster: Option<bool>,
+    nodes: Vec<Node>,
+    /// Redis before 7.0 accepts only one section per INFO; then a full INFO is used.
+    multi_section: bool,
+}
+
+impl Sampler {
+    pub fn new(cfg: RedisConfig, timeout: Duration) -> Result<Sampler, ConnectError> {
+        let seeds = Endpoint::from_config(&cfg)?;
+        Ok(Sampler {
+            cfg,
+            timeout,
+            seeds,
+            cluster: None,
+            nodes: Vec::new(),
+            multi_section: true,
+        })
+    }
+
+    pub fn seeds(&self) -> &[Endpoint] {
+        &self.seeds
+    }
+
+    async fn ensure_topology(&mut self) -> Result<(), ConnectError> {
+        if !self.nodes.is_empty() {
+            return Ok(());
+        }
+        let seed = &self.seeds[0];
+        let cluster = match self.cluster {
+            Some(c) => c,
+            None => {
+                let c = conn::detect_cluster(&self.cfg, seed, self.timeout).await?;
+                self.cluster = Some(c);
+                c
+            }
+        };
+        let eps = if cluster {
+            let mut last = None;
+            let mut found = None;
+            for seed in &self.seeds {
+                match conn::cluster_endpoints(seed, self.timeout).await {
+                    Ok(eps) => {
+                        found = Some(eps);
+                        break;
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            match (found, last) {
+                (Some(eps), _) => eps,
+                (None, Some(e)) => return Err(e),
+                (None, None) => return Err(ConnectError::NoUrl),
+            }
+        } else {
+            vec![(seed.clone(), true)]
+        };
+        self.nodes = eps
+            .into_iter()
+            .map(|(ep, is_master)| Node {
+                ep,
+                is_master,
+                conn: None,
+                prev: None,
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// One sample of every node; rates are over the time since the previous call.
+    pub async fn sample(&mut self) -> Result<CacheSample, ConnectError> {
+        self.ensure_topology().await?;
+        let mut readings: Vec<(Info, Instant, f64)> = Vec::with_capacity(self.nodes.len());
+        for i in 0..self.nodes.len() {
+            match self.read_node(i).await {
+                Ok(r) => readings.push(r),
+                Err(e) => {
+                    self.nodes[i].conn = None;
+                    if self.cluster == Some(true) {
+                        // The topology may have changed (failover, resharding): rediscover.
+                        self.nodes.clear();
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        let cluster = self.cluster == Some(true);
+        let sample = {
+            let parts: Vec<NodeReading<'_>> = self
+                .nodes
+                .iter()
+                .zip(&readings)
+                .map(|(n, (cur, at, ping_ms))| NodeReading {
+                    addr: &n.ep.addr,
+                    is_master: n.is_master,
+                    prev: n.prev.as_ref().map(|(i, _)| i),
+                    cur,
+                    elapsed: n.prev.as_ref().map_or(Duration::ZERO, |(_, t)| *at - *t),
+                    ping_ms: *ping_ms,
+                })
+                .collect();
+            derive::sample(&parts, cluster)
+        };
+        for (node, (cur, at, _)) in self.nodes.iter_mut().zip(readings) {
+            node.prev = Some((cur, at));
+        }
+        Ok(sample)
+    }
+
+    async fn read_node(&mut self, i: usize) -> Result<(Info, Instant, f64), ConnectError> {
+        let timeout = self.timeout;
+        let node = &mut self.nodes[i];
+        let ep = node.ep.clone();
+        let over = |_| ConnectError::Timeout {
+            addr: ep.addr.clone(),
+            ms: timeout.as_millis(),
+        };
+        if node.conn.is_none() {
+            node.conn = Some(
+                tokio::time::timeout(timeout, ep.connect(timeout))
+                    .await
+                    .map_err(over)??,
+            );
+        }
+        let conn = node.conn.as_mut().expect("connection was just set");
+        let mut info_cmd = redis::cmd("INFO");
+        if self.multi_section {
+            info_cmd.arg(&SECTIONS[..]);
+        }
+        let text: Result<String, _> = tokio::time::timeout(timeout, info_cmd.query_async(conn))
+            .await
+            .map_err(over)?;
+        let text = match text {
+            Err(e)
+                if self.multi_section
+                    && e.kind()
+                        == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
+            {
+                self.multi_section = false;
+                tokio::time::timeout(timeout, redis::cmd("INFO").query_async::<String>(conn))
+                    .await
+                    .map_err(over)?
+            }
+            other => other,
+        }
+        .map_err(|e| ep.err(e))?;
+        let at = Instant::now();
+        let info = info::parse_info(&text).map_err(|e| ConnectError::Reply {
+            addr: ep.addr.clone(),
+            what: "INFO",
+            detail: e.to_string(),
+        })?;
+        let started = Instant::now();
+        let _: String = tokio::time::timeout(timeout, redis::cmd("PING").query_async(conn))
+            .await
+            .map_err(over)?
+            .map_err(|e| ep.err(e))?;
+        let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok((info, at, ping_ms))
+    }
+
+    /// The masters to scan: every master of a cluster, or the single server.
+    pub async fn masters(&mut self) -> Result<Vec<Endpoint>, ConnectError> {
+        self.ensure_topology().await?;
+        Ok(self
+            .nodes
+            .iter()
+            .filter(|n| n.is_master)
+            .map(|n| n.ep.clone())
+            .collect())
+    }
+}
+
+fn with_prefixes(mut sample: CacheSample, counts: &Option<PrefixCounts>) -> CacheSample {
+    if let Some(c) = counts {
+        let age_s = c.taken.elapsed().as_secs();
+        sample.prefixes = c
+            .counts
+            .iter()
+            .map(|(prefix, keys)| PrefixCount {
+                prefix: prefix.clone(),
+                keys: *keys,
+                age_s,
+            })
+            .collect();
+    }
+    sample
+}
+
+fn spawn_prefix_scan(
+    cfg: &RedisConfig,
+    timeout: Duration,
+) -> Option<watch::Receiver<Option<PrefixCounts>>> {
+    if cfg.prefixes.is_empty() || cfg.scan_keys_per_sec == 0 {
+        return None;
+    }
+    let (tx, rx) = watch::channel(None);
+    let scan_cfg = cfg.clone();
+    let masters = move || {
+        let cfg = scan_cfg.clone();
+        let fut: futures::future::BoxFuture<'static, _> = Box::pin(async move {
+            let mut s = Sampler::new(cfg, timeout)?;
+            s.masters().await
+        });
+        fut
+    };
+    tokio::spawn(scan::count_prefixes_forever(
+        masters,
+        cfg.prefixes.clone(),
+        cfg.scan_keys_per_sec,
+        timeout,
+        tx,
+    ));
+    Some(rx)
+}
+
+/// Samples every `refresh` and sends the result to `tx` until the receiver is gone.
+pub async fn run(cfg: RedisConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    let timeout = command_timeout(refresh);
+    let mut tick = tokio::time::interval(refresh.max(Duration::from_millis(100)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sampler = match Sampler::new(cfg.clone(), timeout) {
+        Ok(s) => s,
+        Err(e) => {
+            // A config error does not fix itself, but the panel keeps showing it with a
+            // fresh age rather than going stale.
+            loop {
+                tick.tick().await;
+                if tx.send(update(Err(e.to_string()))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    };
+    let prefixes = spawn_prefix_scan(&cfg, timeout);
+    loop {
+        tick.tick().await;
+        let payload = match sampler.sample().await {
+            Ok(sample) => {
+                let counts = prefixes.as_ref().and_then(|rx| rx.borrow().clone());
+                Ok(Payload::Cache(Box::new(with_prefixes(sample, &counts))))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if tx.send(update(payload)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn update(payload: Result<Payload, String>) -> SourceUpdate {
+    SourceUpdate {
+        at: chrono::Utc::now(),
+        payload,
+        source: SourceKind::Redis,
+    }
+}
+
+/// Two INFO samples `interval` apart, for `snapshot --json`. Prefix counts are included
+/// as far as the budgeted scan got within the interval.
+pub async fn sample_twice(cfg: RedisConfig, interval: Duration) -> Result<CacheSample, String> {
+    let timeout = command_timeout(interval);
+    let mut sampler = Sampler::new(cfg.clone(), timeout).map_err(|e| e.to_string())?;
+    sampler.sample().await.map_err(|e| e.to_string())?;
+    let prefixes = spawn_prefix_scan(&cfg, timeout);
+    tokio::time::sleep(interval).await;
+    let sample = sampler.sample().await.map_err(|e| e.to_string())?;
+    let counts = prefixes.as_ref().and_then(|rx| rx.borrow().clone());
+    Ok(with_prefixes(sample, &counts))
+}
