@@ -1,6 +1,6 @@
 //! Command-line definitions. Exit codes: 0 done, 1 failed, 2 bad usage or config, 3 refused.
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -39,4 +39,40 @@ pub enum Command {
     },
     /// Validate a config file: exit 0 when it is good, 2 with file, line and key when not.
     CheckConfig { path: Option<PathBuf> },
+    /// Write answers from a JSONL file ({"question", "answer", "context"?, "ttl_s"?}) into Redis.
+    Warmup {
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Knowledge-base version in the key (default: [cache] kb_version).
+        #[arg(long, value_name = "V")]
+        kb_version: Option<String>,
+        /// TTL in seconds for every entry (default: the line's ttl_s, else [cache] answer_ttl_s).
+        #[arg(long, value_name = "S")]
+        ttl: Option<u64>,
+        /// Read and check the file, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Refuse the whole file if any line is bad, before writing anything.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Delete cache keys by group, by user or by pattern: SCAN + UNLINK, throttled.
+    #[command(group(ArgGroup::new("invalidate_target").required(true).multiple(false)))]
+    Invalidate {
+        /// A group from [[actions.invalidate.groups]] (defaults: knowledge, user).
+        #[arg(long, value_name = "NAME", group = "invalidate_target")]
+        group: Option<String>,
+        /// One user's keys (user:{id}:*, the id matching only itself).
+        #[arg(long, value_name = "ID", group = "invalidate_target")]
+        user: Option<String>,
+        /// A glob; one that matches every key is refused.
+        #[arg(long, value_name = "GLOB", group = "invalidate_target")]
+        pattern: Option<String>,
+        /// Count what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Don't ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }

@@ -8,10 +8,12 @@ use clap::Parser;
 use color_eyre::eyre::WrapErr;
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::cli::{Cli, Command};
+use opsdeck::commands::cache;
 use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
+use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::snapshot;
-use opsdeck::sources::sim;
+use opsdeck::sources::{Payload, SourceKind, SourceUpdate, redis, sim};
 use opsdeck::state::{Msg, State};
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
@@ -85,6 +87,42 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
         Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        Some(Command::Warmup {
+            file,
+            kb_version,
+            ttl,
+            dry_run,
+            strict,
+        }) => {
+            let args = cache::WarmupArgs {
+                file,
+                kb_version: kb_version.clone(),
+                ttl: *ttl,
+                dry_run: *dry_run,
+                strict: *strict,
+            };
+            Ok(runtime.block_on(cache::warmup(&setup.config, args)))
+        }
+        Some(Command::Invalidate {
+            group,
+            user,
+            pattern,
+            dry_run,
+            yes,
+        }) => {
+            let target = match (group, user, pattern) {
+                (Some(g), _, _) => InvalidateTarget::Group(g.clone()),
+                (_, Some(u), _) => InvalidateTarget::User(u.clone()),
+                (_, _, Some(p)) => InvalidateTarget::Pattern(p.clone()),
+                _ => unreachable!("clap requires one target"),
+            };
+            let args = cache::InvalidateArgs {
+                target,
+                dry_run: *dry_run,
+                yes: *yes,
+            };
+            Ok(runtime.block_on(cache::invalidate(&setup.config, args)))
+        }
         None => runtime.block_on(run_console(&cli, setup)),
     };
     // Source tasks may sit in a long request: don't wait for them on the way out.
@@ -105,6 +143,19 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
         let (_, history) = sim::backfill(DEMO_SEED, now);
         for u in history {
             state.apply(Msg::Source(u));
+        }
+    } else {
+        let refresh = Duration::from_millis(state.refresh_ms());
+        // Redis
+        if let Some(cfg) = state.config.redis.clone() {
+            let payload = redis::sample_twice(cfg, refresh)
+                .await
+                .map(|c| Payload::Cache(Box::new(c)));
+            state.apply(Msg::Source(SourceUpdate {
+                at: chrono::Utc::now(),
+                source: SourceKind::Redis,
+                payload,
+            }));
         }
     }
     if json {
@@ -141,6 +192,12 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     if setup.demo {
         tracing::info!("starting the embedded demo");
         backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
+    } else {
+        // Redis
+        if let Some(cfg) = state.config.redis.clone() {
+            tokio::spawn(redis::run(cfg, refresh, update_tx.clone()));
+        }
+        backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
     }
     let mut app = App {
         state,

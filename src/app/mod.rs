@@ -5,7 +5,11 @@
 
 use crate::ops::ActionEvent;
 use crate::sources::SourceUpdate;
-use crate::sources::sim::{SimCommand, SimHandle};
+mod backends;
+
+pub use backends::{Backends, Live};
+
+use crate::sources::sim::SimCommand;
 use crate::state::{Effect, Msg, State};
 use crate::ui::{self, Theme};
 use chrono::Utc;
@@ -15,30 +19,6 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::time::Duration;
 use tokio::sync::mpsc;
-
-/// Where actions and refresh requests go.
-#[derive(Debug, Default)]
-pub struct Backends {
-    pub sim: Option<SimHandle>,
-}
-
-impl Backends {
-    fn send(&self, cmd: SimCommand, state: &mut State) {
-        match &self.sim {
-            // try_send: a busy backend must never hold up a key.
-            Some(sim) => {
-                if sim.commands.try_send(cmd).is_err() {
-                    state.notice = Some("the demo is busy: try again".into());
-                }
-            }
-            None => {
-                if matches!(cmd, SimCommand::Run(_)) {
-                    state.notice = Some("no backend for this action is configured".into());
-                }
-            }
-        }
-    }
-}
 
 pub struct App {
     pub state: State,
@@ -141,10 +121,10 @@ where
             match effect {
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::Refresh => app.backends.send(SimCommand::Refresh, &mut app.state),
-                Effect::CancelAction => app.backends.send(SimCommand::Cancel, &mut app.state),
+                Effect::CancelAction => app.backends.cancel(&mut app.state),
                 Effect::Run(request) => {
                     tracing::info!(?request, "action confirmed");
-                    app.backends.send(SimCommand::Run(request), &mut app.state)
+                    app.backends.run(request, &mut app.state)
                 }
                 Effect::SetTheme(name) => set_theme(app, &name),
             }

@@ -1,0 +1,154 @@
+//! Where confirmed actions go: the demo, or the live backends. Each live action runs as its
+//! own task and reports on the action channel; the loop only spawns and never waits.
+
+use crate::config::Config;
+use crate::ops::audit::Audit;
+use crate::ops::invalidate::{self, InvalidateOptions, InvalidateTarget};
+use crate::ops::warmup::{self, WarmupOptions};
+use crate::ops::{ActionEvent, ActionKind, CancelFlag};
+use crate::sources::sim::{SimCommand, SimHandle};
+use crate::state::{ActionRequest, State};
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+
+#[derive(Debug, Default)]
+pub struct Backends {
+    pub sim: Option<SimHandle>,
+    pub live: Option<Live>,
+}
+
+/// The real backends' actions.
+#[derive(Debug)]
+pub struct Live {
+    config: Config,
+    audit: Audit,
+    events: mpsc::Sender<ActionEvent>,
+    /// The running action's cancel flag; one action at a time.
+    running: Option<CancelFlag>,
+}
+
+impl Live {
+    pub fn new(config: Config, audit: Audit, events: mpsc::Sender<ActionEvent>) -> Live {
+        Live {
+            config,
+            audit,
+            events,
+            running: None,
+        }
+    }
+
+    fn start(&mut self, request: ActionRequest, state: &mut State) {
+        if state.running.is_some() {
+            state.notice =
+                Some("another action is running: wait for it or press Esc to cancel it".into());
+            return;
+        }
+        let cancel = CancelFlag::default();
+        self.running = Some(cancel.clone());
+        let events = self.events.clone();
+        let audit = self.audit.clone();
+        let config = self.config.clone();
+        match request {
+            ActionRequest::Warmup { file } => {
+                let Some(redis) = config.redis.clone() else {
+                    return refuse(
+                        state,
+                        ActionKind::Warmup,
+                        "warmup needs [redis] in the config",
+                    );
+                };
+                state.running = Some(crate::state::RunningAction {
+                    kind: ActionKind::Warmup,
+                    done: 0,
+                    total: None,
+                    per_sec: 0.0,
+                });
+                tokio::spawn(async move {
+                    let opts = WarmupOptions::from_config(&config.cache);
+                    // Reading the file happens here, off the loop.
+                    let plan = match warmup::load(&PathBuf::from(&file), &opts) {
+                        Ok(p) => p,
+                        Err(e) => {
+                            let _ = events
+                                .send(ActionEvent::Finished {
+                                    kind: ActionKind::Warmup,
+                                    outcome: Err(e.to_string()),
+                                })
+                                .await;
+                            return;
+                        }
+                    };
+                    let _ = warmup::warmup(&redis, &plan, &opts, &audit, &events, &cancel).await;
+                });
+            }
+            ActionRequest::Invalidate { group, user_id } => {
+                let Some(redis) = config.redis.clone() else {
+                    return refuse(
+                        state,
+                        ActionKind::Invalidate,
+                        "invalidation needs [redis] in the config",
+                    );
+                };
+                let target = match user_id {
+                    Some(id) => InvalidateTarget::User(id),
+                    None => InvalidateTarget::Group(group),
+                };
+                state.running = Some(crate::state::RunningAction {
+                    kind: ActionKind::Invalidate,
+                    done: 0,
+                    total: None,
+                    per_sec: 0.0,
+                });
+                tokio::spawn(async move {
+                    let groups = &config.actions.invalidate;
+                    let opts = InvalidateOptions::from_config(groups);
+                    let _ = invalidate::invalidate(
+                        &redis, &target, groups, &opts, &audit, &events, &cancel,
+                    )
+                    .await;
+                });
+            }
+            ActionRequest::Scale { .. } => refuse(
+                state,
+                ActionKind::Scale,
+                "scaling needs [kubernetes] in the config",
+            ),
+        }
+    }
+}
+
+fn refuse(state: &mut State, kind: ActionKind, why: &str) {
+    state.running = None;
+    state.last_outcome = Some(Err(format!("{}: {why}", kind.name())));
+}
+
+impl Backends {
+    /// Sends a command to the demo; a busy demo drops it rather than hold up a key.
+    pub fn send(&self, cmd: SimCommand, state: &mut State) {
+        if let Some(sim) = &self.sim
+            && sim.commands.try_send(cmd).is_err()
+        {
+            state.notice = Some("the demo is busy: try again".into());
+        }
+    }
+
+    pub fn run(&mut self, request: ActionRequest, state: &mut State) {
+        if self.sim.is_some() {
+            self.send(SimCommand::Run(request), state);
+        } else if let Some(live) = self.live.as_mut() {
+            live.start(request, state);
+        } else {
+            state.notice = Some("no backend for this action is configured".into());
+        }
+    }
+
+    pub fn cancel(&mut self, state: &mut State) {
+        if self.sim.is_some() {
+            self.send(SimCommand::Cancel, state);
+        }
+        if let Some(flag) = self.live.as_mut().and_then(|l| l.running.take()) {
+            flag.cancel();
+            state.notice = Some("cancelling: the action stops after its current batch".into());
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! `opsdeck warmup` and `opsdeck invalidate`.
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, confirm, print_progress};
+use crate::config::Config;
+use crate::ops::audit::Audit;
+use crate::ops::invalidate::{self, InvalidateError, InvalidateOptions, InvalidateTarget};
+use crate::ops::warmup::{self, WarmupError, WarmupOptions};
+use crate::ops::{ActionEvent, CancelFlag};
+use std::path::Path;
+use tokio::sync::mpsc;
+
+fn events() -> (mpsc::Sender<ActionEvent>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(64);
+    (tx, tokio::spawn(print_progress(rx)))
+}
+
+/// Ctrl-C during a headless action cancels it between batches; what was done is reported.
+fn cancel_on_ctrl_c() -> CancelFlag {
+    let cancel = CancelFlag::default();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            c.cancel();
+        }
+    });
+    cancel
+}
+
+pub struct WarmupArgs<'a> {
+    pub file: &'a Path,
+    pub kb_version: Option<String>,
+    pub ttl: Option<u64>,
+    pub dry_run: bool,
+    pub strict: bool,
+}
+
+pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
+    let Some(redis) = &config.redis else {
+        eprintln!("error: warmup needs [redis] in the config (url = \"redis://host:6379/0\")");
+        return EXIT_USAGE;
+    };
+    let mut opts = WarmupOptions::from_config(&config.cache);
+    if let Some(v) = args.kb_version {
+        opts.kb_version = v;
+    }
+    opts.ttl_override_s = args.ttl;
+    opts.dry_run = args.dry_run;
+    opts.strict = args.strict;
+    let plan = match warmup::load(args.file, &opts) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    for bad in &plan.bad {
+        eprintln!(
+            "{}:{}: skipped: {}",
+            args.file.display(),
+            bad.line,
+            bad.reason
+        );
+    }
+    let audit = Audit::new(config.actions.audit_log.clone());
+    let (tx, printer) = events();
+    let result = warmup::warmup(redis, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
+    drop(tx);
+    let _ = printer.await;
+    match result {
+        Ok(report) => {
+            println!("{}", report.summary());
+            if report.cancelled {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e @ WarmupError::Strict { .. }) => {
+            eprintln!("refused: {e}");
+            EXIT_REFUSED
+        }
+        Err(e @ WarmupError::Audit(_)) => {
+            eprintln!("refused: {e}");
+            EXIT_REFUSED
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_FAILED
+        }
+    }
+}
+
+pub struct InvalidateArgs {
+    pub target: InvalidateTarget,
+    pub dry_run: bool,
+    pub yes: bool,
+}
+
+pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
+    let Some(redis) = &config.redis else {
+        eprintln!("error: invalidate needs [redis] in the config (url = \"redis://host:6379/0\")");
+        return EXIT_USAGE;
+    };
+    let groups = &config.actions.invalidate;
+    if let Err(e) = invalidate::resolve(&args.target, groups) {
+        eprintln!("refused: {e}");
+        return EXIT_REFUSED;
+    }
+    let mut opts = InvalidateOptions::from_config(groups);
+    opts.dry_run = args.dry_run;
+    let preview = match invalidate::preview(redis, &args.target, groups, &opts).await {
+        Ok(p) => p,
+        Err(e) => return report_error(e),
+    };
+    println!(
+        "{}: {} keys match {}",
+        preview.target,
+        preview.count,
+        preview.patterns.join(", ")
+    );
+    for key in &preview.samples {
+        println!("  {key}");
+    }
+    if !args.dry_run && !args.yes {
+        // Large deletions need the target typed, not just "yes".
+        let expected = if preview.count > config.actions.confirm_typed_over_keys {
+            match &args.target {
+                InvalidateTarget::Group(s)
+                | InvalidateTarget::User(s)
+                | InvalidateTarget::Pattern(s) => s.clone(),
+            }
+        } else {
+            "yes".to_string()
+        };
+        match confirm(&format!("Delete {} keys?", preview.count), &expected) {
+            Ok(true) => {}
+            Ok(false) => {
+                eprintln!("refused: not confirmed, nothing deleted");
+                return EXIT_REFUSED;
+            }
+            Err(e) => {
+                eprintln!("refused: {e}");
+                return EXIT_REFUSED;
+            }
+        }
+    }
+    let audit = Audit::new(config.actions.audit_log.clone());
+    let (tx, printer) = events();
+    let result = invalidate::invalidate(
+        redis,
+        &args.target,
+        groups,
+        &opts,
+        &audit,
+        &tx,
+        &cancel_on_ctrl_c(),
+    )
+    .await;
+    drop(tx);
+    let _ = printer.await;
+    match result {
+        Ok(report) => {
+            println!("{}", report.summary());
+            if report.cancelled {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => report_error(e),
+    }
+}
+
+fn report_error(e: InvalidateError) -> u8 {
+    match e {
+        InvalidateError::Pattern(_) | InvalidateError::Audit(_) => {
+            eprintln!("refused: {e}");
+            EXIT_REFUSED
+        }
+        e => {
+            eprintln!("error: {e}");
+            EXIT_FAILED
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The headless commands against a real redis-server: `snapshot --json` shows the window
+//! and lifetime hit rates; `warmup` and `invalidate` act only on their target, refuse what
+//! they must, and exit with the documented codes.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use support::redis::RedisServer;
+
+fn write_config(dir: &Path, server: &RedisServer) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    let audit = dir.join("audit.jsonl");
+    std::fs::write(
+        &path,
+        format!(
+            "[ui]\nrefresh_ms = 1000\n[redis]\nurl = \"{}\"\n[actions]\naudit_log = \"{}\"\n",
+            server.url(),
+            audit.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn opsdeck(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Sends GETs in a steady 3 hits : 1 miss rhythm until stopped.
+fn traffic(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut n = 0;
+        let mut line = String::new();
+        while !stop.load(Ordering::Relaxed) {
+            writer
+                .write_all(
+                    b"GET answer:hot\r\nGET answer:hot\r\nGET answer:hot\r\nGET answer:cold\r\n",
+                )
+                .unwrap();
+            for _ in 0..4 {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                if line.starts_with('$') && !line.starts_with("$-1") {
+                    line.clear();
+                    reader.read_line(&mut line).unwrap();
+                }
+            }
+            n += 4;
+        }
+        n
+    })
+}
+
+/// Pipelines `n` GETs of a key that does not exist.
+fn misses(port: u16, n: usize) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(&b"GET answer:none\r\n".repeat(n)).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    for _ in 0..n {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+    }
+}
+
+fn info_counter(server: &RedisServer, name: &str) -> f64 {
+    let info = server.cli(&["INFO", "stats"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn snapshot_json_shows_window_and_lifetime_hit_rates() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    server.cli(&["SET", "answer:hot", "\"42\""]);
+    // Before the window: 50k misses, so the lifetime ratio and the window differ.
+    misses(server.port, 50_000);
+    let before = info_counter(&server, "keyspace_hits")
+        / (info_counter(&server, "keyspace_hits") + info_counter(&server, "keyspace_misses"));
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = traffic(server.port, stop.clone());
+    let out = opsdeck(&config, &["snapshot", "--json"]);
+    stop.store(true, Ordering::Relaxed);
+    let sent = load.join().unwrap();
+    assert!(
+        sent > 400,
+        "traffic generator too slow to measure ({sent} GETs)"
+    );
+    let hits = info_counter(&server, "keyspace_hits");
+    let misses = info_counter(&server, "keyspace_misses");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(json["sources"]["redis"]["status"], "ok", "{}", text(&out));
+    let window = json["cache"]["hit_rate"].as_f64().unwrap();
+    assert!(
+        (window - 0.75).abs() < 0.02,
+        "window hit rate {window}, traffic was 3:1"
+    );
+    let lifetime = json["cache"]["hit_rate_lifetime"].as_f64().unwrap();
+    // The snapshot's counters were read a moment before these final ones.
+    assert!(
+        lifetime < window - 0.005,
+        "lifetime {lifetime} must include the early misses"
+    );
+    assert!(
+        lifetime <= hits / (hits + misses) + 1e-9,
+        "lifetime {lifetime}"
+    );
+    assert!(json["cache"]["hits_per_sec"].as_f64().unwrap() > 0.0);
+    assert_eq!(json["sources"]["prometheus"]["status"], "disabled");
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn snapshot_with_redis_down_reports_the_error_and_exits_1() {
+    let mut server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    server.stop();
+    let out = opsdeck(&config, &["snapshot", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["sources"]["redis"]["status"], "error");
+    assert!(
+        json["sources"]["redis"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1")
+    );
+    assert!(json["cache"].is_null(), "no figures rather than zeros");
+}
+
+#[test]
+fn warmup_command_writes_the_file_and_reports_bad_lines() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    let file = dir.path().join("faq.jsonl");
+    std::fs::write(
+        &file,
+        "{\"question\": \"退货政策是什么？\", \"answer\": \"30天内可退\"}\nnot json\n{\"question\": \"q2\", \"answer\": {\"text\": \"a2\"}, \"context\": \"vip\", \"ttl_s\": 60}\n",
+    )
+    .unwrap();
+    let dry = opsdeck(
+        &config,
+        &["warmup", "--file", file.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert_eq!(
+        server.cli(&["DBSIZE"]).trim(),
+        "0",
+        "dry run writes nothing"
+    );
+    let strict = opsdeck(
+        &config,
+        &["warmup", "--file", file.to_str().unwrap(), "--strict"],
+    );
+    assert_eq!(strict.status.code(), Some(3), "{}", text(&strict));
+    assert_eq!(
+        server.cli(&["DBSIZE"]).trim(),
+        "0",
+        "strict refuses before writing"
+    );
+    let out = opsdeck(&config, &["warmup", "--file", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(":2: skipped"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(server.cli(&["DBSIZE"]).trim(), "2");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(audit.lines().count() >= 2, "start and end lines: {audit}");
+}
+
+#[test]
+fn invalidate_command_deletes_only_its_target_and_refuses_what_it_must() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    for k in [
+        "user:42:a",
+        "user:42:b",
+        "user:420:a",
+        "answer:x",
+        "knowledge:y",
+    ] {
+        server.cli(&["SET", k, "1"]);
+    }
+    let everything = opsdeck(&config, &["invalidate", "--pattern", "*", "--yes"]);
+    assert_eq!(everything.status.code(), Some(3), "{}", text(&everything));
+    let unconfirmed = opsdeck(&config, &["invalidate", "--user", "42"]);
+    assert_eq!(
+        unconfirmed.status.code(),
+        Some(3),
+        "no terminal and no --yes: {}",
+        text(&unconfirmed)
+    );
+    let dry = opsdeck(&config, &["invalidate", "--user", "42", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        String::from_utf8_lossy(&dry.stdout).contains("2 keys match"),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(server.cli(&["DBSIZE"]).trim(), "5");
+    let out = opsdeck(&config, &["invalidate", "--user", "42", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        server.cli(&["EXISTS", "user:42:a", "user:42:b"]).trim(),
+        "0"
+    );
+    assert_eq!(
+        server
+            .cli(&["EXISTS", "user:420:a", "answer:x", "knowledge:y"])
+            .trim(),
+        "3"
+    );
+    let group = opsdeck(&config, &["invalidate", "--group", "knowledge", "--yes"]);
+    assert!(group.status.success(), "{}", text(&group));
+    assert_eq!(
+        server.cli(&["DBSIZE"]).trim(),
+        "1",
+        "only user:420:a is left"
+    );
+}
