@@ -135,9 +135,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.text,
         ),
     ];
-    if let Some(e) = source_error(state, SourceKind::Redis) {
+    if let Some((e, at)) = &state.cache.error {
+        let ago = format::age((state.now - *at).num_seconds().max(0));
         lines.push(Line::from(Span::styled(
-            format!("last error: {e}"),
+            format!("error {ago} ago: {e}"),
             theme.critical,
         )));
     }

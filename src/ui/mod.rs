@@ -183,6 +183,34 @@ fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(line, area);
 }
 
+/// `warmup ████░░░░ 4000/20000 8000 keys/s ETA 2s (Esc cancels)`
+fn progress_text(r: &crate::state::RunningAction) -> String {
+    let (bar, total, eta) = match r.total {
+        Some(t) if t > 0 => {
+            let eta = if r.per_sec > 0.0 && t > r.done {
+                format!(
+                    " ETA {}",
+                    format::age(((t - r.done) as f64 / r.per_sec).ceil() as i64)
+                )
+            } else {
+                String::new()
+            };
+            (
+                format!("{} ", widgets::bar(r.done as f64 / t as f64, 10)),
+                format!("/{t}"),
+                eta,
+            )
+        }
+        _ => (String::new(), String::new(), String::new()),
+    };
+    format!(
+        "{} {bar}{}{total} {:.0} keys/s{eta} (Esc cancels)",
+        r.kind.name(),
+        r.done,
+        r.per_sec
+    )
+}
+
 fn status_line(state: &State, theme: &Theme) -> Line<'static> {
     let sep = || Span::styled(" │ ", theme.border);
     let mut spans = Vec::new();
@@ -201,16 +229,7 @@ fn status_line(state: &State, theme: &Theme) -> Line<'static> {
         spans.push(Span::styled(format!("/{}", state.filter), theme.accent));
     }
     let message: Option<(String, Style)> = if let Some(r) = &state.running {
-        let total = r.total.map(|t| format!("/{t}")).unwrap_or_default();
-        Some((
-            format!(
-                "{} {}{total} {:.0}/s (Esc cancels)",
-                r.kind.name(),
-                r.done,
-                r.per_sec
-            ),
-            theme.accent,
-        ))
+        Some((progress_text(r), theme.accent))
     } else if let Some(n) = &state.notice {
         Some((n.clone(), theme.warn))
     } else {
