@@ -62,7 +62,10 @@ async fn cache_view_follows_an_outage_and_recovers() {
 
     until(&mut state, &mut rx, |s| {
         s.status(SourceKind::Redis) == Status::Ok
-            && s.cache.value.as_ref().is_some_and(|c| c.keys == 2 && c.prefixes.iter().any(|p| p.keys > 0))
+            && s.cache
+                .value
+                .as_ref()
+                .is_some_and(|c| c.keys == 2 && c.prefixes.iter().any(|p| p.keys > 0))
     })
     .await;
     let up = screen(&state);

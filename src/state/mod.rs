@@ -170,6 +170,8 @@ pub struct State {
     pub history: History,
     pub alerts: Vec<Alert>,
     pub cost: Option<CostBreakdown>,
+    /// Spend since the console started, from the $/h samples.
+    pub spend: cost::Accrual,
     pub running: Option<RunningAction>,
     /// The last action's outcome, shown in the status line until the next action.
     pub last_outcome: Option<Result<String, String>>,
@@ -198,6 +200,7 @@ impl State {
             history: History::default(),
             alerts: Vec::new(),
             cost: None,
+            spend: cost::Accrual::default(),
             running: None,
             last_outcome: None,
             notice: None,
@@ -263,6 +266,7 @@ impl State {
         self.derive();
         if let Some(c) = &self.cost {
             self.history.cost_per_hour.push(t, c.per_hour.total);
+            self.spend.add(u.at, c.per_hour.total);
         }
     }
 
@@ -310,6 +314,24 @@ impl State {
                 self.last_outcome = Some(outcome);
             }
         }
+    }
+
+    /// What the cache saves per hour: hits priced as the average LLM call of a miss.
+    pub fn cache_savings_per_hour(&self) -> Option<f64> {
+        let ai = self.cost.as_ref()?.per_hour.ai_model;
+        let c = self.cache.value.as_ref()?;
+        cost::cache_savings_per_hour(ai, c.hits_per_sec, c.misses_per_sec, 1.0)
+    }
+
+    /// Requests per second at the platform's entry (the first service reported).
+    pub fn entry_qps(&self) -> Option<f64> {
+        self.metrics
+            .value
+            .as_ref()?
+            .services
+            .first()
+            .map(|s| s.qps)
+            .filter(|q| q.is_finite())
     }
 
     /// The seed's verdict for one deployment, from the figures the sources gave.

@@ -34,7 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     let [summary, history] =
-        Layout::vertical([Constraint::Length(11), Constraint::Min(0)]).areas(left);
+        Layout::vertical([Constraint::Length(14), Constraint::Min(0)]).areas(left);
 
     let p = &c.per_hour;
     let total = p.total.max(f64::MIN_POSITIVE);
@@ -62,6 +62,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         cat("network", p.network, Style::default().fg(theme.series(2))),
         cat("AI model", p.ai_model, Style::default().fg(theme.series(3))),
     ];
+    let mut extras = Vec::new();
+    if let Some(v) = state.cache_savings_per_hour() {
+        extras.push(format!("cache saves ≈{}/h", format::money(v, cur)));
+    }
+    if let Some(v) = state
+        .entry_qps()
+        .and_then(|q| crate::domain::cost::per_1k_requests(p.total, q))
+    {
+        extras.push(format!("{} per 1K requests", format::money(v, cur)));
+    }
+    if let Some(since) = state.spend.since {
+        extras.push(format!(
+            "{} since {}",
+            format::money(state.spend.total, cur),
+            since.format("%H:%M")
+        ));
+    }
+    lines.extend(
+        extras
+            .into_iter()
+            .map(|e| Line::from(Span::styled(e, theme.text))),
+    );
     match state.config.cost.monthly_budget {
         Some(b) => lines.push(Line::from(Span::styled(
             format!(
