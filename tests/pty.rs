@@ -1,0 +1,331 @@
+//! The real binary in a real pseudo-terminal: tmux gives it a pane, sends it keys and
+//! resizes it, and its format variables say whether the program left the alternate screen
+//! and showed the cursor again on the way out.
+//!
+//! The pane runs a small shell wrapper rather than opsdeck itself: when a pane's process
+//! dies, tmux hides the cursor of the dead pane, which would hide whether opsdeck restored
+//! it. The wrapper records opsdeck's exit status and keeps the pane alive as opsdeck left it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// Generous, for a loaded CI machine; the polls return as soon as the condition holds.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(10);
+/// The issue's deadline for SIGTERM and SIGHUP.
+const SIGNAL_DEADLINE: Duration = Duration::from_secs(1);
+
+const WRAPPER: &str = r#"status_file=$1; shift; "$@"; echo $? > "$status_file.tmp"; mv "$status_file.tmp" "$status_file"; exec sleep 3600"#;
+
+fn require_tmux() {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "tmux is not installed: the terminal tests need it. Run scripts/test.sh, which installs it."
+    );
+}
+
+/// opsdeck running in a detached tmux session on a private server.
+struct Console {
+    dir: tempfile::TempDir,
+    socket: PathBuf,
+    status_file: PathBuf,
+}
+
+impl Console {
+    fn start() -> Console {
+        require_tmux();
+        let mut dir = tempfile::tempdir().expect("tempdir");
+        // A unix socket path must fit in about 100 bytes, whatever TMPDIR is.
+        if dir.path().as_os_str().len() > 80 {
+            dir = tempfile::tempdir_in("/tmp").expect("tempdir in /tmp");
+        }
+        let home = dir.path().join("home");
+        let cwd = dir.path().join("cwd");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&cwd).unwrap();
+        let console = Console {
+            socket: dir.path().join("tmux.sock"),
+            status_file: dir.path().join("status"),
+            dir,
+        };
+        let bin = env!("CARGO_BIN_EXE_opsdeck");
+        let status_file = console.status_file.to_str().unwrap();
+        let cwd = cwd.to_str().unwrap();
+        console.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-c",
+            cwd,
+            "--",
+            "sh",
+            "-c",
+            WRAPPER,
+            "wrapper",
+            status_file,
+            bin,
+            "--demo",
+        ]);
+        // Set after the session exists: tmux 3.3a crashes when a new session is created
+        // with window-size manual already set.
+        console.tmux(&["set-option", "-g", "window-size", "manual"]);
+        console
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Every tmux call gets the same clean environment, so the server (and the pane it
+    /// spawns) sees only the tempdir as home and config dirs: the audit log and the config
+    /// lookup stay inside it.
+    fn command(&self) -> Command {
+        let home = self.home();
+        let mut cmd = Command::new("tmux");
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("LANG", "C.UTF-8")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null");
+        cmd
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out: Output = self.command().args(args).output().expect("cannot run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn display(&self, format: &str) -> String {
+        self.tmux(&["display-message", "-p", "-t", "t", format])
+            .trim()
+            .to_string()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Polls the screen until `pred` holds; panics with the last screen otherwise.
+    fn wait_screen(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            if let Some(code) = self.exit_status() {
+                panic!("opsdeck exited ({code}) while waiting for {what}; screen:\n{screen}");
+            }
+            if start.elapsed() > START_TIMEOUT {
+                panic!("timed out waiting for {what}; screen:\n{screen}");
+            }
+            sleep(POLL);
+        }
+    }
+
+    /// Waits for the console to be up: drawn in the alternate screen.
+    fn wait_console(&self) {
+        let screen = self.wait_screen("the console", shows_console);
+        assert!(screen.contains("opsdeck"), "screen:\n{screen}");
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "1",
+            "the console should draw in the alternate screen"
+        );
+    }
+
+    /// opsdeck's pid: the wrapper shell's child.
+    fn pid(&self) -> u32 {
+        let shell: u32 = self.display("#{pane_pid}").parse().expect("pane_pid");
+        let start = Instant::now();
+        loop {
+            if let Some(pid) = child_of(shell) {
+                return pid;
+            }
+            assert!(
+                start.elapsed() < START_TIMEOUT,
+                "no child process of the pane's shell {shell}"
+            );
+            sleep(POLL);
+        }
+    }
+
+    fn exit_status(&self) -> Option<i32> {
+        let text = std::fs::read_to_string(&self.status_file).ok()?;
+        Some(text.trim().parse().expect("exit status"))
+    }
+
+    /// Waits for opsdeck to exit; returns its status and how long it took from `since`.
+    fn wait_exit(&self, since: Instant) -> (i32, Duration) {
+        loop {
+            if let Some(code) = self.exit_status() {
+                return (code, since.elapsed());
+            }
+            if since.elapsed() > START_TIMEOUT {
+                panic!(
+                    "opsdeck did not exit within {START_TIMEOUT:?}; screen:\n{}",
+                    self.screen()
+                );
+            }
+            sleep(POLL);
+        }
+    }
+
+    fn signal(&self, name: &str) -> Instant {
+        let pid = self.pid();
+        let sent = Instant::now();
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {pid}"))
+            .status()
+            .expect("cannot run sh");
+        assert!(status.success(), "kill -{name} {pid} failed");
+        sent
+    }
+
+    /// After exit: out of the alternate screen, cursor visible, exit status 0.
+    fn assert_restored(&self, code: i32) {
+        let screen = self.screen();
+        assert_eq!(code, 0, "opsdeck's exit status; screen:\n{screen}");
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "the alternate screen was not left; screen:\n{screen}"
+        );
+        assert_eq!(
+            self.display("#{cursor_flag}"),
+            "1",
+            "the cursor was left hidden; screen:\n{screen}"
+        );
+        assert!(!screen.contains("panicked"), "screen:\n{screen}");
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").output();
+    }
+}
+
+fn shows_console(screen: &str) -> bool {
+    screen.contains("opsdeck") && screen.contains("overview") && !screen.contains("opsdeck needs")
+}
+
+/// The first process whose parent is `parent`, read from /proc/*/stat.
+fn child_of(parent: u32) -> Option<u32> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) =
+            std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
+        else {
+            continue;
+        };
+        // The command name sits in parentheses and may hold spaces: fields follow the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            return Some(pid);
+        }
+    }
+    None
+}
+
+#[test]
+fn q_quits_and_restores_the_terminal() {
+    let console = Console::start();
+    console.wait_console();
+    let sent = Instant::now();
+    console.tmux(&["send-keys", "-t", "t", "q"]);
+    let (code, _) = console.wait_exit(sent);
+    console.assert_restored(code);
+}
+
+fn assert_signal_exits_in_time(name: &str) {
+    let console = Console::start();
+    console.wait_console();
+    let sent = console.signal(name);
+    let (code, took) = console.wait_exit(sent);
+    assert!(
+        took <= SIGNAL_DEADLINE,
+        "SIG{name}: exit took {took:?}, the deadline is {SIGNAL_DEADLINE:?}"
+    );
+    console.assert_restored(code);
+}
+
+#[test]
+fn sigterm_exits_within_a_second_and_restores_the_terminal() {
+    assert_signal_exits_in_time("TERM");
+}
+
+#[test]
+fn sighup_exits_within_a_second_and_restores_the_terminal() {
+    assert_signal_exits_in_time("HUP");
+}
+
+#[test]
+fn resize_to_40x12_shows_the_note_and_back_draws_the_console() {
+    let console = Console::start();
+    console.wait_console();
+
+    console.tmux(&["resize-window", "-t", "t", "-x", "40", "-y", "12"]);
+    let screen = console.wait_screen("the too-small note", |s| s.contains("this is 40x12"));
+    assert!(screen.contains("needs"), "screen:\n{screen}");
+    assert_eq!(console.exit_status(), None, "opsdeck exited on resize");
+
+    console.tmux(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
+    console.wait_screen("the console again at 80x24", shows_console);
+    assert_eq!(console.exit_status(), None, "opsdeck exited on resize");
+
+    let sent = Instant::now();
+    console.tmux(&["send-keys", "-t", "t", "q"]);
+    let (code, _) = console.wait_exit(sent);
+    console.assert_restored(code);
+}
+
+#[test]
+fn audit_and_config_lookup_stay_in_the_test_home() {
+    // Guards the other tests' isolation: the pane sees the tempdir as its home.
+    let console = Console::start();
+    console.wait_console();
+    let pid = console.pid();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+    let home = format!("HOME={}", console.home().display());
+    assert!(
+        environ.split(|b| *b == 0).any(|var| var == home.as_bytes()),
+        "opsdeck does not run with {home}"
+    );
+    console.tmux(&["send-keys", "-t", "t", "q"]);
+    let (code, _) = console.wait_exit(Instant::now());
+    assert_eq!(code, 0);
+}
