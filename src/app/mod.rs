@@ -77,6 +77,9 @@ where
     let mut dirty = true;
     loop {
         if dirty {
+            // Log lines move into the Logs view's buffer here rather than on tui-logger's own
+            // thread, which would wake a hundred times a second on an idle console.
+            tui_logger::move_events();
             terminal.draw(|f| ui::draw(f, &app.state, &app.theme))?;
             dirty = false;
         }
@@ -110,6 +113,7 @@ where
                 dirty = true;
             }
             _ = tick.tick() => {
+                tui_logger::move_events();
                 let before = clock_face(&app.state);
                 app.state.apply(Msg::Tick(Utc::now()));
                 dirty = clock_face(&app.state) != before;
