@@ -96,3 +96,115 @@ async fn cache_view_follows_an_outage_and_recovers() {
     assert!(!screen(&state).contains("error"), "{}", screen(&state));
     task.abort();
 }
+
+/// Keys fed to the real App loop with pauses between them, as an operator types.
+fn typing(
+    script: Vec<(crossterm::event::KeyEvent, u64)>,
+) -> impl futures::Stream<Item = std::io::Result<crossterm::event::Event>> + Unpin {
+    Box::pin(futures::stream::unfold(
+        script.into_iter(),
+        |mut it| async move {
+            let (key, pause_ms) = it.next()?;
+            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+            Some((Ok(crossterm::event::Event::Key(key)), it))
+        },
+    ))
+}
+
+#[tokio::test]
+async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_its_target() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use opsdeck::app::{self, App, Backends, Live};
+    use opsdeck::state::dialog::Preview;
+    use opsdeck::state::{DialogKind, Mode};
+    let server = RedisServer::start();
+    for k in ["answer:1", "answer:2", "knowledge:1", "user:42:a", "other"] {
+        server.cli(&["SET", k, "1"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        redis: Some(server.config()),
+        ..Default::default()
+    };
+    config.actions.audit_log = dir.path().join("audit.jsonl");
+    config.actions.confirm_typed_over_keys = 2;
+    let (_utx, updates) = mpsc::channel(4);
+    let (atx, actions) = mpsc::channel(16);
+    let audit = opsdeck::ops::audit::Audit::new(config.actions.audit_log.clone());
+    let backends = Backends {
+        sim: None,
+        live: Some(Live::new(config.clone(), audit, atx)),
+    };
+    let mut console = App {
+        state: State::new(config, Utc::now(), false),
+        theme: Theme::default_dark(),
+        no_color: false,
+        backends,
+        updates,
+        actions,
+    };
+    let k = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+
+    // Open the dialog and wait for the SCAN preview.
+    app::run(
+        &mut terminal,
+        typing(vec![(k(KeyCode::Char('i')), 0), (ctrl_c, 1500)]),
+        &mut console,
+    )
+    .await
+    .unwrap();
+    let Mode::Dialog(d) = &console.state.mode else {
+        panic!("no dialog")
+    };
+    let DialogKind::Invalidate {
+        preview: Preview::Counted { count, samples },
+        ..
+    } = &d.kind
+    else {
+        panic!("no preview: {:?}", d.kind)
+    };
+    assert_eq!(*count, 3, "answer:* and knowledge:*");
+    assert!(
+        samples
+            .iter()
+            .all(|s| s.starts_with("answer:") || s.starts_with("knowledge:"))
+    );
+    assert_eq!(
+        d.require_typed.as_deref(),
+        Some("knowledge"),
+        "3 keys is over the threshold of 2"
+    );
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("3 keys match"), "{screen}");
+
+    // Type the name, move to Invalidate, confirm; the deletion runs off the loop.
+    let mut script = vec![(k(KeyCode::Tab), 0)];
+    script.extend("knowledge".chars().map(|c| (k(KeyCode::Char(c)), 0)));
+    script.extend([
+        (k(KeyCode::Tab), 0),
+        (k(KeyCode::Tab), 0),
+        (k(KeyCode::Enter), 0),
+        (ctrl_c, 1500),
+    ]);
+    app::run(&mut terminal, typing(script), &mut console)
+        .await
+        .unwrap();
+    let outcome = console
+        .state
+        .last_outcome
+        .clone()
+        .expect("the action finished");
+    assert!(
+        outcome.as_ref().is_ok_and(|s| s.contains("deleted 3")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        server.cli(&["DBSIZE"]).trim(),
+        "2",
+        "user:42:a and other are left"
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), 2, "{audit}");
+}

@@ -142,6 +142,35 @@ impl Backends {
         }
     }
 
+    /// Counts what an invalidation would delete, off the loop; the answer comes back as an
+    /// `ActionEvent::Preview` for the dialog.
+    pub fn preview(&self, group: String, user_id: Option<String>) {
+        let Some(live) = &self.live else { return };
+        let Some(redis) = live.config.redis.clone() else {
+            return;
+        };
+        let groups = live.config.actions.invalidate.clone();
+        let events = live.events.clone();
+        tokio::spawn(async move {
+            let target = match &user_id {
+                Some(id) => InvalidateTarget::User(id.clone()),
+                None => InvalidateTarget::Group(group.clone()),
+            };
+            let opts = InvalidateOptions::from_config(&groups);
+            let result = invalidate::preview(&redis, &target, &groups, &opts)
+                .await
+                .map(|p| (p.count, p.samples))
+                .map_err(|e| e.to_string());
+            let _ = events
+                .send(ActionEvent::Preview {
+                    group,
+                    user_id,
+                    result,
+                })
+                .await;
+        });
+    }
+
     pub fn cancel(&mut self, state: &mut State) {
         if self.sim.is_some() {
             self.send(SimCommand::Cancel, state);

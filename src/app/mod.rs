@@ -131,6 +131,9 @@ where
                     app.backends.run(request, &mut app.state)
                 }
                 Effect::SetTheme(name) => set_theme(app, &name),
+                Effect::PreviewInvalidate { group, user_id } => {
+                    app.backends.preview(group, user_id)
+                }
             }
         }
     }

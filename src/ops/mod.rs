@@ -56,4 +56,10 @@ pub enum ActionEvent {
         /// Ok(summary) or Err(message); both are shown to the operator as they are.
         outcome: Result<String, String>,
     },
+    /// What an invalidation would delete, counted by SCAN before the operator confirms.
+    Preview {
+        group: String,
+        user_id: Option<String>,
+        result: Result<(u64, Vec<String>), String>,
+    },
 }

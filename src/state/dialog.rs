@@ -26,6 +26,8 @@ pub enum DialogKind {
         user_id: String,
         /// Keys the target holds by the latest per-prefix counts, when known.
         estimate: Option<u64>,
+        /// The SCAN preview: exact count and a few sample keys, or why it failed.
+        preview: Preview,
     },
     Scale {
         namespace: String,
@@ -37,6 +39,19 @@ pub enum DialogKind {
         /// $/h of one more pod, for the cost preview.
         pod_per_hour: f64,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Preview {
+    /// No preview for this backend (the demo), or not asked yet.
+    #[default]
+    None,
+    Counting,
+    Counted {
+        count: u64,
+        samples: Vec<String>,
+    },
+    Failed(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +96,41 @@ impl Dialog {
             dialog.require_typed = Some(d.name.clone());
         }
         dialog
+    }
+
+    /// Takes a preview result if it is for what the dialog shows now; a large count asks
+    /// for the group's name to be typed.
+    pub fn apply_preview(
+        &mut self,
+        group_names: &[String],
+        group: &str,
+        user: Option<&str>,
+        result: Result<(u64, Vec<String>), String>,
+        typed_over: u64,
+    ) {
+        let DialogKind::Invalidate {
+            group: g,
+            user_id,
+            preview,
+            ..
+        } = &mut self.kind
+        else {
+            return;
+        };
+        let same_group = group_names.get(*g).is_some_and(|n| n == group);
+        let same_user = user.is_none_or(|u| u == user_id.trim());
+        if !same_group || !same_user {
+            return;
+        }
+        *preview = match result {
+            Ok((count, samples)) => {
+                if count > typed_over {
+                    self.require_typed = Some(group.to_string());
+                }
+                Preview::Counted { count, samples }
+            }
+            Err(e) => Preview::Failed(e),
+        };
     }
 
     pub fn focus_order(&self) -> Vec<Focus> {

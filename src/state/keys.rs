@@ -1,5 +1,6 @@
 //! Keys, by mode. Normal mode goes through the keymap in `action.rs`.
 
+use super::dialog::Preview;
 use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
 use crate::action::{Action, action_for};
 use crate::domain::cost;
@@ -66,7 +67,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 },
             }))
         }
-        Action::Invalidate => open_invalidate(state, 0, String::new()),
+        Action::Invalidate => return open_invalidate(state, 0, String::new()),
     }
     Vec::new()
 }
@@ -90,11 +91,23 @@ fn open_scale(state: &mut State) {
     state.mode = Mode::Dialog(dialog);
 }
 
-fn open_invalidate(state: &mut State, group: usize, user_id: String) {
+/// Opens (or re-opens, on a group change) the invalidate dialog. Live backends are asked for
+/// a SCAN preview; the demo answers from its prefix counts.
+fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effect> {
     let groups = &state.config.actions.invalidate.groups;
     let Some(g) = groups.get(group) else {
         state.notice = Some("no invalidation groups: add [[actions.invalidate.groups]]".into());
-        return;
+        return Vec::new();
+    };
+    let needs_user = g.patterns.iter().any(|p| p.contains("{user_id}"));
+    let ask = !state.demo && (!needs_user || !user_id.trim().is_empty());
+    let effects = if ask {
+        vec![Effect::PreviewInvalidate {
+            group: g.name.clone(),
+            user_id: needs_user.then(|| user_id.trim().to_string()),
+        }]
+    } else {
+        Vec::new()
     };
     // The per-prefix counts give an estimate for whole-prefix patterns like `answer:*`.
     let estimate = state.cache.value.as_ref().and_then(|c| {
@@ -111,15 +124,22 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) {
             })
             .sum::<Option<u64>>()
     });
+    let preview = if ask {
+        Preview::Counting
+    } else {
+        Preview::None
+    };
     let mut dialog = Dialog::new(DialogKind::Invalidate {
         group,
         user_id,
         estimate,
+        preview,
     });
     if estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
         dialog.require_typed = Some(g.name.clone());
     }
     state.mode = Mode::Dialog(dialog);
+    effects
 }
 
 fn command(state: &mut State, mut line: String, key: KeyEvent) -> Vec<Effect> {
@@ -212,11 +232,21 @@ fn dialog_key(state: &mut State, mut dialog: Dialog, key: KeyEvent) -> Vec<Effec
                 } else {
                     (group + n - 1) % n
                 };
-                open_invalidate(state, next, user_id.clone());
-                return Vec::new();
+                return open_invalidate(state, next, user_id.clone());
             }
         }
         KeyCode::Enter => match dialog.focus {
+            Focus::Input if matches!(dialog.kind, DialogKind::Invalidate { .. }) => {
+                // The user id is complete: count what it matches before asking.
+                let DialogKind::Invalidate { group, user_id, .. } = &dialog.kind else {
+                    unreachable!()
+                };
+                let effects = open_invalidate(state, *group, user_id.clone());
+                if let Mode::Dialog(d) = &mut state.mode {
+                    d.focus = Focus::Cancel;
+                }
+                return effects;
+            }
             Focus::Input | Focus::Typed => dialog.focus = Focus::Cancel,
             Focus::Cancel => return Vec::new(),
             Focus::Confirm => match dialog.confirm(&state.config) {
@@ -230,6 +260,11 @@ fn dialog_key(state: &mut State, mut dialog: Dialog, key: KeyEvent) -> Vec<Effec
             }
         }
         KeyCode::Char(c) => {
+            if dialog.focus == Focus::Input
+                && let DialogKind::Invalidate { preview, .. } = &mut dialog.kind
+            {
+                *preview = Preview::None;
+            }
             if let Some(s) = dialog.input_mut() {
                 s.push(c);
                 dialog.error = None;

@@ -86,6 +86,11 @@ pub enum Effect {
     SetTheme(String),
     Run(ActionRequest),
     CancelAction,
+    /// Count what an invalidation would delete (SCAN only) for its dialog.
+    PreviewInvalidate {
+        group: String,
+        user_id: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -296,6 +301,24 @@ impl State {
 
     fn apply_action(&mut self, event: ActionEvent) {
         match event {
+            ActionEvent::Preview {
+                group,
+                user_id,
+                result,
+            } => {
+                let threshold = self.config.actions.confirm_typed_over_keys;
+                let names: Vec<String> = self
+                    .config
+                    .actions
+                    .invalidate
+                    .groups
+                    .iter()
+                    .map(|g| g.name.clone())
+                    .collect();
+                if let Mode::Dialog(d) = &mut self.mode {
+                    d.apply_preview(&names, &group, user_id.as_deref(), result, threshold);
+                }
+            }
             ActionEvent::Progress {
                 kind,
                 done,

@@ -2,6 +2,7 @@
 
 use super::widgets::panel;
 use super::{Theme, format};
+use crate::state::dialog::Preview;
 use crate::state::{Dialog, DialogKind, Focus, State};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -42,6 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             group,
             user_id,
             estimate,
+            preview,
         } => {
             let groups = &state.config.actions.invalidate.groups;
             if let Some(g) = groups.get(*group) {
@@ -53,6 +55,26 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
                 if g.patterns.iter().any(|p| p.contains("{user_id}")) {
                     lines.push(field("user id", user_id, d.focus == Focus::Input));
                 }
+            }
+            match preview {
+                Preview::Counting => lines.push(Line::from(Span::styled(
+                    "counting matching keys (SCAN)…",
+                    theme.muted,
+                ))),
+                Preview::Failed(e) => lines.push(Line::from(Span::styled(
+                    format!("preview failed: {e}"),
+                    theme.critical,
+                ))),
+                Preview::Counted { count, samples } => {
+                    lines.push(Line::from(Span::styled(
+                        format!("{count} keys match, e.g.:"),
+                        theme.warn,
+                    )));
+                    for k in samples.iter().take(3) {
+                        lines.push(Line::from(Span::styled(format!("  {k}"), theme.muted)));
+                    }
+                }
+                Preview::None => {}
             }
             lines.push(Line::from(Span::styled(
                 match estimate {
