@@ -11,7 +11,7 @@ use opsdeck::cli::{Cli, Command};
 use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
 use opsdeck::snapshot;
-use opsdeck::sources::sim;
+use opsdeck::sources::{prometheus, sim};
 use opsdeck::state::{Msg, State};
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
@@ -107,6 +107,10 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             state.apply(Msg::Source(u));
         }
     }
+    let refresh = Duration::from_millis(state.config.ui.refresh_ms);
+    if let (false, Some(cfg)) = (setup.demo, state.config.prometheus.clone()) {
+        state.apply(Msg::Source(prometheus::snapshot(&cfg, refresh).await));
+    }
     if json {
         println!(
             "{}",
@@ -140,7 +144,16 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     let mut backends = Backends::default();
     if setup.demo {
         tracing::info!("starting the embedded demo");
-        backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
+        backends.sim = Some(sim::spawn(
+            DEMO_SEED,
+            refresh,
+            update_tx.clone(),
+            action_tx,
+            audit,
+        ));
+    }
+    if let (false, Some(cfg)) = (state.demo, state.config.prometheus.clone()) {
+        tokio::spawn(prometheus::run(cfg, refresh, update_tx.clone()));
     }
     let mut app = App {
         state,
