@@ -358,3 +358,74 @@ async fn a_stopped_prometheus_is_reported_and_recovered_from() {
     assert!(state.metrics.error.is_none());
     task.abort();
 }
+
+/// Rewrites the parser fixtures from a live Prometheus and the exporter:
+/// `cargo test --test prometheus capture_fixtures -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "rewrites tests/fixtures/prometheus from live servers"]
+async fn capture_fixtures() {
+    let (exporter, prom) = started();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prometheus");
+    std::fs::create_dir_all(&dir).unwrap();
+    let http = reqwest::Client::new();
+    let get = |url: String, params: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        async move {
+            http.get(url)
+                .query(&params)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let q = opsdeck::config::PromQueries::default();
+    let now = Utc::now().timestamp();
+    let api = |p: &str| format!("{}/api/v1/{p}", prom.url());
+    let files = [
+        ("exporter.txt", get(exporter.metrics_url(), vec![]).await),
+        (
+            "prometheus-self.txt",
+            get(format!("{}/metrics", prom.url()), vec![]).await,
+        ),
+        (
+            "vector-p95.json",
+            get(api("query"), vec![("query", q.p95_ms.clone())]).await,
+        ),
+        (
+            "vector-nan.json",
+            get(api("query"), vec![("query", "vector(0) / 0".into())]).await,
+        ),
+        (
+            "scalar.json",
+            get(api("query"), vec![("query", "scalar(vector(1.5))".into())]).await,
+        ),
+        (
+            "string.json",
+            get(api("query"), vec![("query", "\"text\"".into())]).await,
+        ),
+        (
+            "matrix-qps.json",
+            get(
+                api("query_range"),
+                vec![
+                    ("query", q.qps.clone()),
+                    ("start", (now - 20).to_string()),
+                    ("end", now.to_string()),
+                    ("step", "5".into()),
+                ],
+            )
+            .await,
+        ),
+        (
+            "error-parse.json",
+            get(api("query"), vec![("query", "sum(rate(x[1m])".into())]).await,
+        ),
+    ];
+    for (name, body) in files {
+        std::fs::write(dir.join(name), body).unwrap();
+    }
+}
