@@ -208,7 +208,7 @@ async fn one_query_per_panel_per_refresh() {
     support::install_crypto();
     let counts: Arc<Mutex<BTreeMap<(String, String), usize>>> = Arc::default();
     let seen = counts.clone();
-    let server = HttpServer::start(Arc::new(move |target: &str| {
+    let server = HttpServer::start(Arc::new(move |target: &str, _: &[(String, String)]| {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let promql = query
             .split('&')
@@ -269,4 +269,67 @@ async fn one_query_per_panel_per_refresh() {
             "{n} queries for one panel in {ticks} refreshes"
         );
     }
+}
+
+#[tokio::test]
+async fn credentials_reach_the_server_and_a_bad_ca_file_is_named() {
+    support::install_crypto();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    let server = HttpServer::start(Arc::new(move |_: &str, headers: &[(String, String)]| {
+        let auth = headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        log.lock().unwrap().push(auth);
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body: VECTOR.into(),
+        }
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let refresh = Duration::from_millis(10);
+    let with_file = PrometheusConfig {
+        bearer_token_file: Some(token),
+        ..config(server.url(), 2000)
+    };
+    assert!(
+        prometheus::snapshot(&with_file, refresh)
+            .await
+            .payload
+            .is_ok()
+    );
+    let basic = PrometheusConfig {
+        username: Some("opsdeck".into()),
+        password: Some("pw".into()),
+        ..config(server.url(), 2000)
+    };
+    assert!(prometheus::snapshot(&basic, refresh).await.payload.is_ok());
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 24);
+    assert!(seen[..12].iter().all(|a| a == "Bearer s3cret"), "{seen:?}");
+    // base64("opsdeck:pw")
+    assert!(
+        seen[12..].iter().all(|a| a == "Basic b3BzZGVjazpwdw=="),
+        "{seen:?}"
+    );
+
+    let bad_ca = dir.path().join("ca.pem");
+    std::fs::write(&bad_ca, "not a certificate").unwrap();
+    let cfg = PrometheusConfig {
+        ca_file: Some(bad_ca),
+        ..config(server.url(), 2000)
+    };
+    let e = prometheus::snapshot(&cfg, refresh)
+        .await
+        .payload
+        .unwrap_err();
+    assert!(
+        e.contains("ca.pem") && e.contains("[prometheus].ca_file"),
+        "{e}"
+    );
 }

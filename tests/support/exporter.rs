@@ -243,7 +243,7 @@ impl Exporter {
         // Series exist from the start, so the first scrape already sees every counter.
         inner.lock().unwrap().advance();
         let shared = inner.clone();
-        let server = HttpServer::start(Arc::new(move |target: &str| {
+        let server = HttpServer::start(Arc::new(move |target: &str, _: &[(String, String)]| {
             if target != "/metrics" {
                 return Response {
                     status: 404,

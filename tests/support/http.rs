@@ -13,7 +13,8 @@ pub struct Response {
     pub body: String,
 }
 
-pub type Handler = Arc<dyn Fn(&str) -> Response + Send + Sync>;
+/// Called with the request target (path and query) and the headers (names lowercased).
+pub type Handler = Arc<dyn Fn(&str, &[(String, String)]) -> Response + Send + Sync>;
 
 pub struct HttpServer {
     pub addr: SocketAddr,
@@ -21,7 +22,7 @@ pub struct HttpServer {
 }
 
 impl HttpServer {
-    /// Serves `handler(request target)` (path and query string) until dropped.
+    /// Serves `handler` until dropped.
     pub fn start(handler: Handler) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
@@ -69,6 +70,7 @@ fn serve(conn: TcpStream, handler: Handler, stop: Arc<AtomicBool>) {
             .unwrap_or("/")
             .to_string();
         let mut content_length = 0usize;
+        let mut headers = Vec::new();
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 {
@@ -77,10 +79,11 @@ fn serve(conn: TcpStream, handler: Handler, stop: Arc<AtomicBool>) {
             if h == "\r\n" || h == "\n" {
                 break;
             }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                content_length = v.trim().parse().unwrap_or(0);
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    content_length = v.trim().parse().unwrap_or(0);
+                }
+                headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
             }
         }
         let mut body = vec![0; content_length];
@@ -90,7 +93,7 @@ fn serve(conn: TcpStream, handler: Handler, stop: Arc<AtomicBool>) {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let r = handler(&target);
+        let r = handler(&target, &headers);
         let head = format!(
             "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n",
             r.status,

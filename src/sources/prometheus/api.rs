@@ -226,6 +226,13 @@ impl Client {
                     key: "ca_file",
                     detail: format!("{} is not a PEM certificate bundle: {e}", path.display()),
                 })?;
+            // An empty bundle would silently trust only the system roots.
+            if certs.is_empty() {
+                return Err(PromError::Setup {
+                    key: "ca_file",
+                    detail: format!("{} holds no PEM certificate", path.display()),
+                });
+            }
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder.build().map_err(|e| PromError::Setup {
