@@ -13,7 +13,7 @@ use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::snapshot;
-use opsdeck::sources::{Payload, SourceKind, SourceUpdate, redis, sim};
+use opsdeck::sources::{Payload, SourceKind, SourceUpdate, prometheus, redis, sim};
 use opsdeck::state::{Msg, State};
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
@@ -145,17 +145,26 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             state.apply(Msg::Source(u));
         }
     } else {
+        // Every source samples at once, so the snapshot takes one refresh, not one per source.
         let refresh = Duration::from_millis(state.refresh_ms());
-        // Redis
-        if let Some(cfg) = state.config.redis.clone() {
+        let redis = async {
+            let cfg = state.config.redis.clone()?;
             let payload = redis::sample_twice(cfg, refresh)
                 .await
                 .map(|c| Payload::Cache(Box::new(c)));
-            state.apply(Msg::Source(SourceUpdate {
+            Some(SourceUpdate {
                 at: chrono::Utc::now(),
                 source: SourceKind::Redis,
                 payload,
-            }));
+            })
+        };
+        let prometheus = async {
+            let cfg = state.config.prometheus.clone()?;
+            Some(prometheus::snapshot(&cfg, refresh).await)
+        };
+        let (redis, prometheus) = tokio::join!(redis, prometheus);
+        for u in [redis, prometheus].into_iter().flatten() {
+            state.apply(Msg::Source(u));
         }
     }
     if json {
@@ -193,9 +202,11 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         tracing::info!("starting the embedded demo");
         backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
     } else {
-        // Redis
         if let Some(cfg) = state.config.redis.clone() {
             tokio::spawn(redis::run(cfg, refresh, update_tx.clone()));
+        }
+        if let Some(cfg) = state.config.prometheus.clone() {
+            tokio::spawn(prometheus::run(cfg, refresh, update_tx.clone()));
         }
         backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
     }

@@ -33,7 +33,9 @@ pub fn to_json(state: &State) -> Value {
         json!({ "services": m.services.iter().map(|s| json!({
             "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
             "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
-        })).collect::<Vec<_>>() })
+        })).collect::<Vec<_>>(),
+        // Why a figure above is null: a failed query, no data, NaN.
+        "problems": m.problems })
     });
     let cache = state.cache.value.as_ref().map(|c| {
         let prefixes: Map<String, Value> = c

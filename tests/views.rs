@@ -115,3 +115,20 @@ fn missing_sources_say_so_instead_of_zeros() {
     assert!(screen.contains("—"), "{screen}");
     assert!(!screen.contains("0.0%"), "{screen}");
 }
+
+#[test]
+fn latency_lists_a_failed_query_with_the_servers_words() {
+    let mut state = demo_state();
+    state.view = View::Latency;
+    let m = state.metrics.value.as_mut().unwrap();
+    for s in &mut m.services {
+        s.p95_ms = f64::NAN;
+    }
+    m.problems.push(opsdeck::sources::PanelProblem {
+        panel: "p95_ms".into(),
+        message:
+            "bad_data: invalid parameter \"query\": 1:95: parse error: unclosed left parenthesis"
+                .into(),
+    });
+    both_sizes("latency_problem", &state);
+}

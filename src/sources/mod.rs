@@ -3,6 +3,7 @@
 //! The payload types here are the console's vocabulary for what a backend reported; the
 //! embedded demo (`sim`) and the real backends produce the same types.
 
+pub mod prometheus;
 pub mod redis;
 pub mod sim;
 
@@ -50,6 +51,12 @@ pub enum Payload {
 }
 
 /// Latency, traffic, utilisation and token figures (Prometheus or scrape).
+///
+/// A figure a panel could not give (query error, no data for that row, NaN) is `f64::NAN`
+/// rather than an `Option`: every view already prints a non-finite figure as "—", the SLO
+/// and scaling checks compare with `>`/`<`, which are false for NaN, and the charts skip
+/// non-finite points. So a missing figure can never pass for a zero, and why it is
+/// missing is in `problems`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MetricsSample {
     pub services: Vec<ServiceLatency>,
@@ -59,6 +66,16 @@ pub struct MetricsSample {
     /// 0..1, None when not reported.
     pub cdn_hit_rate: Option<f64>,
     pub app_cache_hit_rate: Option<f64>,
+    /// Panels that failed or answered something other than a number this round.
+    pub problems: Vec<PanelProblem>,
+}
+
+/// Why one panel (one configured query) gave no usable figure, in the backend's words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PanelProblem {
+    /// The config key of the query, e.g. "p95_ms".
+    pub panel: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

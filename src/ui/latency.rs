@@ -84,7 +84,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let [chart_area, alerts_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
     draw_chart(frame, chart_area, state, theme);
-    let items: Vec<ListItem> = state
+    // Panel problems come first: a failed query means the figures above are "—", and the
+    // operator needs Prometheus' own words to fix it.
+    let width = alerts_area.width.saturating_sub(2).max(10) as usize;
+    let problems = m.problems.iter().map(|p| {
+        let text = format!("✖ {}: {}", p.panel, p.message);
+        ListItem::new(
+            wrap(&text, width)
+                .into_iter()
+                .map(|l| Line::styled(l, theme.critical))
+                .collect::<Vec<_>>(),
+        )
+    });
+    let alerts = state
         .alerts
         .iter()
         .filter(|a| a.source == "prometheus")
@@ -93,8 +105,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted),
                 Span::styled(a.message.clone(), theme.warn),
             ]))
-        })
-        .collect();
+        });
+    let items: Vec<ListItem> = problems.chain(alerts).collect();
     let items = if items.is_empty() {
         vec![ListItem::new(Span::styled(
             "no latency or error alerts",
@@ -147,4 +159,33 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(format::ms(top), theme.muted),
         ]));
     frame.render_widget(chart, area);
+}
+
+/// Splits `text` into lines of at most `width` characters, at spaces where it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if need > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }

@@ -1,2 +1,12 @@
+//! Test backends: real redis-server and Prometheus, a tiny HTTP server, the platform's exporter.
 #![allow(dead_code)]
+
+pub mod exporter;
+pub mod http;
+pub mod prometheus;
 pub mod redis;
+
+/// reqwest's rustls needs a crypto provider; the binary installs ring in main.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

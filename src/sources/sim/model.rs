@@ -314,6 +314,7 @@ impl Sim {
             ],
             cdn_hit_rate: Some(0.93),
             app_cache_hit_rate: Some(0.41),
+            problems: Vec::new(),
         }
     }
 

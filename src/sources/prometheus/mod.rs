@@ -1,0 +1,295 @@
+//! The Prometheus source: latency, traffic, utilisation and token figures, from the HTTP
+//! API (mode "api") or straight from the services' `/metrics` (mode "scrape").
+//!
+//! - `api`: the HTTP client, its errors and the API's JSON
+//! - `panels`: the configured queries and how their answers become a `MetricsSample`
+//! - `scrape`: exposition text, counter rates and bucket quantiles without a server
+//! - `quantile`: `histogram_quantile`'s arithmetic
+//!
+//! The task never touches `State`: it sends owned `SourceUpdate`s, and a slow or dead
+//! server only delays this task, never the App loop.
+
+pub mod api;
+pub mod panels;
+pub mod quantile;
+pub mod scrape;
+
+use crate::config::{PromMode, PromQueries, PrometheusConfig};
+use crate::sources::{MetricsSample, PanelProblem, Payload, SourceKind, SourceUpdate};
+use crate::state::HISTORY_STEP_S;
+use api::{Client, Data, PromError};
+use chrono::{DateTime, Utc};
+use panels::{Panel, PanelAnswer, PanelValues};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How far back the charts are filled on start.
+pub const BACKFILL: chrono::Duration = chrono::Duration::minutes(30);
+
+fn update(at: DateTime<Utc>, result: Result<MetricsSample, String>) -> SourceUpdate {
+    SourceUpdate {
+        at,
+        source: SourceKind::Prometheus,
+        payload: result.map(|m| Payload::Metrics(Box::new(m))),
+    }
+}
+
+/// The source task. API mode back-fills the charts, then runs one round of queries per
+/// refresh; scrape mode reads the targets once per refresh. Failures are reported as
+/// `Err` updates and retried on the next refresh, so recovery needs nobody. Ends when the
+/// receiver is gone.
+pub async fn run(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    match cfg.mode {
+        PromMode::Api => run_api(cfg, refresh, tx).await,
+        PromMode::Scrape => run_scrape(cfg, refresh, tx).await,
+    }
+}
+
+fn ticker(refresh: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval(refresh.max(Duration::from_millis(50)));
+    // A round slower than the refresh delays the next one instead of bunching them up:
+    // never more than one query per panel per refresh.
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
+}
+
+async fn run_api(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    let mut tick = ticker(refresh);
+    let mut client = None;
+    let mut backfilled = false;
+    loop {
+        tick.tick().await;
+        let c = match &client {
+            Some(c) => c,
+            None => match Client::new(&cfg) {
+                Ok(c) => client.insert(c),
+                Err(e) => {
+                    if tx
+                        .send(update(Utc::now(), Err(e.to_string())))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            },
+        };
+        // The back-fill takes the place of a round, so it too stays within one query per
+        // panel per refresh; it is retried until it works once.
+        if !backfilled {
+            let now = Utc::now();
+            match backfill(c, &cfg.queries, now).await {
+                Ok(history) => {
+                    backfilled = true;
+                    for (at, m) in history {
+                        if tx.send(update(at, Ok(m))).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    if tx.send(update(now, Err(e.to_string()))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            continue;
+        }
+        let at = Utc::now();
+        let result = query_round(c, &cfg.queries, at)
+            .await
+            .map_err(|e| e.to_string());
+        if tx.send(update(at, result)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One answer per panel, or the error shared by all of them when none answered: a server
+/// that is down is one problem, not twelve.
+#[allow(clippy::type_complexity)]
+fn round_result<T>(
+    answers: BTreeMap<Panel, Result<T, PromError>>,
+) -> Result<BTreeMap<Panel, Result<T, String>>, PromError> {
+    if answers.values().all(|a| a.is_err()) {
+        let mut errors = answers.into_values().filter_map(Result::err);
+        let first = errors.next();
+        // Prefer the transport failure: "connection refused" explains twelve API errors.
+        return Err(errors
+            .chain(first.clone())
+            .find(PromError::is_transport)
+            .or(first)
+            .unwrap_or(PromError::Setup {
+                key: "queries",
+                detail: "no panels are configured".into(),
+            }));
+    }
+    Ok(answers
+        .into_iter()
+        .map(|(p, a)| (p, a.map_err(|e| e.to_string())))
+        .collect())
+}
+
+fn values_of(panel: Panel, data: Data, warnings: Vec<String>) -> PanelValues {
+    match data {
+        Data::Vector(series) => {
+            PanelValues::from_series(panel, series.iter().map(|s| (&s.labels, s.value)), warnings)
+        }
+        Data::Scalar(v) => PanelValues::from_series(panel, [(&BTreeMap::new(), v)], warnings),
+        Data::Matrix(_) | Data::Text(_) => {
+            let mut warnings = warnings;
+            warnings.push("the query does not return an instant vector or scalar".into());
+            PanelValues {
+                rows: BTreeMap::new(),
+                warnings,
+            }
+        }
+    }
+}
+
+/// One query per panel, all evaluated at `at`.
+pub async fn query_round(
+    client: &Client,
+    queries: &PromQueries,
+    at: DateTime<Utc>,
+) -> Result<MetricsSample, PromError> {
+    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
+        let a = client.query(p.query(queries), at).await;
+        (p, a.map(|a| values_of(p, a.data, a.warnings)))
+    }))
+    .await;
+    Ok(panels::assemble(&round_result(
+        results.into_iter().collect(),
+    )?))
+}
+
+/// The last 30 minutes, one sample per chart step, oldest first.
+pub async fn backfill(
+    client: &Client,
+    queries: &PromQueries,
+    now: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, MetricsSample)>, PromError> {
+    let start = now - BACKFILL;
+    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
+        let a = client
+            .query_range(p.query(queries), start, now, HISTORY_STEP_S)
+            .await;
+        (p, a)
+    }))
+    .await;
+    let answers = round_result(results.into_iter().collect())?;
+    // Regroup panel -> series -> points into time -> panel -> rows.
+    let mut by_time: BTreeMap<i64, BTreeMap<Panel, PanelAnswer>> = BTreeMap::new();
+    let steps = BACKFILL.num_seconds() / HISTORY_STEP_S;
+    for k in 0..=steps {
+        let t = start.timestamp_millis() + k * HISTORY_STEP_S * 1000;
+        let slot = by_time.entry(t).or_default();
+        for (p, a) in &answers {
+            let v = match a {
+                Err(e) => Err(e.clone()),
+                Ok(_) => Ok(PanelValues::default()),
+            };
+            slot.insert(*p, v);
+        }
+    }
+    for (p, a) in answers {
+        let Ok(answer) = a else { continue };
+        let Data::Matrix(series) = answer.data else {
+            continue;
+        };
+        for s in series {
+            for (t, v) in s.values {
+                let ms = (t * 1000.0).round() as i64;
+                if let Some(Some(Ok(vals))) = by_time.get_mut(&ms).map(|m| m.get_mut(&p)) {
+                    let row = PanelValues::from_series(p, [(&s.labels, v)], Vec::new());
+                    vals.rows.extend(row.rows);
+                }
+            }
+        }
+    }
+    Ok(by_time
+        .into_iter()
+        .filter_map(|(ms, answers)| {
+            let at = DateTime::<Utc>::from_timestamp_millis(ms)?;
+            Some((at, panels::assemble(&answers)))
+        })
+        .collect())
+}
+
+async fn run_scrape(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    let mut tick = ticker(refresh);
+    let clock = std::time::Instant::now();
+    let mut client = None;
+    let mut prev: Option<scrape::Observation> = None;
+    loop {
+        tick.tick().await;
+        let c = match &client {
+            Some(c) => c,
+            None => match Client::new(&cfg) {
+                Ok(c) => client.insert(c),
+                Err(e) => {
+                    if tx
+                        .send(update(Utc::now(), Err(e.to_string())))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            },
+        };
+        let at = Utc::now();
+        let result = match scrape::observe(c, &cfg.targets, clock).await {
+            Ok((cur, failures)) => {
+                let sample = prev.as_ref().map(|p| scrape_sample(p, &cur, failures));
+                prev = Some(cur);
+                // The first read has nothing to take a rate against: wait for the second.
+                match sample {
+                    Some(s) => Ok(s),
+                    None => continue,
+                }
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        if tx.send(update(at, result)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn scrape_sample(
+    prev: &scrape::Observation,
+    cur: &scrape::Observation,
+    failures: Vec<String>,
+) -> MetricsSample {
+    let mut m = panels::assemble(&scrape::panel_values(prev, cur));
+    m.problems
+        .extend(failures.into_iter().map(|message| PanelProblem {
+            panel: "targets".into(),
+            message,
+        }));
+    m
+}
+
+/// One sample for `opsdeck snapshot`: one round of queries in API mode; in scrape mode two
+/// reads one refresh apart, since a rate needs two.
+pub async fn snapshot(cfg: &PrometheusConfig, refresh: Duration) -> SourceUpdate {
+    let result = async {
+        let client = Client::new(cfg)?;
+        match cfg.mode {
+            PromMode::Api => query_round(&client, &cfg.queries, Utc::now()).await,
+            PromMode::Scrape => {
+                let clock = std::time::Instant::now();
+                let (first, _) = scrape::observe(&client, &cfg.targets, clock).await?;
+                tokio::time::sleep(refresh).await;
+                let (second, failures) = scrape::observe(&client, &cfg.targets, clock).await?;
+                Ok(scrape_sample(&first, &second, failures))
+            }
+        }
+    }
+    .await;
+    update(Utc::now(), result.map_err(|e| e.to_string()))
+}

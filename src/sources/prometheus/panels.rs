@@ -1,0 +1,267 @@
+//! Panels: the configured queries, and how their answers become one `MetricsSample`.
+//!
+//! Both modes (API and scrape) produce one [`PanelAnswer`] per panel; `assemble` is the only
+//! place that turns answers into rows, so a failed panel looks the same whichever mode
+//! produced it: its figures are NaN ("—" on screen) and its reason is in `problems`.
+
+use crate::config::PromQueries;
+use crate::sources::{MetricsSample, ModelTokens, PanelProblem, ServiceLatency, Utilization};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Panel {
+    Qps,
+    ErrorRate,
+    P50,
+    P95,
+    P99,
+    QueueLength,
+    Cpu,
+    Memory,
+    LlmInput,
+    LlmOutput,
+    CdnHitRate,
+    AppCacheHitRate,
+}
+
+impl Panel {
+    pub const ALL: [Panel; 12] = [
+        Panel::Qps,
+        Panel::ErrorRate,
+        Panel::P50,
+        Panel::P95,
+        Panel::P99,
+        Panel::QueueLength,
+        Panel::Cpu,
+        Panel::Memory,
+        Panel::LlmInput,
+        Panel::LlmOutput,
+        Panel::CdnHitRate,
+        Panel::AppCacheHitRate,
+    ];
+
+    /// The key of the query in `[prometheus.queries]`, which is also how problems name it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Panel::Qps => "qps",
+            Panel::ErrorRate => "error_rate",
+            Panel::P50 => "p50_ms",
+            Panel::P95 => "p95_ms",
+            Panel::P99 => "p99_ms",
+            Panel::QueueLength => "queue_length",
+            Panel::Cpu => "cpu_utilization",
+            Panel::Memory => "memory_utilization",
+            Panel::LlmInput => "llm_input_tokens_per_sec",
+            Panel::LlmOutput => "llm_output_tokens_per_sec",
+            Panel::CdnHitRate => "cdn_hit_rate",
+            Panel::AppCacheHitRate => "app_cache_hit_rate",
+        }
+    }
+
+    pub fn query(self, q: &PromQueries) -> &str {
+        match self {
+            Panel::Qps => &q.qps,
+            Panel::ErrorRate => &q.error_rate,
+            Panel::P50 => &q.p50_ms,
+            Panel::P95 => &q.p95_ms,
+            Panel::P99 => &q.p99_ms,
+            Panel::QueueLength => &q.queue_length,
+            Panel::Cpu => &q.cpu_utilization,
+            Panel::Memory => &q.memory_utilization,
+            Panel::LlmInput => &q.llm_input_tokens_per_sec,
+            Panel::LlmOutput => &q.llm_output_tokens_per_sec,
+            Panel::CdnHitRate => &q.cdn_hit_rate,
+            Panel::AppCacheHitRate => &q.app_cache_hit_rate,
+        }
+    }
+
+    /// The label that names a row, or None for a single-figure panel.
+    pub fn row_label(self) -> Option<&'static str> {
+        match self {
+            Panel::Qps
+            | Panel::ErrorRate
+            | Panel::P50
+            | Panel::P95
+            | Panel::P99
+            | Panel::QueueLength => Some("service"),
+            Panel::Cpu | Panel::Memory => Some("deployment"),
+            Panel::LlmInput | Panel::LlmOutput => Some("model"),
+            Panel::CdnHitRate | Panel::AppCacheHitRate => None,
+        }
+    }
+}
+
+/// One panel's figures: one value per row (label value), plus the server's warnings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PanelValues {
+    pub rows: BTreeMap<String, f64>,
+    pub warnings: Vec<String>,
+}
+
+impl PanelValues {
+    /// Rows from series labels; a series without the row label is named by what it lacks,
+    /// so a custom query that drops the label shows up instead of vanishing.
+    pub fn from_series<'a>(
+        panel: Panel,
+        series: impl IntoIterator<Item = (&'a BTreeMap<String, String>, f64)>,
+        warnings: Vec<String>,
+    ) -> PanelValues {
+        let rows = series
+            .into_iter()
+            .map(|(labels, v)| {
+                let name = match panel.row_label() {
+                    Some(l) => labels
+                        .get(l)
+                        .cloned()
+                        .unwrap_or_else(|| format!("(no {l} label)")),
+                    None => String::new(),
+                };
+                (name, v)
+            })
+            .collect();
+        PanelValues { rows, warnings }
+    }
+}
+
+/// A panel's answer: its values, or the reason there are none (the server's words).
+pub type PanelAnswer = Result<PanelValues, String>;
+
+fn figure(answers: &BTreeMap<Panel, PanelAnswer>, p: Panel, row: &str) -> f64 {
+    match answers.get(&p) {
+        Some(Ok(v)) => v.rows.get(row).copied().unwrap_or(f64::NAN),
+        _ => f64::NAN,
+    }
+}
+
+fn rows_of(answers: &BTreeMap<Panel, PanelAnswer>, panels: &[Panel]) -> BTreeSet<String> {
+    panels
+        .iter()
+        .filter_map(|p| answers.get(p).and_then(|a| a.as_ref().ok()))
+        .flat_map(|v| v.rows.keys().cloned())
+        .collect()
+}
+
+fn single(answers: &BTreeMap<Panel, PanelAnswer>, p: Panel) -> Option<f64> {
+    match answers.get(&p) {
+        Some(Ok(v)) => v.rows.values().next().copied().filter(|x| x.is_finite()),
+        _ => None,
+    }
+}
+
+/// What the operator should read about a panel that gave no clean figures.
+fn problems(panel: Panel, answer: &PanelAnswer) -> Vec<PanelProblem> {
+    let p = |message: String| PanelProblem {
+        panel: panel.key().into(),
+        message,
+    };
+    let v = match answer {
+        Err(e) => return vec![p(e.clone())],
+        Ok(v) => v,
+    };
+    let mut out: Vec<PanelProblem> = v
+        .warnings
+        .iter()
+        .map(|w| p(format!("warning: {w}")))
+        .collect();
+    if v.rows.is_empty() {
+        out.push(p("no data: the query returned no series".into()));
+    }
+    for (kind, test) in [
+        ("NaN", f64::is_nan as fn(f64) -> bool),
+        ("+Inf", |x: f64| x == f64::INFINITY),
+        ("-Inf", |x: f64| x == f64::NEG_INFINITY),
+    ] {
+        let names: Vec<&str> = v
+            .rows
+            .iter()
+            .filter(|(_, x)| test(**x))
+            .map(|(n, _)| if n.is_empty() { "value" } else { n.as_str() })
+            .collect();
+        if !names.is_empty() {
+            out.push(p(format!("{kind} for {}", names.join(", "))));
+        }
+    }
+    out
+}
+
+/// One sample from the answers of every panel. Rows come from any panel that names them,
+/// so a service whose P95 query failed still shows, with "—" for P95.
+pub fn assemble(answers: &BTreeMap<Panel, PanelAnswer>) -> MetricsSample {
+    use Panel::*;
+    let services = rows_of(answers, &[Qps, ErrorRate, P50, P95, P99, QueueLength])
+        .into_iter()
+        .map(|name| ServiceLatency {
+            qps: figure(answers, Qps, &name),
+            error_rate: figure(answers, ErrorRate, &name),
+            p50_ms: figure(answers, P50, &name),
+            p95_ms: figure(answers, P95, &name),
+            p99_ms: figure(answers, P99, &name),
+            queue_length: figure(answers, QueueLength, &name),
+            name,
+        })
+        .collect();
+    let utilization = rows_of(answers, &[Cpu, Memory])
+        .into_iter()
+        .map(|deployment| Utilization {
+            cpu_pct: figure(answers, Cpu, &deployment),
+            memory_pct: figure(answers, Memory, &deployment),
+            deployment,
+        })
+        .collect();
+    let models = rows_of(answers, &[LlmInput, LlmOutput])
+        .into_iter()
+        .map(|model| ModelTokens {
+            input_per_sec: figure(answers, LlmInput, &model),
+            output_per_sec: figure(answers, LlmOutput, &model),
+            model,
+        })
+        .collect();
+    MetricsSample {
+        services,
+        utilization,
+        models,
+        cdn_hit_rate: single(answers, CdnHitRate),
+        app_cache_hit_rate: single(answers, AppCacheHitRate),
+        problems: answers.iter().flat_map(|(p, a)| problems(*p, a)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(rows: &[(&str, f64)]) -> PanelAnswer {
+        Ok(PanelValues {
+            rows: rows.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+            warnings: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn a_failed_panel_is_missing_not_zero() {
+        let mut answers = BTreeMap::new();
+        answers.insert(Panel::Qps, values(&[("chat", 12.0), ("search", 3.0)]));
+        answers.insert(Panel::P95, Err("bad_data: parse error".into()));
+        answers.insert(Panel::P50, values(&[("chat", f64::NAN)]));
+        answers.insert(Panel::CdnHitRate, values(&[]));
+        let m = assemble(&answers);
+        assert_eq!(m.services.len(), 2);
+        assert_eq!(m.services[0].qps, 12.0);
+        assert!(m.services[0].p95_ms.is_nan() && m.services[1].p95_ms.is_nan());
+        assert!(m.services[0].p50_ms.is_nan());
+        assert_eq!(m.cdn_hit_rate, None);
+        let text: Vec<String> = m
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.panel, p.message))
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "p50_ms: NaN for chat",
+                "p95_ms: bad_data: parse error",
+                "cdn_hit_rate: no data: the query returned no series"
+            ]
+        );
+    }
+}
