@@ -203,10 +203,20 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
     } else {
         if let Some(cfg) = state.config.redis.clone() {
-            tokio::spawn(redis::run(cfg, refresh, update_tx.clone()));
+            tokio::spawn(redis::run_with(
+                cfg,
+                refresh,
+                update_tx.clone(),
+                backends.refresh.clone(),
+            ));
         }
         if let Some(cfg) = state.config.prometheus.clone() {
-            tokio::spawn(prometheus::run(cfg, refresh, update_tx.clone()));
+            tokio::spawn(prometheus::run_with(
+                cfg,
+                refresh,
+                update_tx.clone(),
+                backends.refresh.clone(),
+            ));
         }
         backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
     }

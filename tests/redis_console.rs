@@ -132,8 +132,8 @@ async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_it
     let (atx, actions) = mpsc::channel(16);
     let audit = opsdeck::ops::audit::Audit::new(config.actions.audit_log.clone());
     let backends = Backends {
-        sim: None,
         live: Some(Live::new(config.clone(), audit, atx)),
+        ..Default::default()
     };
     let mut console = App {
         state: State::new(config, Utc::now(), false),
@@ -207,4 +207,42 @@ async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_it
     );
     let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
     assert_eq!(audit.lines().count(), 2, "{audit}");
+}
+
+#[tokio::test]
+async fn refresh_now_samples_at_once_instead_of_at_the_next_tick() {
+    let server = RedisServer::start();
+    let (tx, mut rx) = mpsc::channel(16);
+    let now = opsdeck::sources::RefreshNow::default();
+    let task = tokio::spawn(redis::run_with(
+        server.config(),
+        Duration::from_secs(30),
+        tx,
+        now.clone(),
+    ));
+    // The first tick of an interval fires at once.
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), rx.recv())
+            .await
+            .is_err(),
+        "next tick is 30 s away"
+    );
+    let asked = Instant::now();
+    // The source may not be waiting yet the first time; ask until it answers.
+    let update = loop {
+        now.trigger();
+        if let Ok(u) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            break u.unwrap();
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "refresh now was not honoured"
+        );
+    };
+    assert!(update.payload.is_ok());
+    task.abort();
 }

@@ -6,6 +6,7 @@ use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateOptions, InvalidateTarget};
 use crate::ops::warmup::{self, WarmupOptions};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
+use crate::sources::RefreshNow;
 use crate::sources::sim::{SimCommand, SimHandle};
 use crate::state::{ActionRequest, State};
 use std::path::PathBuf;
@@ -15,6 +16,8 @@ use tokio::sync::mpsc;
 pub struct Backends {
     pub sim: Option<SimHandle>,
     pub live: Option<Live>,
+    /// Wakes the live sources for `r`.
+    pub refresh: RefreshNow,
 }
 
 /// The real backends' actions.
@@ -130,6 +133,11 @@ impl Backends {
         {
             state.notice = Some("the demo is busy: try again".into());
         }
+    }
+
+    pub fn refresh_now(&self, state: &mut State) {
+        self.send(SimCommand::Refresh, state);
+        self.refresh.trigger();
     }
 
     pub fn run(&mut self, request: ActionRequest, state: &mut State) {

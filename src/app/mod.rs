@@ -9,7 +9,6 @@ mod backends;
 
 pub use backends::{Backends, Live};
 
-use crate::sources::sim::SimCommand;
 use crate::state::{Effect, Msg, State};
 use crate::ui::{self, Theme};
 use chrono::Utc;
@@ -124,7 +123,7 @@ where
         for effect in effects {
             match effect {
                 Effect::Quit => return Ok(Exit::Quit),
-                Effect::Refresh => app.backends.send(SimCommand::Refresh, &mut app.state),
+                Effect::Refresh => app.backends.refresh_now(&mut app.state),
                 Effect::CancelAction => app.backends.cancel(&mut app.state),
                 Effect::Run(request) => {
                     tracing::info!(?request, "action confirmed");

@@ -9,6 +9,26 @@ pub mod sim;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// The `r` key: wakes every live source to sample now instead of at its next tick.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshNow(Arc<Notify>);
+
+impl RefreshNow {
+    pub fn trigger(&self) {
+        self.0.notify_waiters();
+    }
+
+    /// Waits for the next tick, or for `trigger`, which restarts the interval from now.
+    pub async fn wait(&self, tick: &mut tokio::time::Interval) {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = self.0.notified() => tick.reset(),
+        }
+    }
+}
 
 /// Which backend a figure comes from. The demo reports under all three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -15,7 +15,7 @@ pub mod quantile;
 pub mod scrape;
 
 use crate::config::{PromMode, PromQueries, PrometheusConfig};
-use crate::sources::{MetricsSample, PanelProblem, Payload, SourceKind, SourceUpdate};
+use crate::sources::{MetricsSample, PanelProblem, Payload, RefreshNow, SourceKind, SourceUpdate};
 use crate::state::HISTORY_STEP_S;
 use api::{Client, Data, PromError};
 use chrono::{DateTime, Utc};
@@ -40,9 +40,19 @@ fn update(at: DateTime<Utc>, result: Result<MetricsSample, String>) -> SourceUpd
 /// `Err` updates and retried on the next refresh, so recovery needs nobody. Ends when the
 /// receiver is gone.
 pub async fn run(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    run_with(cfg, refresh, tx, RefreshNow::default()).await
+}
+
+/// `run`, also querying at once whenever `now` is triggered.
+pub async fn run_with(
+    cfg: PrometheusConfig,
+    refresh: Duration,
+    tx: mpsc::Sender<SourceUpdate>,
+    now: RefreshNow,
+) {
     match cfg.mode {
-        PromMode::Api => run_api(cfg, refresh, tx).await,
-        PromMode::Scrape => run_scrape(cfg, refresh, tx).await,
+        PromMode::Api => run_api(cfg, refresh, tx, now).await,
+        PromMode::Scrape => run_scrape(cfg, refresh, tx, now).await,
     }
 }
 
@@ -54,12 +64,17 @@ fn ticker(refresh: Duration) -> tokio::time::Interval {
     t
 }
 
-async fn run_api(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+async fn run_api(
+    cfg: PrometheusConfig,
+    refresh: Duration,
+    tx: mpsc::Sender<SourceUpdate>,
+    now: RefreshNow,
+) {
     let mut tick = ticker(refresh);
     let mut client = None;
     let mut backfilled = false;
     loop {
-        tick.tick().await;
+        now.wait(&mut tick).await;
         let c = match &client {
             Some(c) => c,
             None => match Client::new(&cfg) {
@@ -218,13 +233,18 @@ pub async fn backfill(
         .collect())
 }
 
-async fn run_scrape(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+async fn run_scrape(
+    cfg: PrometheusConfig,
+    refresh: Duration,
+    tx: mpsc::Sender<SourceUpdate>,
+    now: RefreshNow,
+) {
     let mut tick = ticker(refresh);
     let clock = std::time::Instant::now();
     let mut client = None;
     let mut prev: Option<scrape::Observation> = None;
     loop {
-        tick.tick().await;
+        now.wait(&mut tick).await;
         let c = match &client {
             Some(c) => c,
             None => match Client::new(&cfg) {

@@ -10,7 +10,7 @@ pub mod info;
 pub mod scan;
 
 use crate::config::RedisConfig;
-use crate::sources::{CacheSample, Payload, PrefixCount, SourceKind, SourceUpdate};
+use crate::sources::{CacheSample, Payload, PrefixCount, RefreshNow, SourceKind, SourceUpdate};
 use conn::{ConnectError, Endpoint};
 use derive::NodeReading;
 use info::Info;
@@ -264,6 +264,16 @@ fn spawn_prefix_scan(
 
 /// Samples every `refresh` and sends the result to `tx` until the receiver is gone.
 pub async fn run(cfg: RedisConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
+    run_with(cfg, refresh, tx, RefreshNow::default()).await
+}
+
+/// `run`, also sampling at once whenever `now` is triggered.
+pub async fn run_with(
+    cfg: RedisConfig,
+    refresh: Duration,
+    tx: mpsc::Sender<SourceUpdate>,
+    now: RefreshNow,
+) {
     let timeout = command_timeout(refresh);
     let mut tick = tokio::time::interval(refresh.max(Duration::from_millis(100)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -282,7 +292,7 @@ pub async fn run(cfg: RedisConfig, refresh: Duration, tx: mpsc::Sender<SourceUpd
     };
     let prefixes = spawn_prefix_scan(&cfg, timeout);
     loop {
-        tick.tick().await;
+        now.wait(&mut tick).await;
         let payload = match sampler.sample().await {
             Ok(sample) => {
                 let counts = prefixes.as_ref().and_then(|rx| rx.borrow().clone());
