@@ -2,7 +2,8 @@
 # Installs what the tests need when it is missing, then runs every test.
 #
 # The integration tests start real redis-server and prometheus processes on their own
-# loopback ports and drive the real binary inside tmux, so those must be on PATH.
+# loopback ports and drive the real binary inside tmux, so those must be on PATH; the TLS
+# tests make their throwaway CA and server certificate with the openssl command.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,6 +15,7 @@ declare -A PACKAGE_OF=(
     [prometheus]=prometheus
     [tmux]=tmux
     [python3]=python3
+    [openssl]=openssl
 )
 
 missing_packages() {

@@ -339,6 +339,16 @@ fn valid_redis_schemes_pass() {
 }
 
 #[test]
+fn warmup_http_url_must_be_http_and_timeout_positive() {
+    parse("[actions.warmup]\nhttp_url = \"https://faq:8443/warmup\"\ntimeout_ms = 500\n").unwrap();
+    let err = parse("[actions.warmup]\nhttp_url = \"faq:8080/warmup\"\n").unwrap_err();
+    assert_eq!(err.key(), Some("actions.warmup.http_url"));
+    assert!(err.to_string().contains("http://"), "{err}");
+    let err = parse("[actions.warmup]\ntimeout_ms = 0\n").unwrap_err();
+    assert_eq!(err.key(), Some("actions.warmup.timeout_ms"));
+}
+
+#[test]
 fn unreadable_file_names_the_path() {
     let err = config::load(Path::new("/nonexistent/opsdeck.toml")).unwrap_err();
     assert!(

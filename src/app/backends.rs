@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateOptions, InvalidateTarget};
-use crate::ops::warmup::{self, WarmupOptions};
+use crate::ops::warmup::{self, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::RefreshNow;
 use crate::sources::sim::{SimCommand, SimHandle};
@@ -53,13 +53,11 @@ impl Live {
         let config = self.config.clone();
         match request {
             ActionRequest::Warmup { file } => {
-                let Some(redis) = config.redis.clone() else {
-                    return refuse(
-                        state,
-                        ActionKind::Warmup,
-                        "warmup needs [redis] in the config",
-                    );
-                };
+                if let Err(e) = WarmupTarget::from_config(&config) {
+                    state.running = None;
+                    state.last_outcome = Some(Err(e.to_string()));
+                    return;
+                }
                 state.running = Some(crate::state::RunningAction {
                     kind: ActionKind::Warmup,
                     done: 0,
@@ -69,7 +67,10 @@ impl Live {
                 tokio::spawn(async move {
                     let opts = WarmupOptions::from_config(&config.cache);
                     // Reading the file happens here, off the loop.
-                    let plan = match warmup::load(&PathBuf::from(&file), &opts) {
+                    let loaded = WarmupTarget::from_config(&config).and_then(|target| {
+                        warmup::load(&PathBuf::from(&file), &opts).map(|plan| (target, plan))
+                    });
+                    let (target, plan) = match loaded {
                         Ok(p) => p,
                         Err(e) => {
                             let _ = events
@@ -81,7 +82,7 @@ impl Live {
                             return;
                         }
                     };
-                    let _ = warmup::warmup(&redis, &plan, &opts, &audit, &events, &cancel).await;
+                    let _ = warmup::warmup_to(target, &plan, &opts, &audit, &events, &cancel).await;
                 });
             }
             ActionRequest::Invalidate { group, user_id } => {

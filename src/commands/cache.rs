@@ -4,7 +4,7 @@ use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, confirm, print_progr
 use crate::config::Config;
 use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateError, InvalidateOptions, InvalidateTarget};
-use crate::ops::warmup::{self, WarmupError, WarmupOptions};
+use crate::ops::warmup::{self, WarmupError, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, CancelFlag};
 use std::path::Path;
 use tokio::sync::mpsc;
@@ -35,9 +35,12 @@ pub struct WarmupArgs<'a> {
 }
 
 pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
-    let Some(redis) = &config.redis else {
-        eprintln!("error: warmup needs [redis] in the config (url = \"redis://host:6379/0\")");
-        return EXIT_USAGE;
+    let target = match WarmupTarget::from_config(config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
     };
     let mut opts = WarmupOptions::from_config(&config.cache);
     if let Some(v) = args.kb_version {
@@ -63,7 +66,7 @@ pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
     }
     let audit = Audit::new(config.actions.audit_log.clone());
     let (tx, printer) = events();
-    let result = warmup::warmup(redis, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
+    let result = warmup::warmup_to(target, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
     drop(tx);
     let _ = printer.await;
     match result {

@@ -115,6 +115,23 @@ pub fn check(c: &Config) -> Vec<Issue> {
         }
     }
 
+    let warmup = &c.actions.warmup;
+    // Empty means unset, as it does for WarmupTarget.
+    if let Some(url) = warmup.http_url.as_deref().filter(|u| !u.is_empty())
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        out.push(issue(
+            vec![path(&["actions", "warmup", "http_url"])],
+            "must start with http:// or https:// (the service's warmup endpoint)".into(),
+        ));
+    }
+    if warmup.timeout_ms == Some(0) {
+        out.push(issue(
+            vec![path(&["actions", "warmup", "timeout_ms"])],
+            "must be at least 1; leave it out for the default of 30000".into(),
+        ));
+    }
+
     check_prices(c, &mut out);
     out
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod invalidate;
 pub mod redis_target;
 pub mod warmup;
+pub mod warmup_http;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,8 +1,10 @@
 //! Cache warmup from a JSONL file of `{"question", "answer", "context"?, "ttl_s"?}`: one
 //! `SET answer:<md5> <json answer> EX ttl` per line, keyed exactly as the platform's Python
 //! services key them, written in pipelined batches, cancellable between batches, audited.
+//! With `[actions.warmup] http_url` the entries go to the service's own endpoint instead
+//! (`warmup_http`).
 
-use crate::config::{CacheConfig, RedisConfig};
+use crate::config::{CacheConfig, Config, RedisConfig};
 use crate::domain::cache_key::{answer_key, python_json};
 use crate::ops::audit::Audit;
 use crate::ops::redis_target::{self, RedisTarget, Writer};
@@ -51,9 +53,15 @@ impl WarmupOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmupEntry {
     pub line: usize,
+    /// The question and context as given: the HTTP warmup sends them, not the key.
+    pub question: String,
+    pub context: Option<String>,
     pub key: String,
     pub value: String,
     pub ttl_s: u64,
+    /// `ttl_s` came from the line or `--ttl`, not from the default; only then does the HTTP
+    /// warmup send it, so the service applies its own default otherwise.
+    pub ttl_explicit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,19 +94,35 @@ pub struct WarmupReport {
     pub keys_per_sec: f64,
     pub cancelled: bool,
     pub dry_run: bool,
+    /// HTTP warmup: the status and the first line of the service's answer.
+    pub response: Option<String>,
 }
 
 impl WarmupReport {
     pub fn summary(&self) -> String {
-        let verb = if self.dry_run { "would write" } else { "wrote" };
-        let mut s = format!(
-            "warmup {}: {verb} {} of {} keys in {:.1} s ({:.0} keys/s)",
-            self.target,
-            self.written,
-            self.total,
-            self.elapsed.as_secs_f64(),
-            self.keys_per_sec
-        );
+        let mut s = match &self.response {
+            None => {
+                let verb = if self.dry_run { "would write" } else { "wrote" };
+                format!(
+                    "warmup {}: {verb} {} of {} keys in {:.1} s ({:.0} keys/s)",
+                    self.target,
+                    self.written,
+                    self.total,
+                    self.elapsed.as_secs_f64(),
+                    self.keys_per_sec
+                )
+            }
+            Some(response) => {
+                let verb = if self.dry_run { "would send" } else { "sent" };
+                format!(
+                    "warmup {}: {verb} {} of {} entries in {:.1} s: {response}",
+                    self.target,
+                    self.written,
+                    self.total,
+                    self.elapsed.as_secs_f64(),
+                )
+            }
+        };
         if self.skipped > 0 {
             s.push_str(&format!(", {} bad lines skipped", self.skipped));
         }
@@ -130,6 +154,52 @@ pub enum WarmupError {
         written: u64,
         source: redis::RedisError,
     },
+    #[error(
+        "warmup: no target — set [redis] url to write the cache, or [actions.warmup] http_url \
+         to send the entries to the service's warmup endpoint"
+    )]
+    NoTarget,
+    #[error("warmup {url}: {detail} — check [actions.warmup] http_url and that the service is up")]
+    HttpSend { url: String, detail: String },
+    #[error(
+        "warmup {url}: no response within {ms} ms — the service may still be working on it: \
+         check its logs before rerunning, or raise [actions.warmup] timeout_ms"
+    )]
+    HttpTimeout { url: String, ms: u128 },
+    #[error(
+        "warmup {url}: the service answered {response} — see its logs, fix the cause and rerun"
+    )]
+    HttpStatus { url: String, response: String },
+}
+
+/// Where the entries go.
+#[derive(Debug, Clone, Copy)]
+pub enum WarmupTarget<'a> {
+    Redis(&'a RedisConfig),
+    /// The service's own warmup endpoint, which then writes its cache itself.
+    Http {
+        url: &'a str,
+        timeout: Duration,
+    },
+}
+
+impl<'a> WarmupTarget<'a> {
+    /// `http_url` wins over `[redis]`: a configured endpoint means the service owns its writes.
+    pub fn from_config(config: &'a Config) -> Result<WarmupTarget<'a>, WarmupError> {
+        let w = &config.actions.warmup;
+        if let Some(url) = w.http_url.as_deref().filter(|u| !u.is_empty()) {
+            let timeout = w
+                .timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(crate::ops::warmup_http::DEFAULT_TIMEOUT);
+            return Ok(WarmupTarget::Http { url, timeout });
+        }
+        config
+            .redis
+            .as_ref()
+            .map(WarmupTarget::Redis)
+            .ok_or(WarmupError::NoTarget)
+    }
 }
 
 fn first_bad(bad: &[BadLine]) -> String {
@@ -168,15 +238,18 @@ pub fn parse_jsonl(text: &str, source: &str, opts: &WarmupOptions) -> WarmupPlan
                 line,
                 reason: "ttl_s must be at least 1".into(),
             }),
-            Ok(l) => plan.entries.push(WarmupEntry {
-                line,
-                key: answer_key(&l.question, l.context.as_deref(), &opts.kb_version),
-                value: python_json(&l.answer),
-                ttl_s: opts
-                    .ttl_override_s
-                    .or(l.ttl_s)
-                    .unwrap_or(opts.default_ttl_s),
-            }),
+            Ok(l) => {
+                let explicit = opts.ttl_override_s.or(l.ttl_s);
+                plan.entries.push(WarmupEntry {
+                    line,
+                    key: answer_key(&l.question, l.context.as_deref(), &opts.kb_version),
+                    value: python_json(&l.answer),
+                    ttl_s: explicit.unwrap_or(opts.default_ttl_s),
+                    ttl_explicit: explicit.is_some(),
+                    question: l.question,
+                    context: l.context,
+                })
+            }
             Err(e) => plan.bad.push(BadLine {
                 line,
                 reason: e.to_string(),
@@ -194,7 +267,12 @@ pub fn load(path: &Path, opts: &WarmupOptions) -> Result<WarmupPlan, WarmupError
     Ok(parse_jsonl(&text, &path.display().to_string(), opts))
 }
 
-fn progress(events: &mpsc::Sender<ActionEvent>, done: u64, total: u64, started: Instant) {
+pub(crate) fn progress(
+    events: &mpsc::Sender<ActionEvent>,
+    done: u64,
+    total: u64,
+    started: Instant,
+) {
     // try_send: a busy console drops a progress tick rather than slow the writes.
     let _ = events.try_send(ActionEvent::Progress {
         kind: ActionKind::Warmup,
@@ -204,7 +282,7 @@ fn progress(events: &mpsc::Sender<ActionEvent>, done: u64, total: u64, started: 
     });
 }
 
-fn per_sec(n: u64, d: Duration) -> f64 {
+pub(crate) fn per_sec(n: u64, d: Duration) -> f64 {
     let s = d.as_secs_f64();
     if s > 0.0 { n as f64 / s } else { 0.0 }
 }
@@ -219,7 +297,25 @@ pub async fn warmup(
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<WarmupReport, WarmupError> {
-    let result = run(redis_cfg, plan, opts, audit, events, cancel).await;
+    let target = WarmupTarget::Redis(redis_cfg);
+    warmup_to(target, plan, opts, audit, events, cancel).await
+}
+
+/// Runs the warmup against `target`, with the same events, audit and cancellation either way.
+pub async fn warmup_to(
+    target: WarmupTarget<'_>,
+    plan: &WarmupPlan,
+    opts: &WarmupOptions,
+    audit: &Audit,
+    events: &mpsc::Sender<ActionEvent>,
+    cancel: &CancelFlag,
+) -> Result<WarmupReport, WarmupError> {
+    let result = match target {
+        WarmupTarget::Redis(redis_cfg) => run(redis_cfg, plan, opts, audit, events, cancel).await,
+        WarmupTarget::Http { url, timeout } => {
+            crate::ops::warmup_http::run(url, timeout, plan, opts, audit, events, cancel).await
+        }
+    };
     let outcome = match &result {
         Ok(r) => Ok(r.summary()),
         Err(e) => Err(e.to_string()),
@@ -233,6 +329,45 @@ pub async fn warmup(
     result
 }
 
+/// The audit parameters both routes share.
+pub(crate) fn audit_params(plan: &WarmupPlan, opts: &WarmupOptions) -> serde_json::Value {
+    serde_json::json!({
+        "file": plan.source,
+        "entries": plan.entries.len(),
+        "bad_lines": plan.bad.len(),
+        "kb_version": opts.kb_version,
+        "ttl_s": opts.ttl_override_s,
+        "strict": opts.strict,
+    })
+}
+
+/// `--strict` with bad lines: refused, and audited as such, before anything is sent.
+pub(crate) fn refuse_if_strict(
+    plan: &WarmupPlan,
+    opts: &WarmupOptions,
+    audit: &Audit,
+    params: &serde_json::Value,
+) -> Result<(), WarmupError> {
+    if !opts.strict || plan.bad.is_empty() {
+        return Ok(());
+    }
+    let err = WarmupError::Strict {
+        path: plan.source.clone(),
+        bad: plan.bad.clone(),
+    };
+    audit
+        .append(
+            "warmup",
+            &plan.source,
+            params.clone(),
+            opts.dry_run,
+            "refused",
+            &err.to_string(),
+        )
+        .map_err(WarmupError::Audit)?;
+    Err(err)
+}
+
 async fn run(
     redis_cfg: &RedisConfig,
     plan: &WarmupPlan,
@@ -241,32 +376,9 @@ async fn run(
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<WarmupReport, WarmupError> {
-    let params = serde_json::json!({
-        "file": plan.source,
-        "entries": plan.entries.len(),
-        "bad_lines": plan.bad.len(),
-        "kb_version": opts.kb_version,
-        "ttl_s": opts.ttl_override_s,
-        "strict": opts.strict,
-    });
+    let params = audit_params(plan, opts);
     let total = plan.entries.len() as u64;
-    if opts.strict && !plan.bad.is_empty() {
-        let err = WarmupError::Strict {
-            path: plan.source.clone(),
-            bad: plan.bad.clone(),
-        };
-        audit
-            .append(
-                "warmup",
-                &plan.source,
-                params,
-                opts.dry_run,
-                "refused",
-                &err.to_string(),
-            )
-            .map_err(WarmupError::Audit)?;
-        return Err(err);
-    }
+    refuse_if_strict(plan, opts, audit, &params)?;
     let (target, seeds) = RedisTarget::probe(redis_cfg).await?;
     audit
         .append(
@@ -325,6 +437,7 @@ async fn run(
         keys_per_sec: per_sec(written, elapsed),
         cancelled,
         dry_run: opts.dry_run,
+        response: None,
     };
     let (word, detail) = match &outcome {
         Ok(()) if cancelled => ("cancelled", report.summary()),

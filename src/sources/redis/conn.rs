@@ -22,6 +22,17 @@ pub enum ConnectError {
         path: String,
         source: std::io::Error,
     },
+    #[error(
+        "redis CA file {path}: {detail} — [redis].ca_file must hold the PEM certificate \
+         (-----BEGIN CERTIFICATE-----) of the CA that signed the server's certificate"
+    )]
+    CaPem { path: String, detail: String },
+    #[error("redis {addr}: TLS handshake failed: {source} — {}", tls_hint(.source, .ca_file.as_deref()))]
+    Tls {
+        addr: String,
+        ca_file: Option<String>,
+        source: redis::RedisError,
+    },
     #[error("redis {addr}: {}", explain(.source))]
     Redis {
         addr: String,
@@ -65,6 +76,81 @@ fn explain(e: &redis::RedisError) -> String {
     }
 }
 
+/// rustls reports a failed handshake as an I/O error whose text is all there is to go on.
+fn looks_like_tls_failure(e: &redis::RedisError) -> bool {
+    let text = e.to_string();
+    [
+        "certificate",
+        "Certificate",
+        "TLS",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "InvalidContentType",
+        "NotValidForName",
+        "UnknownIssuer",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
+fn tls_hint(e: &redis::RedisError, ca_file: Option<&str>) -> String {
+    let text = e.to_string();
+    if e.is_timeout() {
+        // A plain Redis port reads a ClientHello as the start of an inline command and
+        // waits for the rest, so this is what a TLS url aimed at a plain port looks like.
+        return "no answer to the TLS handshake: if that port is not a TLS port, use \
+                redis:// or the server's --tls-port; otherwise the server is overloaded"
+            .into();
+    }
+    if text.contains("NotValidForName") {
+        return "the server's certificate does not name the host in [redis].url: use a host \
+                name or IP address listed in its subjectAltName"
+            .into();
+    }
+    if text.contains("corrupt message") || text.contains("InvalidContentType") {
+        return "the server did not answer in TLS: is its TLS port in the url, or should \
+                the url be redis:// ?"
+            .into();
+    }
+    match ca_file {
+        Some(ca) => format!(
+            "the server's certificate is not signed by the CA in {ca}: set [redis].ca_file \
+             to the CA that issued it"
+        ),
+        None => "the server's certificate is not trusted by the system's CA store: set \
+                 [redis].ca_file to the CA that issued it"
+            .into(),
+    }
+}
+
+/// The certificates of a CA file, checked here so that a wrong file is reported by its
+/// path rather than later as a handshake failure with an empty trust store.
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, ConnectError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let shown = path.display().to_string();
+    let pem = std::fs::read(path).map_err(|source| ConnectError::CaFile {
+        path: shown.clone(),
+        source,
+    })?;
+    let bad = |detail: String| ConnectError::CaPem {
+        path: shown.clone(),
+        detail,
+    };
+    let mut store = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| bad(format!("unreadable PEM: {e}")))?;
+        store
+            .add(cert)
+            .map_err(|e| bad(format!("not a usable CA certificate: {e}")))?;
+    }
+    if store.is_empty() {
+        return Err(bad("no PEM certificate in the file".into()));
+    }
+    Ok(pem)
+}
+
 /// One Redis node opsdeck can open connections to.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -72,6 +158,8 @@ pub struct Endpoint {
     pub addr: String,
     info: ConnectionInfo,
     ca_pem: Option<Vec<u8>>,
+    /// Named in TLS errors: the first thing to check when the handshake fails.
+    ca_file: Option<String>,
 }
 
 pub fn display_addr(addr: &ConnectionAddr) -> String {
@@ -91,13 +179,8 @@ pub fn display_addr(addr: &ConnectionAddr) -> String {
 impl Endpoint {
     /// The configured seeds: `url` then `urls`, credentials from the config overriding the URL's.
     pub fn from_config(cfg: &RedisConfig) -> Result<Vec<Endpoint>, ConnectError> {
-        let ca_pem = match &cfg.ca_file {
-            Some(path) => Some(std::fs::read(path).map_err(|source| ConnectError::CaFile {
-                path: path.display().to_string(),
-                source,
-            })?),
-            None => None,
-        };
+        let ca_pem = cfg.ca_file.as_deref().map(read_ca).transpose()?;
+        let ca_file = cfg.ca_file.as_ref().map(|p| p.display().to_string());
         let urls: Vec<&String> = cfg.url.iter().chain(cfg.urls.iter()).collect();
         if urls.is_empty() {
             return Err(ConnectError::NoUrl);
@@ -123,6 +206,7 @@ impl Endpoint {
                     addr: display_addr(info.addr()),
                     info,
                     ca_pem: ca_pem.clone(),
+                    ca_file: ca_file.clone(),
                 })
             })
             .collect()
@@ -148,6 +232,7 @@ impl Endpoint {
             addr: display_addr(info.addr()),
             info,
             ca_pem: self.ca_pem.clone(),
+            ca_file: self.ca_file.clone(),
         }
     }
 
@@ -173,6 +258,19 @@ impl Endpoint {
     }
 
     pub fn err(&self, source: redis::RedisError) -> ConnectError {
+        self.classify(source, false)
+    }
+
+    fn classify(&self, source: redis::RedisError, connecting: bool) -> ConnectError {
+        let tls = matches!(self.info.addr(), ConnectionAddr::TcpTls { .. });
+        let handshake_timeout = connecting && source.is_timeout();
+        if tls && (handshake_timeout || looks_like_tls_failure(&source)) {
+            return ConnectError::Tls {
+                addr: self.addr.clone(),
+                ca_file: self.ca_file.clone(),
+                source,
+            };
+        }
         ConnectError::Redis {
             addr: self.addr.clone(),
             source,
@@ -187,7 +285,7 @@ impl Endpoint {
         self.client()?
             .get_multiplexed_async_connection_with_config(&config)
             .await
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.classify(e, true))
     }
 }
 
