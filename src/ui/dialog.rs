@@ -38,6 +38,29 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
                 ),
                 theme.muted,
             )));
+            if !state.demo {
+                let http = state
+                    .config
+                    .actions
+                    .warmup
+                    .http_url
+                    .as_deref()
+                    .filter(|u| !u.is_empty());
+                let to = match (http, &state.config.redis) {
+                    (Some(url), _) => format!("to: POST {}", redact_userinfo(url)),
+                    (None, Some(r)) => format!(
+                        "to: Redis {}",
+                        r.url
+                            .as_deref()
+                            .map(redact_userinfo)
+                            .unwrap_or_else(|| r.urls.join(", "))
+                    ),
+                    (None, None) => {
+                        "to: nowhere — configure [redis] or [actions.warmup] http_url".into()
+                    }
+                };
+                lines.push(Line::from(Span::styled(to, theme.accent)));
+            }
         }
         DialogKind::Invalidate {
             group,
@@ -175,4 +198,14 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             .block(panel(d.title(), None, theme)),
         popup,
     );
+}
+
+/// `redis://user:secret@host` → `redis://***@host`: the dialog must not show a password.
+fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
