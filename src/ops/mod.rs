@@ -5,6 +5,8 @@
 //! checks [`CancelFlag::is_cancelled`] between batches and stops, reporting what it did.
 
 pub mod audit;
+pub mod scale;
+pub mod scale_cli;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
