@@ -3,10 +3,14 @@
 //! they ask for (all without waiting on a backend) and redraws only when something visible
 //! changed.
 
-use crate::ops::ActionEvent;
+use crate::config::KubernetesConfig;
+use crate::ops::audit::Audit;
+use crate::ops::scale::{ScaleRequest, ScaleTarget, Scaler};
+use crate::ops::{ActionEvent, ActionKind};
 use crate::sources::SourceUpdate;
+use crate::sources::kube;
 use crate::sources::sim::{SimCommand, SimHandle};
-use crate::state::{Effect, Msg, State};
+use crate::state::{ActionRequest, Effect, Msg, ScaleChange, State};
 use crate::ui::{self, Theme};
 use chrono::Utc;
 use crossterm::event::Event;
@@ -20,6 +24,71 @@ use tokio::sync::mpsc;
 #[derive(Debug, Default)]
 pub struct Backends {
     pub sim: Option<SimHandle>,
+    pub kube: Option<KubeBackend>,
+}
+
+/// Scales on the real cluster: each request runs as its own task and reports on the
+/// action channel, so the loop never waits on the API server.
+#[derive(Debug, Clone)]
+pub struct KubeBackend {
+    config: KubernetesConfig,
+    max_replicas: u32,
+    audit: Audit,
+    events: mpsc::Sender<ActionEvent>,
+}
+
+impl KubeBackend {
+    pub fn new(
+        config: KubernetesConfig,
+        max_replicas: u32,
+        audit: Audit,
+        events: mpsc::Sender<ActionEvent>,
+    ) -> KubeBackend {
+        KubeBackend {
+            config,
+            max_replicas,
+            audit,
+            events,
+        }
+    }
+
+    /// `observed` is the resourceVersion the operator saw, the patch's precondition.
+    pub fn scale(&self, request: ScaleRequest, observed: Option<String>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let outcome = this.run(&request, observed.as_deref()).await;
+            let _ = this
+                .events
+                .send(ActionEvent::Finished {
+                    kind: ActionKind::Scale,
+                    outcome: outcome.map_err(|e| e.to_string()),
+                })
+                .await;
+        });
+    }
+
+    async fn run(&self, request: &ScaleRequest, observed: Option<&str>) -> Result<String, String> {
+        let (client, _) = kube::connect(&self.config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let scaler = Scaler {
+            client,
+            max_replicas: self.max_replicas,
+            audit: self.audit.clone(),
+        };
+        let plan = scaler
+            .plan(request, observed)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done = scaler
+            .apply(&plan, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(match plan.note {
+            Some(note) => format!("{done} ({note})"),
+            None => done,
+        })
+    }
 }
 
 impl Backends {
@@ -144,11 +213,47 @@ where
                 Effect::CancelAction => app.backends.send(SimCommand::Cancel, &mut app.state),
                 Effect::Run(request) => {
                     tracing::info!(?request, "action confirmed");
-                    app.backends.send(SimCommand::Run(request), &mut app.state)
+                    run_action(app, request);
                 }
                 Effect::SetTheme(name) => set_theme(app, &name),
             }
         }
+    }
+}
+
+fn run_action(app: &mut App, request: ActionRequest) {
+    match (request, &app.backends.kube) {
+        (
+            ActionRequest::Scale {
+                namespace,
+                name,
+                change,
+            },
+            Some(kube),
+        ) if app.backends.sim.is_none() => {
+            let observed = app
+                .state
+                .cluster
+                .value
+                .iter()
+                .flat_map(|c| c.deployments.iter())
+                .find(|d| d.namespace == namespace && d.name == name)
+                .map(|d| d.resource_version.clone())
+                .filter(|rv| !rv.is_empty());
+            let target = match change {
+                ScaleChange::Replicas(n) => ScaleTarget::Replicas(n),
+                ScaleChange::HpaMin(n) => ScaleTarget::Hpa { min: n, max: None },
+            };
+            kube.scale(
+                ScaleRequest {
+                    namespace,
+                    name,
+                    target,
+                },
+                observed,
+            );
+        }
+        (request, _) => app.backends.send(SimCommand::Run(request), &mut app.state),
     }
 }
 

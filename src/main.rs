@@ -3,6 +3,7 @@
 //! - no subcommand: the console (the embedded demo when no config is found or `--demo`)
 //! - `snapshot [--json]`: the figures once, for scripts
 //! - `check-config [PATH]`: validate a config file
+//! - `scale NS/NAME (--replicas N | --hpa-min N [--hpa-max M])`: scale, HPA-aware
 
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
@@ -11,7 +12,7 @@ use opsdeck::cli::{Cli, Command};
 use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
 use opsdeck::snapshot;
-use opsdeck::sources::sim;
+use opsdeck::sources::{kube, sim};
 use opsdeck::state::{Msg, State};
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
         Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        Some(Command::Scale { .. }) => runtime.block_on(run_scale(&cli, setup)),
         None => runtime.block_on(run_console(&cli, setup)),
     };
     // Source tasks may sit in a long request: don't wait for them on the way out.
@@ -106,6 +108,9 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
         for u in history {
             state.apply(Msg::Source(u));
         }
+    }
+    if let (false, Some(k)) = (setup.demo, state.config.kubernetes.clone()) {
+        state.apply(Msg::Source(kube::snapshot(k).await));
     }
     if json {
         println!(
@@ -138,6 +143,15 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     state.banner = setup.banner;
     state.theme_name = theme.name.clone();
     let mut backends = Backends::default();
+    if let (false, Some(k)) = (setup.demo, state.config.kubernetes.clone()) {
+        backends.kube = Some(app::KubeBackend::new(
+            k.clone(),
+            state.config.actions.max_replicas,
+            audit.clone(),
+            action_tx.clone(),
+        ));
+        tokio::spawn(kube::run(k, update_tx.clone()));
+    }
     if setup.demo {
         tracing::info!("starting the embedded demo");
         backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
@@ -168,4 +182,57 @@ fn init_logging() {
         .with(tui_logger::TuiTracingSubscriberLayer)
         .try_init();
     let _ = tui_logger::init_logger(tui_logger::LevelFilter::Info);
+}
+
+/// `opsdeck scale`: exit 0 done, 1 failed, 2 bad usage or config, 3 refused.
+async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    use opsdeck::ops::scale::{ScaleRequest, ScaleTarget};
+    use opsdeck::ops::scale_cli::{self, ScaleCommand, TerminalPrompt};
+    let Some(Command::Scale {
+        target,
+        replicas,
+        hpa_min,
+        hpa_max,
+        dry_run,
+        yes,
+    }) = &cli.command
+    else {
+        unreachable!("dispatched on Command::Scale")
+    };
+    if setup.config.ui.read_only {
+        eprintln!("refused: read-only mode (--read-only or [ui] read_only) removes every action");
+        return Ok(3);
+    }
+    let (namespace, name) = match ScaleRequest::parse_target(target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let target = match (replicas, hpa_min) {
+        (Some(n), _) => ScaleTarget::Replicas(*n),
+        (None, Some(min)) => ScaleTarget::Hpa {
+            min: *min,
+            max: *hpa_max,
+        },
+        (None, None) => unreachable!("clap requires --replicas or --hpa-min"),
+    };
+    // Runbooks may have a kubeconfig but no opsdeck config: the current context is used then.
+    let mut k = setup.config.kubernetes.clone().unwrap_or_default();
+    if let Some(ctx) = &cli.context {
+        k.context = Some(ctx.clone());
+    }
+    let cmd = ScaleCommand {
+        request: ScaleRequest {
+            namespace,
+            name,
+            target,
+        },
+        dry_run: *dry_run,
+        yes: *yes,
+    };
+    let audit = Audit::new(setup.config.actions.audit_log.clone());
+    let max = setup.config.actions.max_replicas;
+    Ok(scale_cli::run(&k, max, audit, cmd, &mut TerminalPrompt).await)
 }

@@ -216,14 +216,27 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 theme.text,
             )));
-            let next = if h.desired > h.current {
-                format!("next: scale up {} → {}", h.current, h.desired)
-            } else if h.desired < h.current {
-                format!("next: scale down {} → {}", h.current, h.desired)
+            // The next move from the HPA's behaviour when the source computed one; the
+            // controller's last desired count otherwise.
+            let (to, why) = match &h.next {
+                Some(n) => (n.replicas, n.limited_by.as_deref()),
+                None => (h.desired, None),
+            };
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            let next = if to > h.current {
+                format!("next: scale up {} → {to}{why}", h.current)
+            } else if to < h.current {
+                format!("next: scale down {} → {to}{why}", h.current)
             } else {
-                "next: hold".into()
+                format!("next: hold{why}")
             };
             lines.push(Line::from(Span::styled(next, theme.muted)));
+            if !h.behavior.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!("behaviour: {}", h.behavior),
+                    theme.muted,
+                )));
+            }
             lines.push(Line::from(Span::styled(
                 "s: the HPA owns replicas, scaling edits its minReplicas",
                 theme.muted,
