@@ -95,8 +95,10 @@ async fn source(kubeconfig: String, deployments: usize) {
     let hwm = rss_kib("VmHWM:");
     let pods: u32 = sample.pools.iter().map(|p| p.pods).sum();
 
-    let mut config = Config::default();
-    config.kubernetes = Some(KubernetesConfig::default());
+    let config = Config {
+        kubernetes: Some(KubernetesConfig::default()),
+        ..Default::default()
+    };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(SourceUpdate {
         at: Utc::now(),

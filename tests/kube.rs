@@ -82,8 +82,10 @@ fn names(c: &ClusterSample) -> Vec<String> {
 }
 
 fn render_scaling(sample: ClusterSample) -> String {
-    let mut config = Config::default();
-    config.kubernetes = Some(KubernetesConfig::default());
+    let config = Config {
+        kubernetes: Some(KubernetesConfig::default()),
+        ..Default::default()
+    };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(SourceUpdate {
         at: Utc::now(),
@@ -194,8 +196,10 @@ async fn the_source_reports_a_forbidden_list_as_an_error() {
 async fn snapshot_lists_deployments_with_hpa_and_verdict() {
     let api = cluster().await;
     let u = kube::snapshot(kcfg(&api)).await;
-    let mut config = Config::default();
-    config.kubernetes = Some(kcfg(&api));
+    let config = Config {
+        kubernetes: Some(kcfg(&api)),
+        ..Default::default()
+    };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(u));
     let json = opsdeck::snapshot::to_json(&state);

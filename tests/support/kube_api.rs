@@ -253,7 +253,9 @@ fn query_map(q: &str) -> BTreeMap<String, String> {
 }
 
 /// The parsed path: kind, namespace, name, subresource.
-fn route(path: &str) -> Option<(Kind, Option<String>, Option<String>, Option<String>)> {
+type Route = (Kind, Option<String>, Option<String>, Option<String>);
+
+fn route(path: &str) -> Option<Route> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),

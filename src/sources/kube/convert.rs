@@ -234,6 +234,9 @@ pub fn next(h: &SlimHpa) -> Option<HpaNext> {
     })
 }
 
+/// Which of a metric status's values matches the target's type.
+type PickCurrent = fn(&MetricValueStatus) -> Option<f64>;
+
 fn metric(m: &MetricSpec, statuses: &[MetricStatus]) -> Option<HpaMetric> {
     let (name, target, current): (String, &MetricTarget, Option<&MetricValueStatus>) =
         match m.type_.as_str() {
@@ -283,14 +286,13 @@ fn metric(m: &MetricSpec, statuses: &[MetricStatus]) -> Option<HpaMetric> {
             }
             _ => return None,
         };
-    let (target_value, unit, pick): (Option<f64>, &str, fn(&MetricValueStatus) -> Option<f64>) =
-        match target.type_.as_str() {
-            "Utilization" => (target.average_utilization.map(f64::from), "%", |c| {
-                c.average_utilization.map(f64::from)
-            }),
-            "AverageValue" => (q(&target.average_value), "", |c| q(&c.average_value)),
-            _ => (q(&target.value), "", |c| q(&c.value)),
-        };
+    let (target_value, unit, pick): (Option<f64>, &str, PickCurrent) = match target.type_.as_str() {
+        "Utilization" => (target.average_utilization.map(f64::from), "%", |c| {
+            c.average_utilization.map(f64::from)
+        }),
+        "AverageValue" => (q(&target.average_value), "", |c| q(&c.average_value)),
+        _ => (q(&target.value), "", |c| q(&c.value)),
+    };
     Some(HpaMetric {
         name,
         current: current.and_then(pick),
