@@ -392,4 +392,38 @@ mod tests {
             "up 100%/15s or 4 pods/15s (larger), no window · down 100%/15s, 300s window"
         );
     }
+
+    #[test]
+    fn a_falling_ask_waits_for_the_scale_down_window_and_unknowns_stay_explicit() {
+        let h: HorizontalPodAutoscaler = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "api-hpa", "namespace": "cs" },
+            "spec": {
+                "scaleTargetRef": { "kind": "Deployment", "name": "api" },
+                "minReplicas": 2, "maxReplicas": 20,
+                "metrics": [
+                    { "type": "Resource", "resource": { "name": "cpu",
+                        "target": { "type": "Utilization", "averageUtilization": 70 } } },
+                    { "type": "Pods", "pods": { "metric": { "name": "inflight" },
+                        "target": { "type": "AverageValue", "averageValue": "500m" } } }
+                ],
+                "behavior": { "scaleDown": { "policies": [
+                    { "type": "Percent", "value": 50, "periodSeconds": 60 } ] } }
+            },
+            "status": { "currentReplicas": 6, "desiredReplicas": 6, "currentMetrics": [
+                { "type": "Resource", "resource": { "name": "cpu",
+                    "current": { "averageUtilization": 20 } } } ] }
+        }))
+        .unwrap();
+        let slim = hpa(&h);
+        assert_eq!(slim.target.as_deref(), Some("api"));
+        assert_eq!(slim.behavior, Behavior::seed());
+        // cpu asks ceil(6 × 20 / 70) = 2; the pods metric has no current value yet.
+        assert_eq!(slim.raw_desired, Some(2));
+        assert_eq!(slim.metrics[1].name, "inflight");
+        assert_eq!(slim.metrics[1].current, None);
+        assert_eq!(slim.metrics[1].target, 0.5);
+        let n = next(&slim).unwrap();
+        assert_eq!(n.replicas, 6);
+        assert_eq!(n.limited_by.as_deref(), Some("stabilisation 300s"));
+    }
 }
