@@ -75,4 +75,25 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Scale a deployment, or its HPA's min/max when an HPA owns the replica count.
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["replicas", "hpa_min"])))]
+    Scale {
+        /// The deployment, as NAMESPACE/NAME.
+        target: String,
+        /// Replicas to set (0..=[actions] max_replicas).
+        #[arg(long, value_name = "N")]
+        replicas: Option<u32>,
+        /// The HPA's minReplicas (1..=max).
+        #[arg(long, value_name = "N")]
+        hpa_min: Option<u32>,
+        /// The HPA's maxReplicas; unchanged when not given.
+        #[arg(long, value_name = "M", requires = "hpa_min")]
+        hpa_max: Option<u32>,
+        /// Have the server check the change (dryRun=All) without storing it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask: needed when there is no terminal.
+        #[arg(long)]
+        yes: bool,
+    },
 }

@@ -3,6 +3,7 @@
 //! - no subcommand: the console (the embedded demo when no config is found or `--demo`)
 //! - `snapshot [--json]`: the figures once, for scripts
 //! - `check-config [PATH]`: validate a config file
+//! - `scale NS/NAME (--replicas N | --hpa-min N [--hpa-max M])`: scale, HPA-aware
 
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
@@ -13,7 +14,7 @@ use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::snapshot;
-use opsdeck::sources::{Payload, SourceKind, SourceUpdate, prometheus, redis, sim};
+use opsdeck::sources::{Payload, SourceKind, SourceUpdate, kube, prometheus, redis, sim};
 use opsdeck::state::{Msg, State};
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
@@ -123,6 +124,7 @@ fn main() -> ExitCode {
             };
             Ok(runtime.block_on(cache::invalidate(&setup.config, args)))
         }
+        Some(Command::Scale { .. }) => runtime.block_on(run_scale(&cli, setup)),
         None => runtime.block_on(run_console(&cli, setup)),
     };
     // Source tasks may sit in a long request: don't wait for them on the way out.
@@ -162,8 +164,12 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             let cfg = state.config.prometheus.clone()?;
             Some(prometheus::snapshot(&cfg, refresh).await)
         };
-        let (redis, prometheus) = tokio::join!(redis, prometheus);
-        for u in [redis, prometheus].into_iter().flatten() {
+        let kubernetes = async {
+            let cfg = state.config.kubernetes.clone()?;
+            Some(kube::snapshot(cfg).await)
+        };
+        let (redis, prometheus, kubernetes) = tokio::join!(redis, prometheus, kubernetes);
+        for u in [redis, prometheus, kubernetes].into_iter().flatten() {
             state.apply(Msg::Source(u));
         }
     }
@@ -218,6 +224,16 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
                 backends.refresh.clone(),
             ));
         }
+        if let Some(k) = state.config.kubernetes.clone() {
+            let max = state.config.actions.max_replicas;
+            backends.kube = Some(app::KubeBackend::new(
+                k.clone(),
+                max,
+                audit.clone(),
+                action_tx.clone(),
+            ));
+            tokio::spawn(kube::run(k, update_tx.clone()));
+        }
         backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
     }
     let mut app = App {
@@ -246,4 +262,57 @@ fn init_logging() {
         .with(tui_logger::TuiTracingSubscriberLayer)
         .try_init();
     tui_logger::set_default_level(tui_logger::LevelFilter::Info);
+}
+
+/// `opsdeck scale`: exit 0 done, 1 failed, 2 bad usage or config, 3 refused.
+async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    use opsdeck::ops::scale::{ScaleRequest, ScaleTarget};
+    use opsdeck::ops::scale_cli::{self, ScaleCommand, TerminalPrompt};
+    let Some(Command::Scale {
+        target,
+        replicas,
+        hpa_min,
+        hpa_max,
+        dry_run,
+        yes,
+    }) = &cli.command
+    else {
+        unreachable!("dispatched on Command::Scale")
+    };
+    if setup.config.ui.read_only {
+        eprintln!("refused: read-only mode (--read-only or [ui] read_only) removes every action");
+        return Ok(3);
+    }
+    let (namespace, name) = match ScaleRequest::parse_target(target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let target = match (replicas, hpa_min) {
+        (Some(n), _) => ScaleTarget::Replicas(*n),
+        (None, Some(min)) => ScaleTarget::Hpa {
+            min: *min,
+            max: *hpa_max,
+        },
+        (None, None) => unreachable!("clap requires --replicas or --hpa-min"),
+    };
+    // Runbooks may have a kubeconfig but no opsdeck config: the current context is used then.
+    let mut k = setup.config.kubernetes.clone().unwrap_or_default();
+    if let Some(ctx) = &cli.context {
+        k.context = Some(ctx.clone());
+    }
+    let cmd = ScaleCommand {
+        request: ScaleRequest {
+            namespace,
+            name,
+            target,
+        },
+        dry_run: *dry_run,
+        yes: *yes,
+    };
+    let audit = Audit::new(setup.config.actions.audit_log.clone());
+    let max = setup.config.actions.max_replicas;
+    Ok(scale_cli::run(&k, max, audit, cmd, &mut TerminalPrompt).await)
 }

@@ -138,6 +138,9 @@ fn uncommented_sample() -> toml::Table {
         context = "" 
         namespaces = [] 
         production = false
+        kubeconfig = "" 
+        class_label = "" 
+        capacity_label = ""
         [cache]
         kb_version = "" 
         answer_ttl_s = 1 
@@ -315,7 +318,7 @@ fn unknown_key_in_a_model_table_suggests_the_field() {
 fn unknown_key_far_from_any_field_lists_the_allowed_ones() {
     let err = parse("[kubernetes]\nmagic = 1\n").unwrap_err().to_string();
     assert!(
-        err.contains("allowed here: `context`, `namespaces`, `production`"),
+        err.contains("allowed here: `context`, `namespaces`, `production`, `kubeconfig`"),
         "{err}"
     );
 }

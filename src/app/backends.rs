@@ -2,13 +2,16 @@
 //! own task and reports on the action channel; the loop only spawns and never waits.
 
 use crate::config::Config;
+use crate::config::KubernetesConfig;
 use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateOptions, InvalidateTarget};
+use crate::ops::scale::{ScaleRequest, ScaleTarget, Scaler};
 use crate::ops::warmup::{self, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::RefreshNow;
+use crate::sources::kube;
 use crate::sources::sim::{SimCommand, SimHandle};
-use crate::state::{ActionRequest, State};
+use crate::state::{ActionRequest, ScaleChange, State};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
 
@@ -16,6 +19,7 @@ use tokio::sync::mpsc;
 pub struct Backends {
     pub sim: Option<SimHandle>,
     pub live: Option<Live>,
+    pub kube: Option<KubeBackend>,
     /// Wakes the live sources for `r`.
     pub refresh: RefreshNow,
 }
@@ -144,6 +148,36 @@ impl Backends {
     pub fn run(&mut self, request: ActionRequest, state: &mut State) {
         if self.sim.is_some() {
             self.send(SimCommand::Run(request), state);
+        } else if let (
+            ActionRequest::Scale {
+                namespace,
+                name,
+                change,
+            },
+            Some(kube),
+        ) = (&request, &self.kube)
+        {
+            // The resourceVersion the operator saw is the patch's precondition.
+            let observed = state
+                .cluster
+                .value
+                .iter()
+                .flat_map(|c| c.deployments.iter())
+                .find(|d| d.namespace == *namespace && d.name == *name)
+                .map(|d| d.resource_version.clone())
+                .filter(|rv| !rv.is_empty());
+            let target = match *change {
+                ScaleChange::Replicas(n) => ScaleTarget::Replicas(n),
+                ScaleChange::HpaMin(n) => ScaleTarget::Hpa { min: n, max: None },
+            };
+            kube.scale(
+                ScaleRequest {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                    target,
+                },
+                observed,
+            );
         } else if let Some(live) = self.live.as_mut() {
             live.start(request, state);
         } else {
@@ -188,5 +222,69 @@ impl Backends {
             flag.cancel();
             state.notice = Some("cancelling: the action stops after its current batch".into());
         }
+    }
+}
+
+/// Scales on the real cluster: each request runs as its own task and reports on the
+/// action channel, so the loop never waits on the API server.
+#[derive(Debug, Clone)]
+pub struct KubeBackend {
+    config: KubernetesConfig,
+    max_replicas: u32,
+    audit: Audit,
+    events: mpsc::Sender<ActionEvent>,
+}
+
+impl KubeBackend {
+    pub fn new(
+        config: KubernetesConfig,
+        max_replicas: u32,
+        audit: Audit,
+        events: mpsc::Sender<ActionEvent>,
+    ) -> KubeBackend {
+        KubeBackend {
+            config,
+            max_replicas,
+            audit,
+            events,
+        }
+    }
+
+    /// `observed` is the resourceVersion the operator saw, the patch's precondition.
+    pub fn scale(&self, request: ScaleRequest, observed: Option<String>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let outcome = this.run(&request, observed.as_deref()).await;
+            let _ = this
+                .events
+                .send(ActionEvent::Finished {
+                    kind: ActionKind::Scale,
+                    outcome,
+                })
+                .await;
+        });
+    }
+
+    async fn run(&self, request: &ScaleRequest, observed: Option<&str>) -> Result<String, String> {
+        let (client, _) = kube::connect(&self.config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let scaler = Scaler {
+            client,
+            max_replicas: self.max_replicas,
+            audit: self.audit.clone(),
+        };
+        let plan = scaler
+            .plan(request, observed)
+            .await
+            .map_err(|e| e.to_string())?;
+        let done = scaler
+            .apply(&plan, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(match plan.note {
+            Some(note) => format!("{done} ({note})"),
+            None => done,
+        })
     }
 }

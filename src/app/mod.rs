@@ -7,7 +7,7 @@ use crate::ops::ActionEvent;
 use crate::sources::SourceUpdate;
 mod backends;
 
-pub use backends::{Backends, Live};
+pub use backends::{Backends, KubeBackend, Live};
 
 use crate::state::{Effect, Msg, State};
 use crate::ui::{self, Theme};

@@ -170,6 +170,14 @@ pub struct KubernetesConfig {
     pub context: Option<String>,
     pub namespaces: Vec<String>,
     pub production: bool,
+    /// A kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
+    pub kubeconfig: Option<PathBuf>,
+    /// Node label whose value names the node's class ("gpu", "memory", "cpu"); the built-in
+    /// label list (`node-type`, `nvidia.com/gpu.present`, instance family) when unset.
+    pub class_label: Option<String>,
+    /// Node label telling spot from on-demand, tried before the Karpenter, EKS, GKE and AKS
+    /// labels.
+    pub capacity_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

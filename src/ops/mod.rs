@@ -7,6 +7,8 @@
 pub mod audit;
 pub mod invalidate;
 pub mod redis_target;
+pub mod scale;
+pub mod scale_cli;
 pub mod warmup;
 pub mod warmup_http;
 

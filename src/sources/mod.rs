@@ -3,6 +3,7 @@
 //! The payload types here are the console's vocabulary for what a backend reported; the
 //! embedded demo (`sim`) and the real backends produce the same types.
 
+pub mod kube;
 pub mod prometheus;
 pub mod redis;
 pub mod sim;
@@ -189,6 +190,9 @@ pub struct Deployment {
     pub gpus: u32,
     /// Node pool the pods run on (e.g. "cpu-spot", "gpu-ondemand").
     pub pool: String,
+    /// metadata.resourceVersion as observed, the precondition of a scale patch.
+    #[serde(skip)]
+    pub resource_version: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -199,6 +203,17 @@ pub struct Hpa {
     pub current: u32,
     pub desired: u32,
     pub metrics: Vec<HpaMetric>,
+    /// The scaling behaviour in words, Kubernetes' defaults filled in where unset.
+    pub behavior: String,
+    /// What the controller sets next by `domain::scaling::next_move`, when known.
+    pub next: Option<HpaNext>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HpaNext {
+    pub replicas: u32,
+    /// Why not simply the metrics' ask: "max 20", "policy 4 pods/15s", ...
+    pub limited_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -51,8 +51,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             "RULES",
         ]
     };
+    // Only the rows that fit are built: with 500 deployments, building every row (and its
+    // verdict) per frame costs more than the whole rest of the screen. The window keeps
+    // the selection on screen the way ratatui's own scrolling does from offset 0.
+    let fits = table_area.height.saturating_sub(3).max(1) as usize;
+    let selected = state.selected.min(deployments.len().saturating_sub(1));
+    let start = selected.saturating_sub(fits - 1);
     let rows: Vec<Row> = deployments
         .iter()
+        .skip(start)
+        .take(fits)
         .map(|d| row(d, state, theme, wide))
         .collect();
     let widths: Vec<Constraint> = if wide {
@@ -85,9 +93,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .row_highlight_style(theme.selection)
         .block(panel(&title, Some(badge), theme));
     // The selection lives in State; a TableState is built per frame only to draw it.
-    let mut ts = TableState::default().with_selected(
-        (!deployments.is_empty()).then(|| state.selected.min(deployments.len() - 1)),
-    );
+    let mut ts =
+        TableState::default().with_selected((!deployments.is_empty()).then(|| selected - start));
     frame.render_stateful_widget(table, table_area, &mut ts);
 
     let [detail, pools] =
@@ -216,14 +223,27 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 theme.text,
             )));
-            let next = if h.desired > h.current {
-                format!("next: scale up {} → {}", h.current, h.desired)
-            } else if h.desired < h.current {
-                format!("next: scale down {} → {}", h.current, h.desired)
+            // The next move from the HPA's behaviour when the source computed one; the
+            // controller's last desired count otherwise.
+            let (to, why) = match &h.next {
+                Some(n) => (n.replicas, n.limited_by.as_deref()),
+                None => (h.desired, None),
+            };
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            let next = if to > h.current {
+                format!("next: scale up {} → {to}{why}", h.current)
+            } else if to < h.current {
+                format!("next: scale down {} → {to}{why}", h.current)
             } else {
-                "next: hold".into()
+                format!("next: hold{why}")
             };
             lines.push(Line::from(Span::styled(next, theme.muted)));
+            if !h.behavior.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    format!("behaviour: {}", h.behavior),
+                    theme.muted,
+                )));
+            }
             lines.push(Line::from(Span::styled(
                 "s: the HPA owns replicas, scaling edits its minReplicas",
                 theme.muted,

@@ -1,8 +1,11 @@
-//! Test backends: real redis-server and Prometheus, a tiny HTTP server, the platform's exporter.
+//! Test backends: real redis-server and Prometheus, a tiny HTTP server, the platform's
+//! exporter, and a Kubernetes API server; each test binary uses part of it.
 #![allow(dead_code)]
 
 pub mod exporter;
 pub mod http;
+pub mod kube_api;
+pub mod kube_fixtures;
 pub mod prometheus;
 pub mod redis;
 

@@ -68,11 +68,13 @@ fn deployment(name: &str, pool: &str, cpu: f64, mem: f64, gpus: u32, replicas: u
             current: replicas,
             desired: replicas,
             metrics: Vec::new(),
+            ..Default::default()
         }),
         cpu_request_cores: cpu,
         memory_request_gib: mem,
         gpus,
         pool: pool.into(),
+        ..Default::default()
     }
 }
 

@@ -1,0 +1,110 @@
+//! `opsdeck scale NS/NAME (--replicas N | --hpa-min N [--hpa-max M]) [--dry-run] [--yes]`:
+//! the same plan and patch as the `s` key, asking on the terminal instead of a dialog.
+//! Exit codes: 0 done, 1 failed, 3 refused (bad usage, 2, is clap's).
+
+use super::audit::Audit;
+use super::scale::{ScaleError, ScaleRequest, Scaler, check_bounds};
+use crate::config::KubernetesConfig;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Where the command talks to the operator; a trait so tests can answer for them.
+pub trait Prompt {
+    /// A person can answer (stdin is a terminal).
+    fn interactive(&self) -> bool;
+    fn confirm(&mut self, question: &str) -> bool;
+    fn out(&mut self, line: &str);
+    fn err(&mut self, line: &str);
+}
+
+/// The process's own terminal.
+pub struct TerminalPrompt;
+
+impl Prompt for TerminalPrompt {
+    fn interactive(&self) -> bool {
+        std::io::stdin().is_terminal()
+    }
+    fn confirm(&mut self, question: &str) -> bool {
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim(), "y" | "Y" | "yes")
+    }
+    fn out(&mut self, line: &str) {
+        println!("{line}");
+    }
+    fn err(&mut self, line: &str) {
+        eprintln!("{line}");
+    }
+}
+
+pub struct ScaleCommand {
+    pub request: ScaleRequest,
+    pub dry_run: bool,
+    pub yes: bool,
+}
+
+pub async fn run(
+    kube: &KubernetesConfig,
+    max_replicas: u32,
+    audit: Audit,
+    cmd: ScaleCommand,
+    prompt: &mut dyn Prompt,
+) -> u8 {
+    if let Err(e) = check_bounds(cmd.request.target, max_replicas) {
+        prompt.err(&format!("{}: {e}", cmd.request.label()));
+        return e.exit_code();
+    }
+    let client = match crate::sources::kube::connect(kube).await {
+        Ok((client, _)) => client,
+        Err(e) => {
+            prompt.err(&e.to_string());
+            return 1;
+        }
+    };
+    let scaler = Scaler {
+        client,
+        max_replicas,
+        audit,
+    };
+    loop {
+        let plan = match scaler.plan(&cmd.request, None).await {
+            Ok(p) => p,
+            Err(e) => {
+                prompt.err(&e.to_string());
+                return e.exit_code();
+            }
+        };
+        prompt.out(&plan.preview());
+        // A dry run stores nothing, so it needs no confirmation.
+        if !cmd.yes && !cmd.dry_run {
+            if !prompt.interactive() {
+                prompt.err("refused: no terminal to confirm on; pass --yes to scale from a script");
+                return 3;
+            }
+            if !prompt.confirm("apply this change?") {
+                prompt.err("cancelled: nothing was changed");
+                return 3;
+            }
+        }
+        match scaler.apply(&plan, cmd.dry_run).await {
+            Ok(done) => {
+                prompt.out(&done);
+                return 0;
+            }
+            // The state moved under us: show it and ask again when someone can answer.
+            Err(e @ ScaleError::Conflict { .. }) => {
+                prompt.err(&e.to_string());
+                if cmd.yes || !prompt.interactive() {
+                    return 1;
+                }
+            }
+            Err(e) => {
+                prompt.err(&e.to_string());
+                return e.exit_code();
+            }
+        }
+    }
+}
