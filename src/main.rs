@@ -9,7 +9,7 @@ use color_eyre::eyre::WrapErr;
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::cli::{Cli, Command};
 use opsdeck::commands::cache;
-use opsdeck::config::{self, Config};
+use opsdeck::config::{self, Config, PromMode};
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::snapshot;
@@ -162,8 +162,13 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             let cfg = state.config.prometheus.clone()?;
             Some(prometheus::snapshot(&cfg, refresh).await)
         };
-        let (redis, prometheus) = tokio::join!(redis, prometheus);
-        for u in [redis, prometheus].into_iter().flatten() {
+        let costs = async {
+            let cfg = state.config.prometheus.clone()?;
+            let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
+            prometheus::prices::snapshot(&cfg, &queries).await
+        };
+        let (redis, prometheus, costs) = tokio::join!(redis, prometheus, costs);
+        for u in [costs, redis, prometheus].into_iter().flatten() {
             state.apply(Msg::Source(u));
         }
     }
@@ -206,6 +211,11 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
             tokio::spawn(redis::run(cfg, refresh, update_tx.clone()));
         }
         if let Some(cfg) = state.config.prometheus.clone() {
+            if cfg.mode == PromMode::Api {
+                let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
+                let tx = update_tx.clone();
+                tokio::spawn(prometheus::prices::run(cfg.clone(), queries, refresh, tx));
+            }
             tokio::spawn(prometheus::run(cfg, refresh, update_tx.clone()));
         }
         backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
