@@ -2,6 +2,7 @@
 //!
 //! - no subcommand: the console (the embedded demo when no config is found or `--demo`)
 //! - `snapshot [--json]`: the figures once, for scripts
+//! - `report --period day|week|month`: the period's cost from Prometheus
 //! - `check-config [PATH]`: validate a config file
 
 use clap::Parser;
@@ -87,6 +88,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
         Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        Some(Command::Report { period, format }) => Ok(runtime.block_on(
+            opsdeck::commands::report::run(&setup.config, *period, *format),
+        )),
         Some(Command::Warmup {
             file,
             kb_version,

@@ -196,35 +196,40 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .header(Row::new(header).style(theme.muted))
         .block(panel("AI models", None, theme));
     frame.render_widget(table, models);
+    // List prices are the default; the column shows only when some price is not one.
+    let traced = c
+        .by_deployment
+        .iter()
+        .any(|d| d.source.is_some_and(|s| s != PriceSource::List));
     let rows: Vec<Row> = c
         .by_deployment
         .iter()
         .map(|d| {
-            // List prices are the default; anything else is named so it can be traced.
-            let pool = match d.source {
-                Some(s) if s != PriceSource::List => format!("{} ({})", d.pool, s.label()),
-                _ => d.pool.clone(),
-            };
-            Row::new(vec![
-                d.name.clone(),
-                d.replicas.to_string(),
-                pool,
-                d.per_hour.map_or("no price".into(), |v| {
-                    format!("{}/h", format::money(v, cur))
-                }),
-            ])
+            let mut cells = vec![d.name.clone(), d.replicas.to_string(), d.pool.clone()];
+            if traced {
+                cells.push(d.source.map_or("—", |s| s.label()).to_string());
+            }
+            cells.push(
+                d.per_hour
+                    .map_or("no price".into(), |v| format!("{}/h", format::money(v, cur))),
+            );
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(4),
-            Constraint::Length(16),
-            Constraint::Length(10),
-        ],
-    )
-    .header(Row::new(vec!["DEPLOYMENT", "PODS", "POOL", "COST"]).style(theme.muted))
+    let mut widths = vec![
+        Constraint::Min(12),
+        Constraint::Length(4),
+        Constraint::Length(16),
+    ];
+    let mut header = vec!["DEPLOYMENT", "PODS", "POOL"];
+    if traced {
+        widths.push(Constraint::Length(8));
+        header.push("PRICE");
+    }
+    widths.push(Constraint::Length(10));
+    header.push("COST");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
     .block(panel("Compute by deployment", None, theme));
     frame.render_widget(table, deployments);
 }

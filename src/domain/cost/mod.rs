@@ -121,13 +121,14 @@ pub fn breakdown(
         missing.push(MissingPrice::Network(e));
         0.0
     });
-    let compute = by_deployment.iter().filter_map(|d| d.per_hour).sum();
+    // Folded from 0.0: an empty float `sum()` is -0.0, which prints as "-0.00".
+    let compute = by_deployment.iter().filter_map(|d| d.per_hour).fold(0.0, |a, b| a + b);
     // A model whose token rate is NaN (its query failed) must not turn the total into NaN.
     let ai_model = by_model
         .iter()
-        .map(|(_, v)| v)
+        .map(|(_, v)| *v)
         .filter(|v| v.is_finite())
-        .sum();
+        .fold(0.0, |a, b| a + b);
     missing.sort();
     missing.dedup();
     CostBreakdown {
