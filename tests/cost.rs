@@ -40,10 +40,7 @@ fn opsdeck(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 fn within_a_cent(got: f64, want: f64, what: &str) {
-    assert!(
-        (got - want).abs() < 0.01,
-        "{what}: opsdeck {got} vs {want}"
-    );
+    assert!((got - want).abs() < 0.01, "{what}: opsdeck {got} vs {want}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,12 +117,15 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
     );
     let want_gpt4 = (gpt4.0 * 0.03 + gpt4.1 * 0.06 + gpt4.2 * 0.015) / 1000.0;
     let want_gpt35 = (gpt35.0 * 0.0015 + gpt35.1 * 0.002) / 1000.0;
-    assert!(want_gpt4 + want_gpt35 > 0.5, "a minute of tokens was counted");
+    assert!(
+        want_gpt4 + want_gpt35 > 0.5,
+        "a minute of tokens was counted"
+    );
 
     let out = opsdeck(&config, &["report", "--period", "day", "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     // Parts are missing (no kube-state-metrics, a model without a price): exit 1.
     assert_eq!(out.status.code(), Some(1), "{report}\n{stderr}");
     let model = |name: &str| {
@@ -144,9 +144,16 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
         ("cached_input_tokens", gpt4.2),
     ] {
         let got = m4[field].as_f64().unwrap();
-        assert!((got - want).abs() < 1e-6 * want, "gpt-4 {field}: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-6 * want,
+            "gpt-4 {field}: {got} vs {want}"
+        );
     }
-    within_a_cent(m4["cost"].as_f64().unwrap(), want_gpt4, "gpt-4 over the day");
+    within_a_cent(
+        m4["cost"].as_f64().unwrap(),
+        want_gpt4,
+        "gpt-4 over the day",
+    );
     within_a_cent(
         model("gpt-3.5-turbo")["cost"].as_f64().unwrap(),
         want_gpt35,
@@ -166,7 +173,13 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|g| format!("{}: {}", g["part"].as_str().unwrap(), g["reason"].as_str().unwrap()))
+        .map(|g| {
+            format!(
+                "{}: {}",
+                g["part"].as_str().unwrap(),
+                g["reason"].as_str().unwrap()
+            )
+        })
         .collect();
     assert!(
         missing.contains(
@@ -176,7 +189,9 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
         "{missing:?}"
     );
     assert!(
-        missing.iter().any(|m| m.starts_with("ai_model: no price for model mystery-llm")),
+        missing
+            .iter()
+            .any(|m| m.starts_with("ai_model: no price for model mystery-llm")),
         "{missing:?}"
     );
     // The day before had no tokens: no change figure rather than +100 %.
@@ -190,7 +205,10 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
     assert!(table.contains("kube_deployment_status_replicas"), "{table}");
     let out = opsdeck(&config, &["report", "--period", "week", "--format", "csv"]);
     let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(csv.starts_with("kind,name,cost,previous_cost,detail\n"), "{csv}");
+    assert!(
+        csv.starts_with("kind,name,cost,previous_cost,detail\n"),
+        "{csv}"
+    );
     assert!(csv.contains("\nmissing,compute,,,"), "{csv}");
 }
 
@@ -324,14 +342,22 @@ fn scale_preview_equals_the_models_difference() {
         let (state, screen) = preview(i, typed);
         let d = state.visible_deployments()[i].clone();
         let model = state.replica_change_per_hour(&d, d.replicas, to).unwrap();
-        assert!((model - by_hand).abs() < 1e-9, "{}: {model} vs {by_hand}", d.name);
+        assert!(
+            (model - by_hand).abs() < 1e-9,
+            "{}: {model} vs {by_hand}",
+            d.name
+        );
         let delta = to as i64 - d.replicas as i64;
         let want = format!(
             "{delta:+} replicas ≈ {}{}/h",
             if model < 0.0 { "-" } else { "+" },
             format::money(model.abs(), "USD")
         );
-        assert!(screen.contains(&want), "{} → {typed}: want {want:?} in\n{screen}", d.name);
+        assert!(
+            screen.contains(&want),
+            "{} → {typed}: want {want:?} in\n{screen}",
+            d.name
+        );
     }
     let (_, screen) = preview(2, "2");
     assert!(
@@ -349,12 +375,19 @@ fn cost_view_names_price_sources_and_unpriced_parts() {
         .draw(|f| ui::draw(f, &state, &Theme::default_dark()))
         .unwrap();
     let screen = terminal.backend().to_string();
-    assert!(screen.contains("not counted: no GPU price for pool gpu-h100"), "{screen}");
+    assert!(
+        screen.contains("not counted: no GPU price for pool gpu-h100"),
+        "{screen}"
+    );
     assert!(screen.contains("PRICE"), "{screen}");
     assert!(screen.contains("opencost"), "{screen}");
     assert!(screen.contains("OpenCost: p4d"), "{screen}");
     assert!(screen.contains("no price"), "{screen}");
     // 3 × 0.03 + 4 × 4.36 = 17.53 $/h; the unpriced pod is left out, not counted as 0.
     let c = state.cost.as_ref().unwrap();
-    assert!((c.per_hour.compute - 17.53).abs() < 1e-9, "{}", c.per_hour.compute);
+    assert!(
+        (c.per_hour.compute - 17.53).abs() < 1e-9,
+        "{}",
+        c.per_hour.compute
+    );
 }

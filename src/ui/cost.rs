@@ -209,10 +209,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if traced {
                 cells.push(d.source.map_or("—", |s| s.label()).to_string());
             }
-            cells.push(
-                d.per_hour
-                    .map_or("no price".into(), |v| format!("{}/h", format::money(v, cur))),
-            );
+            cells.push(d.per_hour.map_or("no price".into(), |v| {
+                format!("{}/h", format::money(v, cur))
+            }));
             Row::new(cells)
         })
         .collect();
@@ -230,7 +229,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     header.push("COST");
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
-    .block(panel("Compute by deployment", None, theme));
+        .block(panel("Compute by deployment", None, theme));
     frame.render_widget(table, deployments);
 }
 

@@ -293,7 +293,12 @@ impl Exporter {
 
     /// The counters as the first scrape read them (empty before any scrape).
     pub fn first_scrape(&self) -> BTreeMap<String, f64> {
-        self.model.lock().unwrap().first_scrape.clone().unwrap_or_default()
+        self.model
+            .lock()
+            .unwrap()
+            .first_scrape
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Changes the rates from now on (counters keep what they have).

@@ -46,12 +46,7 @@ fn rows(data: &Data, labels: &[&str]) -> Vec<(Vec<String>, f64)> {
     }
 }
 
-pub async fn window(
-    client: &Client,
-    c: &CostConfig,
-    end: DateTime<Utc>,
-    period_s: i64,
-) -> Window {
+pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_s: i64) -> Window {
     let p = format!("{period_s}s");
     let step = step_s(period_s);
     let counter = &c.token_counter;
@@ -192,15 +187,18 @@ fn compute(
         let replicas = now.get(&name).copied().unwrap_or(0.0);
         // The pod's shape now: requests over replicas. Prometheus does not say which pool
         // a deployment runs on, so its list price (on-demand) applies.
-        let shape = req.get(&name).filter(|_| replicas > 0.0).map(|r| Deployment {
-            name: name.clone(),
-            cpu_request_cores: r.get("cpu").copied().unwrap_or(0.0) / replicas,
-            memory_request_gib: r.get("memory").copied().unwrap_or(0.0)
-                / 1_073_741_824.0
-                / replicas,
-            gpus: (r.get("nvidia_com_gpu").copied().unwrap_or(0.0) / replicas).round() as u32,
-            ..Default::default()
-        });
+        let shape = req
+            .get(&name)
+            .filter(|_| replicas > 0.0)
+            .map(|r| Deployment {
+                name: name.clone(),
+                cpu_request_cores: r.get("cpu").copied().unwrap_or(0.0) / replicas,
+                memory_request_gib: r.get("memory").copied().unwrap_or(0.0)
+                    / 1_073_741_824.0
+                    / replicas,
+                gpus: (r.get("nvidia_com_gpu").copied().unwrap_or(0.0) / replicas).round() as u32,
+                ..Default::default()
+            });
         let cost = match shape {
             None => {
                 w.gaps.push(Gap::new(

@@ -250,7 +250,8 @@ impl Report {
                     format::count(m.input_tokens),
                     format::count(m.output_tokens),
                     format::count(m.cached_input_tokens),
-                    m.cost.map_or("no price".into(), |v| format::money(v, cur_sym))
+                    m.cost
+                        .map_or("no price".into(), |v| format::money(v, cur_sym))
                 ));
             }
         }

@@ -122,7 +122,10 @@ pub fn breakdown(
         0.0
     });
     // Folded from 0.0: an empty float `sum()` is -0.0, which prints as "-0.00".
-    let compute = by_deployment.iter().filter_map(|d| d.per_hour).fold(0.0, |a, b| a + b);
+    let compute = by_deployment
+        .iter()
+        .filter_map(|d| d.per_hour)
+        .fold(0.0, |a, b| a + b);
     // A model whose token rate is NaN (its query failed) must not turn the total into NaN.
     let ai_model = by_model
         .iter()
@@ -244,8 +247,10 @@ mod tests {
 
     #[test]
     fn breakdown_by_category_deployment_and_model() {
-        let mut c = CostConfig::default();
-        c.storage_monthly = 730.5; // 1 $/h
+        let mut c = CostConfig {
+            storage_monthly: 730.5, // 1 $/h
+            ..CostConfig::default()
+        };
         c.models.get_mut("gpt-4").unwrap().cached_input_per_1k = Some(0.015);
         c.pools.insert("gpu-h100".into(), Default::default());
         let deps = [
