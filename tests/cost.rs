@@ -161,6 +161,12 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
     );
     assert!(model("mystery-llm")["cost"].is_null(), "{report}");
     let totals = &report["totals"];
+    println!(
+        "snapshot AI model {} $/h (want 30.96); report AI model {} vs counted {}",
+        cost["per_hour"]["ai_model"],
+        totals["ai_model"],
+        want_gpt4 + want_gpt35
+    );
     within_a_cent(
         totals["ai_model"].as_f64().unwrap(),
         want_gpt4 + want_gpt35,

@@ -68,6 +68,17 @@ impl Totals {
             .fold(0.0, |a, b| a + b);
     }
 
+    /// The previous total when it covers the same parts as this one: a total that gained or
+    /// lost a part has no meaningful change.
+    fn comparable_total(&self, prev: &Totals) -> Option<f64> {
+        let same = self
+            .categories()
+            .iter()
+            .zip(prev.categories())
+            .all(|((_, a), (_, b))| a.is_some() == b.is_some());
+        (same && prev.total > 0.0).then_some(prev.total)
+    }
+
     fn categories(&self) -> [(&'static str, Option<f64>); 4] {
         [
             ("compute", self.compute),
@@ -141,7 +152,7 @@ impl Report {
         for ((name, c), (_, p)) in cur.categories().into_iter().zip(prev.categories()) {
             change.insert(name.into(), self.change(c, p));
         }
-        let prev_total = (prev.total > 0.0).then_some(prev.total);
+        let prev_total = cur.comparable_total(prev);
         change.insert("total".into(), self.change(Some(cur.total), prev_total));
         let budget = self.monthly_budget.map(|b| {
             let period = b * self.hours() / HOURS_PER_MONTH;
@@ -230,7 +241,7 @@ impl Report {
             "total",
             money(Some(cur.total)),
             money(prev_total),
-            change(Some(cur.total), prev_total)
+            change(Some(cur.total), cur.comparable_total(prev))
         ));
         if let Some(b) = self.monthly_budget {
             let period = b * self.hours() / HOURS_PER_MONTH;
@@ -346,4 +357,70 @@ pub async fn run(config: &Config, period: Period, format: Format) -> u8 {
         }
     }
     EXIT_FAILED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn window(compute: Option<f64>, ai_model: f64, gaps: Vec<Gap>) -> fetch::Window {
+        let mut totals = Totals {
+            compute,
+            storage: Some(0.0),
+            network: Some(0.0),
+            ai_model: Some(ai_model),
+            total: 0.0,
+        };
+        totals.sum();
+        fetch::Window {
+            totals,
+            gaps,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn budget_is_prorated_and_change_needs_both_periods() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+        let r = Report {
+            period: Period::Day,
+            start: end - chrono::Duration::days(1),
+            end,
+            currency: "USD".into(),
+            current: window(
+                None,
+                330.0,
+                vec![Gap::new("compute", "no kube-state-metrics series")],
+            ),
+            previous: window(Some(100.0), 200.0, Vec::new()),
+            monthly_budget: Some(20_000.0),
+        };
+        let j = r.to_json();
+        // 20000 × 24 / 730.5 = 657.08 for the day; 330 of it is 50.2 %.
+        let period = j["budget"]["period"].as_f64().unwrap();
+        assert!((period - 657.084_188_911_704_3).abs() < 1e-6, "{period}");
+        assert!((j["budget"]["used"].as_f64().unwrap() - 330.0 / period).abs() < 1e-12);
+        // AI model 200 → 330: +65 %. Compute is missing now: no change, not -100 %.
+        assert!((j["change"]["ai_model"]["ratio"].as_f64().unwrap() - 0.65).abs() < 1e-12);
+        assert!(j["change"]["compute"].is_null());
+        assert!(j["totals"]["compute"].is_null());
+        assert_eq!(j["complete"], false);
+        let table = r.to_table();
+        let line = |name: &str| table.lines().find(|l| l.starts_with(name)).unwrap();
+        assert!(line("compute").trim_end().ends_with("—"), "{table}");
+        // The previous total had compute, this one does not: no change figure.
+        assert!(line("total").trim_end().ends_with("—"), "{table}");
+        assert!(j["change"]["total"].is_null());
+        assert!(
+            table.contains(
+                "not computed (left out of the total):\n  compute: no kube-state-metrics series"
+            ),
+            "{table}"
+        );
+        assert!(
+            r.to_csv()
+                .contains("\nmissing,compute,,,no kube-state-metrics series\n")
+        );
+    }
 }
