@@ -37,6 +37,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the platform cost over the last day, week or month, from Prometheus: by
+    /// category, deployment and model, against the previous period and the budget.
+    /// Exit 0 when complete, 1 when parts could not be computed, 2 without [prometheus].
+    Report {
+        #[arg(long, value_enum)]
+        period: crate::commands::report::Period,
+        #[arg(long, value_enum, default_value = "table")]
+        format: crate::commands::report::Format,
+    },
     /// Validate a config file: exit 0 when it is good, 2 with file, line and key when not.
     CheckConfig { path: Option<PathBuf> },
     /// Write answers from a JSONL file ({"question", "answer", "context"?, "ttl_s"?}) into Redis.

@@ -2,6 +2,7 @@
 //!
 //! - no subcommand: the console (the embedded demo when no config is found or `--demo`)
 //! - `snapshot [--json]`: the figures once, for scripts
+//! - `report --period day|week|month`: the period's cost from Prometheus
 //! - `check-config [PATH]`: validate a config file
 //! - `scale NS/NAME (--replicas N | --hpa-min N [--hpa-max M])`: scale, HPA-aware
 
@@ -10,7 +11,7 @@ use color_eyre::eyre::WrapErr;
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::cli::{Cli, Command};
 use opsdeck::commands::cache;
-use opsdeck::config::{self, Config};
+use opsdeck::config::{self, Config, PromMode};
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::snapshot;
@@ -88,6 +89,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
         Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        Some(Command::Report { period, format }) => Ok(runtime.block_on(
+            opsdeck::commands::report::run(&setup.config, *period, *format),
+        )),
         Some(Command::Warmup {
             file,
             kb_version,
@@ -168,8 +172,14 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             let cfg = state.config.kubernetes.clone()?;
             Some(kube::snapshot(cfg).await)
         };
-        let (redis, prometheus, kubernetes) = tokio::join!(redis, prometheus, kubernetes);
-        for u in [redis, prometheus, kubernetes].into_iter().flatten() {
+        let costs = async {
+            let cfg = state.config.prometheus.clone()?;
+            let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
+            prometheus::prices::snapshot(&cfg, &queries).await
+        };
+        let (redis, prometheus, kubernetes, costs) =
+            tokio::join!(redis, prometheus, kubernetes, costs);
+        for u in [costs, redis, prometheus, kubernetes].into_iter().flatten() {
             state.apply(Msg::Source(u));
         }
     }
@@ -217,6 +227,11 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
             ));
         }
         if let Some(cfg) = state.config.prometheus.clone() {
+            if cfg.mode == PromMode::Api {
+                let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
+                let tx = update_tx.clone();
+                tokio::spawn(prometheus::prices::run(cfg.clone(), queries, refresh, tx));
+            }
             tokio::spawn(prometheus::run_with(
                 cfg,
                 refresh,

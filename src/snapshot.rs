@@ -78,7 +78,9 @@ pub fn to_json(state: &State) -> Value {
             "month_projection": c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH,
             "spend_since_start": { "since": state.spend.since.map(|t| t.to_rfc3339()), "total": state.spend.total },
             "by_model": c.by_model.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<Map<_, _>>(),
-            "missing_prices": c.missing_prices,
+            "by_deployment": c.by_deployment,
+            // What the sums above leave out, each with what to set: never priced as zero.
+            "missing_prices": c.missing,
         })
     });
     json!({

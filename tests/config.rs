@@ -123,6 +123,7 @@ fn uncommented_sample() -> toml::Table {
         memory_utilization = "" 
         llm_input_tokens_per_sec = "" 
         llm_output_tokens_per_sec = "" 
+        llm_cached_input_tokens_per_sec = ""
         cdn_hit_rate = "" 
         app_cache_hit_rate = ""
         [redis]
@@ -180,6 +181,16 @@ fn uncommented_sample() -> toml::Table {
         network_monthly = 1
         monthly_budget = 1 
         monthly_baseline = 1
+        storage_query = ""
+        network_query = ""
+        cache_llm_share = 1
+        token_counter = ""
+        [cost.pools.p]
+        vcpu_hour = 1
+        gib_hour = 1
+        gpu_hour = 1
+        class = "spot"
+        instance_type = ""
         [cost.models.m]
         input_per_1k = 1 
         output_per_1k = 1 

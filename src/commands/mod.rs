@@ -2,6 +2,7 @@
 //! safety. Exit codes: 0 done, 1 failed, 2 bad usage or config, 3 refused.
 
 pub mod cache;
+pub mod report;
 
 use crate::ops::ActionEvent;
 use std::io::{BufRead, IsTerminal, Write};

@@ -102,6 +102,9 @@ pub struct PromQueries {
     pub memory_utilization: String,
     pub llm_input_tokens_per_sec: String,
     pub llm_output_tokens_per_sec: String,
+    /// Cached (prompt-cache) input tokens, counted apart from `llm_input_tokens_per_sec`.
+    /// Read with the cost figures, not as a panel: most platforms have none.
+    pub llm_cached_input_tokens_per_sec: String,
     pub cdn_hit_rate: String,
     pub app_cache_hit_rate: String,
 }
@@ -125,6 +128,7 @@ impl Default for PromQueries {
             memory_utilization: "100 * sum by (deployment) (container_memory_working_set_bytes) / sum by (deployment) (kube_pod_container_resource_requests{resource=\"memory\"})".into(),
             llm_input_tokens_per_sec: "sum by (model) (rate(llm_tokens_total{direction=\"input\"}[1m]))".into(),
             llm_output_tokens_per_sec: "sum by (model) (rate(llm_tokens_total{direction=\"output\"}[1m]))".into(),
+            llm_cached_input_tokens_per_sec: "sum by (model) (rate(llm_tokens_total{direction=\"cached_input\"}[1m]))".into(),
             cdn_hit_rate: "sum(rate(cdn_cache_hits_total[5m])) / sum(rate(cdn_requests_total[5m]))".into(),
             app_cache_hit_rate: "sum(rate(app_cache_hits_total[5m])) / (sum(rate(app_cache_hits_total[5m])) + sum(rate(app_cache_misses_total[5m])))".into(),
         }
@@ -318,7 +322,41 @@ pub struct CostConfig {
     pub network_monthly: f64,
     pub monthly_budget: Option<f64>,
     pub monthly_baseline: Option<f64>,
+    /// PromQL answering storage $/h; replaces `storage_monthly` when set.
+    pub storage_query: Option<String>,
+    /// PromQL answering network $/h; replaces `network_monthly` when set.
+    pub network_query: Option<String>,
+    /// Share of cache misses that end in an LLM call, for what the cache saves.
+    pub cache_llm_share: f64,
+    /// Token counter for `opsdeck report`, labels `model` and `direction`
+    /// (input, output, cached_input).
+    pub token_counter: String,
+    /// Prices per node pool or instance type (the deployment's pool name), overriding the
+    /// global prices and the name-based class.
+    pub pools: BTreeMap<String, PoolPrice>,
     pub models: BTreeMap<String, ModelPrice>,
+}
+
+/// Capacity class of a node pool: what the multiplier of the global prices is.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeClass {
+    OnDemand,
+    Spot,
+    Reserved,
+}
+
+/// One pool's prices. A price left out falls back to the global one, except `gpu_hour`:
+/// GPU prices differ by card, so a described pool without one has no GPU price.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolPrice {
+    pub vcpu_hour: Option<f64>,
+    pub gib_hour: Option<f64>,
+    pub gpu_hour: Option<f64>,
+    pub class: Option<NodeClass>,
+    /// OpenCost's `instance_type` for this pool's nodes, when it is not the pool name.
+    pub instance_type: Option<String>,
 }
 
 impl Default for CostConfig {
@@ -337,6 +375,11 @@ impl Default for CostConfig {
             network_monthly: 0.0,
             monthly_budget: None,
             monthly_baseline: None,
+            storage_query: None,
+            network_query: None,
+            cache_llm_share: 1.0,
+            token_counter: "llm_tokens_total".into(),
+            pools: BTreeMap::new(),
             models,
         }
     }

@@ -200,6 +200,7 @@ fn check_prices(c: &Config, out: &mut Vec<Issue>) {
         ("network_monthly", Some(cost.network_monthly)),
         ("monthly_budget", cost.monthly_budget),
         ("monthly_baseline", cost.monthly_baseline),
+        ("cache_llm_share", Some(cost.cache_llm_share)),
     ];
     for (key, value) in fields.drain(..) {
         if let Some(v) = value
@@ -209,6 +210,31 @@ fn check_prices(c: &Config, out: &mut Vec<Issue>) {
                 vec![path(&["cost", key])],
                 format!("is {v}, must be a number ≥ 0"),
             ));
+        }
+    }
+    if !ordered(cost.cache_llm_share, 1.0) {
+        out.push(issue(
+            vec![path(&["cost", "cache_llm_share"])],
+            format!(
+                "is {}, must be a share between 0 and 1",
+                cost.cache_llm_share
+            ),
+        ));
+    }
+    for (pool, price) in &cost.pools {
+        for (key, value) in [
+            ("vcpu_hour", price.vcpu_hour),
+            ("gib_hour", price.gib_hour),
+            ("gpu_hour", price.gpu_hour),
+        ] {
+            if let Some(v) = value
+                && !ordered(0.0, v)
+            {
+                out.push(issue(
+                    vec![path(&["cost", "pools", pool.as_str(), key])],
+                    format!("is {v}, must be a price ≥ 0"),
+                ));
+            }
         }
     }
     for (model, price) in &cost.models {

@@ -10,6 +10,7 @@ pub mod sim;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -69,6 +70,30 @@ pub enum Payload {
     Metrics(Box<MetricsSample>),
     Cache(Box<CacheSample>),
     Cluster(Box<ClusterSample>),
+    /// Prices and $/h figures for the cost model; reported under Prometheus, never as an
+    /// error of its own (the panels already say when Prometheus is down).
+    CostInputs(Box<CostInputs>),
+}
+
+/// What the cost model reads from Prometheus besides the panels. Each part is optional:
+/// a cluster without OpenCost or a platform without prompt caching is normal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostInputs {
+    /// OpenCost's node prices by `instance_type`; empty without OpenCost.
+    pub node_prices: BTreeMap<String, NodePrice>,
+    /// Cached input tokens per second, by model.
+    pub cached_input_per_sec: BTreeMap<String, f64>,
+    /// `[cost].storage_query`'s $/h, or why there is none; None when no query is set.
+    pub storage_per_hour: Option<Result<f64, String>>,
+    pub network_per_hour: Option<Result<f64, String>>,
+}
+
+/// OpenCost's prices of one instance type: per vCPU-hour, GiB-hour and GPU-hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NodePrice {
+    pub vcpu_hour: Option<f64>,
+    pub gib_hour: Option<f64>,
+    pub gpu_hour: Option<f64>,
 }
 
 /// Latency, traffic, utilisation and token figures (Prometheus or scrape).

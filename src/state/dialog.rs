@@ -36,8 +36,6 @@ pub enum DialogKind {
         /// (hpa name, min, max) when an HPA owns the replica count.
         hpa: Option<(String, u32, u32)>,
         input: String,
-        /// $/h of one more pod, for the cost preview.
-        pod_per_hour: f64,
     },
 }
 
@@ -83,14 +81,13 @@ impl Dialog {
         }
     }
 
-    pub fn scale(d: &Deployment, pod_per_hour: f64, production: bool) -> Dialog {
+    pub fn scale(d: &Deployment, production: bool) -> Dialog {
         let mut dialog = Dialog::new(DialogKind::Scale {
             namespace: d.namespace.clone(),
             name: d.name.clone(),
             replicas: d.replicas,
             hpa: d.hpa.as_ref().map(|h| (h.name.clone(), h.min, h.max)),
             input: String::new(),
-            pod_per_hour,
         });
         if production {
             dialog.require_typed = Some(d.name.clone());

@@ -3,7 +3,6 @@
 use super::dialog::Preview;
 use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
 use crate::action::{Action, action_for};
-use crate::domain::cost;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -81,13 +80,12 @@ fn open_scale(state: &mut State) {
         state.notice = Some("no deployment selected: Kubernetes has reported none".into());
         return;
     };
-    let per_pod = cost::pod_per_hour(d, &state.config.cost);
     let production = state
         .config
         .kubernetes
         .as_ref()
         .is_some_and(|k| k.production);
-    let dialog = Dialog::scale(d, per_pod, production);
+    let dialog = Dialog::scale(d, production);
     state.mode = Mode::Dialog(dialog);
 }
 

@@ -16,7 +16,8 @@ use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
 use crate::ops::{ActionEvent, ActionKind};
 use crate::sources::{
-    CacheSample, ClusterSample, Deployment, MetricsSample, Payload, SourceKind, SourceUpdate,
+    CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample, Payload, SourceKind,
+    SourceUpdate,
 };
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
@@ -175,6 +176,8 @@ pub struct State {
     pub history: History,
     pub alerts: Vec<Alert>,
     pub cost: Option<CostBreakdown>,
+    /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
+    pub cost_inputs: CostInputs,
     /// Spend since the console started, from the $/h samples.
     pub spend: cost::Accrual,
     pub running: Option<RunningAction>,
@@ -205,6 +208,7 @@ impl State {
             history: History::default(),
             alerts: Vec::new(),
             cost: None,
+            cost_inputs: CostInputs::default(),
             spend: cost::Accrual::default(),
             running: None,
             last_outcome: None,
@@ -264,6 +268,13 @@ impl State {
                 self.history.replicas.push(t, replicas as f64);
                 self.cluster.set(u.at, Ok(*k));
             }
+            (_, Ok(Payload::CostInputs(c))) => {
+                self.cost_inputs = *c;
+                // Prices alone are not a new $/h sample: the history and the spend follow
+                // the panels' rounds.
+                self.derive();
+                return;
+            }
             (SourceKind::Prometheus, Err(e)) => self.metrics.set(u.at, Err(e)),
             (SourceKind::Redis, Err(e)) => self.cache.set(u.at, Err(e)),
             (SourceKind::Kubernetes, Err(e)) => self.cluster.set(u.at, Err(e)),
@@ -294,6 +305,7 @@ impl State {
             (d, m) => Some(cost::breakdown(
                 d.unwrap_or_default(),
                 m.unwrap_or_default(),
+                &self.cost_inputs,
                 &self.config.cost,
             )),
         };
@@ -343,7 +355,28 @@ impl State {
     pub fn cache_savings_per_hour(&self) -> Option<f64> {
         let ai = self.cost.as_ref()?.per_hour.ai_model;
         let c = self.cache.value.as_ref()?;
-        cost::cache_savings_per_hour(ai, c.hits_per_sec, c.misses_per_sec, 1.0)
+        cost::cache_savings_per_hour(
+            ai,
+            c.hits_per_sec,
+            c.misses_per_sec,
+            self.config.cost.cache_llm_share,
+        )
+    }
+
+    /// The $/h change of scaling `d` from `from` to `to` replicas, at the prices in use now.
+    pub fn replica_change_per_hour(
+        &self,
+        d: &Deployment,
+        from: u32,
+        to: u32,
+    ) -> Result<f64, cost::MissingPrice> {
+        cost::replica_change_per_hour(
+            d,
+            from,
+            to,
+            &self.config.cost,
+            &self.cost_inputs.node_prices,
+        )
     }
 
     /// Requests per second at the platform's entry (the first service reported).

@@ -3,7 +3,7 @@
 
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format};
-use crate::domain::cost::HOURS_PER_MONTH;
+use crate::domain::cost::{HOURS_PER_MONTH, PriceSource};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -48,20 +48,29 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ])
     };
     let month = p.total * HOURS_PER_MONTH;
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled("now ", theme.muted),
-            Span::styled(format!("{}/h", format::money(p.total, cur)), theme.title),
-            Span::styled(
-                format!("  ≈{}/month at this rate", format::money(month, cur)),
-                theme.muted,
-            ),
-        ]),
+    let mut lines = vec![Line::from(vec![
+        Span::styled("now ", theme.muted),
+        Span::styled(format!("{}/h", format::money(p.total, cur)), theme.title),
+        Span::styled(
+            format!("  ≈{}/month at this rate", format::money(month, cur)),
+            theme.muted,
+        ),
+    ])];
+    // What the sums leave out comes first: a total without it reads as complete.
+    lines.extend(
+        c.missing
+            .iter()
+            .map(|m| Line::from(Span::styled(format!("not counted: {m}"), theme.critical))),
+    );
+    lines.extend([
         cat("compute", p.compute, Style::default().fg(theme.series(0))),
         cat("storage", p.storage, Style::default().fg(theme.series(1))),
         cat("network", p.network, Style::default().fg(theme.series(2))),
         cat("AI model", p.ai_model, Style::default().fg(theme.series(3))),
-    ];
+    ]);
+    if let Some(line) = price_sources(state) {
+        lines.push(Line::from(Span::styled(line, theme.muted)));
+    }
     let mut extras = Vec::new();
     if let Some(v) = state.cache_savings_per_hour() {
         extras.push(format!("cache saves ≈{}/h", format::money(v, cur)));
@@ -120,15 +129,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         )));
         lines.push(Line::from(Span::styled(reached.join("  "), theme.muted)));
     }
-    if !c.missing_prices.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "no price for {}: add [cost.models.\"NAME\"]",
-                c.missing_prices.join(", ")
-            ),
-            theme.critical,
-        )));
-    }
     frame.render_widget(
         Paragraph::new(lines).block(panel("Cost now", None, theme)),
         summary,
@@ -156,6 +156,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .as_ref()
         .map(|m| m.models.as_slice())
         .unwrap_or_default();
+    let cached = &state.cost_inputs.cached_input_per_sec;
+    // Most platforms have no prompt caching: the column shows only when there is some.
+    let with_cached = cached.values().any(|v| *v > 0.0);
     let rows: Vec<Row> = tokens
         .iter()
         .map(|t| {
@@ -163,57 +166,86 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .by_model
                 .iter()
                 .find(|(m, _)| *m == t.model)
-                .map(|(_, v)| format::money(*v, cur))
+                .map(|(_, v)| format!("{}/h", format::money(*v, cur)))
                 .unwrap_or_else(|| "no price".into());
-            Row::new(vec![
+            let mut cells = vec![
                 t.model.clone(),
                 format::count(t.input_per_sec),
                 format::count(t.output_per_sec),
-                format!("{cost}/h"),
-            ])
+            ];
+            if with_cached {
+                cells.push(format::count(cached.get(&t.model).copied().unwrap_or(0.0)));
+            }
+            cells.push(cost);
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(14),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(11),
-        ],
-    )
-    .header(Row::new(vec!["MODEL", "IN t/s", "OUT t/s", "COST"]).style(theme.muted))
-    .block(panel("AI models", None, theme));
+    let mut widths = vec![
+        Constraint::Min(14),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    let mut header = vec!["MODEL", "IN t/s", "OUT t/s"];
+    if with_cached {
+        widths.push(Constraint::Length(7));
+        header.push("CACHED");
+    }
+    widths.push(Constraint::Length(11));
+    header.push("COST");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .block(panel("AI models", None, theme));
     frame.render_widget(table, models);
-    let deps = state
-        .cluster
-        .value
-        .as_ref()
-        .map(|k| k.deployments.as_slice())
-        .unwrap_or_default();
+    // List prices are the default; the column shows only when some price is not one.
+    let traced = c
+        .by_deployment
+        .iter()
+        .any(|d| d.source.is_some_and(|s| s != PriceSource::List));
     let rows: Vec<Row> = c
         .by_deployment
         .iter()
-        .map(|(name, v)| {
-            let d = deps.iter().find(|d| d.name == *name);
-            Row::new(vec![
-                name.clone(),
-                d.map_or(String::new(), |d| d.replicas.to_string()),
-                d.map_or(String::new(), |d| d.pool.clone()),
-                format!("{}/h", format::money(*v, cur)),
-            ])
+        .map(|d| {
+            let mut cells = vec![d.name.clone(), d.replicas.to_string(), d.pool.clone()];
+            if traced {
+                cells.push(d.source.map_or("—", |s| s.label()).to_string());
+            }
+            cells.push(d.per_hour.map_or("no price".into(), |v| {
+                format!("{}/h", format::money(v, cur))
+            }));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(4),
-            Constraint::Length(16),
-            Constraint::Length(10),
-        ],
-    )
-    .header(Row::new(vec!["DEPLOYMENT", "PODS", "POOL", "COST"]).style(theme.muted))
-    .block(panel("Compute by deployment", None, theme));
+    let mut widths = vec![
+        Constraint::Min(12),
+        Constraint::Length(4),
+        Constraint::Length(16),
+    ];
+    let mut header = vec!["DEPLOYMENT", "PODS", "POOL"];
+    if traced {
+        widths.push(Constraint::Length(8));
+        header.push("PRICE");
+    }
+    widths.push(Constraint::Length(10));
+    header.push("COST");
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .block(panel("Compute by deployment", None, theme));
     frame.render_widget(table, deployments);
+}
+
+/// Where compute prices come from, when not only the `[cost]` list: OpenCost's instance
+/// types and the pools with their own prices.
+fn price_sources(state: &State) -> Option<String> {
+    let opencost = &state.cost_inputs.node_prices;
+    let pools = &state.config.cost.pools;
+    let mut parts = Vec::new();
+    if !opencost.is_empty() {
+        let types: Vec<&str> = opencost.keys().map(String::as_str).collect();
+        parts.push(format!("OpenCost: {}", types.join(", ")));
+    }
+    if !pools.is_empty() {
+        let names: Vec<&str> = pools.keys().map(String::as_str).collect();
+        parts.push(format!("pool prices: {}", names.join(", ")));
+    }
+    (!parts.is_empty()).then(|| format!("prices · {}", parts.join(" · ")))
 }

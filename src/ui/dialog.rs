@@ -21,7 +21,6 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             ),
         ])
     };
-    let cur = state.config.cost.currency.as_str();
     match &d.kind {
         DialogKind::Warmup { file } => {
             lines.push(Line::from(Span::styled(
@@ -118,7 +117,6 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             replicas,
             hpa,
             input,
-            pod_per_hour,
         } => {
             lines.push(Line::from(Span::styled(
                 format!("{namespace}/{name}: {replicas} replicas now"),
@@ -133,15 +131,9 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             }
             match d.scale_change(state.config.actions.max_replicas) {
                 Ok((to, _)) => {
-                    let delta = to as i64 - *replicas as i64;
-                    lines.push(Line::from(Span::styled(
-                        format!(
-                            "{delta:+} replicas ≈ {}{}/h",
-                            if delta >= 0 { "+" } else { "-" },
-                            format::money((delta as f64 * pod_per_hour).abs(), cur)
-                        ),
-                        theme.accent,
-                    )));
+                    lines.push(scale_cost_line(
+                        state, namespace, name, *replicas, to, theme,
+                    ));
                 }
                 Err(e) if !input.is_empty() => {
                     lines.push(Line::from(Span::styled(e, theme.critical)))
@@ -208,4 +200,36 @@ fn redact_userinfo(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// "+N replicas ≈ +X/h": the cost model's difference for this change. An HPA min change
+/// moves the replicas to max(new min, current), so its delta is never negative.
+fn scale_cost_line(
+    state: &State,
+    namespace: &str,
+    name: &str,
+    from: u32,
+    to: u32,
+    theme: &Theme,
+) -> Line<'static> {
+    let cur = state.config.cost.currency.as_str();
+    let delta = to as i64 - from as i64;
+    let d = state
+        .cluster
+        .value
+        .iter()
+        .flat_map(|c| c.deployments.iter())
+        .find(|d| d.namespace == namespace && d.name == name);
+    let text = match d.map(|d| state.replica_change_per_hour(d, from, to)) {
+        Some(Ok(v)) => format!(
+            "{delta:+} replicas ≈ {}{}/h",
+            if v < 0.0 { "-" } else { "+" },
+            format::money(v.abs(), cur)
+        ),
+        Some(Err(missing)) => format!("{delta:+} replicas, cost unknown: {missing}"),
+        None => {
+            format!("{delta:+} replicas, cost unknown: {namespace}/{name} is no longer reported")
+        }
+    };
+    Line::from(Span::styled(text, theme.accent))
 }

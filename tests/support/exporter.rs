@@ -38,6 +38,8 @@ pub struct Model {
     pub deployments: Vec<Deployment>,
     /// (model, input tokens/s, output tokens/s)
     pub llm: Vec<(String, f64, f64)>,
+    /// (model, cached input tokens/s), as `direction="cached_input"`.
+    pub llm_cached: Vec<(String, f64)>,
     pub cdn_rps: f64,
     pub cdn_hit_ratio: f64,
     pub app_hits_per_sec: f64,
@@ -94,6 +96,7 @@ impl Default for Model {
                 ("gpt-4".into(), 900.0, 300.0),
                 ("gpt-3.5-turbo".into(), 4000.0, 1200.0),
             ],
+            llm_cached: Vec::new(),
             cdn_rps: 300.0,
             cdn_hit_ratio: 0.93,
             app_hits_per_sec: 41.0,
@@ -105,6 +108,8 @@ impl Default for Model {
 struct Inner {
     model: Model,
     counters: BTreeMap<String, f64>,
+    /// The counters as the first scrape read them.
+    first_scrape: Option<BTreeMap<String, f64>>,
     last: Instant,
 }
 
@@ -163,6 +168,12 @@ impl Inner {
             add(
                 format!("llm_tokens_total{{model=\"{model}\",direction=\"output\"}}"),
                 *o,
+            );
+        }
+        for (model, c) in &m.llm_cached {
+            add(
+                format!("llm_tokens_total{{model=\"{model}\",direction=\"cached_input\"}}"),
+                *c,
             );
         }
         add("cdn_requests_total".into(), m.cdn_rps);
@@ -238,6 +249,7 @@ impl Exporter {
         let inner = Arc::new(Mutex::new(Inner {
             model,
             counters: BTreeMap::new(),
+            first_scrape: None,
             last: Instant::now(),
         }));
         // Series exist from the start, so the first scrape already sees every counter.
@@ -253,6 +265,9 @@ impl Exporter {
             }
             let mut m = shared.lock().unwrap();
             m.advance();
+            if m.first_scrape.is_none() {
+                m.first_scrape = Some(m.counters.clone());
+            }
             Response {
                 status: 200,
                 content_type: "text/plain; version=0.0.4",
@@ -267,6 +282,23 @@ impl Exporter {
 
     pub fn metrics_url(&self) -> String {
         format!("{}/metrics", self.server.url())
+    }
+
+    /// The counters now, keyed by series as exposed (`name{labels}`).
+    pub fn counters(&self) -> BTreeMap<String, f64> {
+        let mut m = self.model.lock().unwrap();
+        m.advance();
+        m.counters.clone()
+    }
+
+    /// The counters as the first scrape read them (empty before any scrape).
+    pub fn first_scrape(&self) -> BTreeMap<String, f64> {
+        self.model
+            .lock()
+            .unwrap()
+            .first_scrape
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Changes the rates from now on (counters keep what they have).

@@ -5,12 +5,14 @@
 //! - `panels`: the configured queries and how their answers become a `MetricsSample`
 //! - `scrape`: exposition text, counter rates and bucket quantiles without a server
 //! - `quantile`: `histogram_quantile`'s arithmetic
+//! - `prices`: the cost model's inputs (OpenCost, cached tokens, storage and network $/h)
 //!
 //! The task never touches `State`: it sends owned `SourceUpdate`s, and a slow or dead
 //! server only delays this task, never the App loop.
 
 pub mod api;
 pub mod panels;
+pub mod prices;
 pub mod quantile;
 pub mod scrape;
 
