@@ -177,9 +177,27 @@ async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
             let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
             prometheus::prices::snapshot(&cfg, &queries).await
         };
-        let (redis, prometheus, kubernetes, costs) =
-            tokio::join!(redis, prometheus, kubernetes, costs);
-        for u in [costs, redis, prometheus, kubernetes].into_iter().flatten() {
+        let today = async {
+            let cfg = state
+                .config
+                .prometheus
+                .clone()
+                .filter(|p| p.mode == PromMode::Api)?;
+            let client = prometheus::api::Client::new(&cfg).ok()?;
+            let now = chrono::Utc::now();
+            let spend = prometheus::today::spend_today(&client, &state.config.cost, now).await?;
+            Some(SourceUpdate {
+                at: now,
+                source: SourceKind::Prometheus,
+                payload: Ok(Payload::SpendToday(Box::new(spend))),
+            })
+        };
+        let (redis, prometheus, kubernetes, costs, today) =
+            tokio::join!(redis, prometheus, kubernetes, costs, today);
+        for u in [costs, redis, prometheus, kubernetes, today]
+            .into_iter()
+            .flatten()
+        {
             state.apply(Msg::Source(u));
         }
     }
@@ -231,6 +249,8 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
                 let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
                 let tx = update_tx.clone();
                 tokio::spawn(prometheus::prices::run(cfg.clone(), queries, refresh, tx));
+                let cost = state.config.cost.clone();
+                tokio::spawn(prometheus::today::run(cfg.clone(), cost, update_tx.clone()));
             }
             tokio::spawn(prometheus::run_with(
                 cfg,

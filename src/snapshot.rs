@@ -76,6 +76,9 @@ pub fn to_json(state: &State) -> Value {
             "cache_savings_per_hour": state.cache_savings_per_hour(),
             "per_1k_requests": state.entry_qps().and_then(|q| crate::domain::cost::per_1k_requests(c.per_hour.total, q)),
             "month_projection": c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH,
+            "today": state.spend_today.as_ref().map(|t| json!({
+                "since": t.since.to_rfc3339(), "total": t.total, "missing": t.missing, "source": "prometheus",
+            })),
             "spend_since_start": { "since": state.spend.since.map(|t| t.to_rfc3339()), "total": state.spend.total },
             "by_model": c.by_model.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<Map<_, _>>(),
             "by_deployment": c.by_deployment,

@@ -172,6 +172,25 @@ async fn snapshot_and_report_price_what_the_exporter_counted() {
         want_gpt4 + want_gpt35,
         "AI model over the day",
     );
+    // The Cost view's "today" is the same window from local midnight, when the whole test
+    // ran today.
+    let now = chrono::Utc::now();
+    if opsdeck::sources::prometheus::today::midnight(now) < now - chrono::Duration::seconds(90) {
+        let out = opsdeck(&config, &["snapshot", "--json"]);
+        let snap: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let today = &snap["cost"]["today"];
+        within_a_cent(
+            today["total"].as_f64().unwrap_or(f64::NAN),
+            want_gpt4 + want_gpt35,
+            "spend today",
+        );
+        assert!(
+            today["missing"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|x| x.as_str().unwrap().starts_with("compute"))),
+            "{today}"
+        );
+    }
     // Missing is missing: null and named, never zero.
     assert!(totals["compute"].is_null(), "{totals}");
     assert_eq!(report["complete"], false);

@@ -73,6 +73,17 @@ pub enum Payload {
     /// Prices and $/h figures for the cost model; reported under Prometheus, never as an
     /// error of its own (the panels already say when Prometheus is down).
     CostInputs(Box<CostInputs>),
+    /// What today has cost so far, from Prometheus range data.
+    SpendToday(Box<SpendToday>),
+}
+
+/// Spend since local midnight as Prometheus' counters tell it; `missing` names the parts
+/// (e.g. compute without kube-state-metrics) the total leaves out, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SpendToday {
+    pub since: DateTime<Utc>,
+    pub total: f64,
+    pub missing: Vec<String>,
 }
 
 /// What the cost model reads from Prometheus besides the panels. Each part is optional:

@@ -178,6 +178,8 @@ pub struct State {
     pub cost: Option<CostBreakdown>,
     /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
     pub cost_inputs: CostInputs,
+    /// Today's spend from Prometheus range data, when it has it.
+    pub spend_today: Option<crate::sources::SpendToday>,
     /// Spend since the console started, from the $/h samples.
     pub spend: cost::Accrual,
     pub running: Option<RunningAction>,
@@ -209,6 +211,7 @@ impl State {
             alerts: Vec::new(),
             cost: None,
             cost_inputs: CostInputs::default(),
+            spend_today: None,
             spend: cost::Accrual::default(),
             running: None,
             last_outcome: None,
@@ -267,6 +270,10 @@ impl State {
                 let replicas: u32 = k.deployments.iter().map(|d| d.replicas).sum();
                 self.history.replicas.push(t, replicas as f64);
                 self.cluster.set(u.at, Ok(*k));
+            }
+            (_, Ok(Payload::SpendToday(t))) => {
+                self.spend_today = Some(*t);
+                return;
             }
             (_, Ok(Payload::CostInputs(c))) => {
                 self.cost_inputs = *c;

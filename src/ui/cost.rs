@@ -81,7 +81,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     {
         extras.push(format!("{} per 1K requests", format::money(v, cur)));
     }
-    if let Some(since) = state.spend.since {
+    if let Some(t) = &state.spend_today {
+        let partial = if t.missing.is_empty() {
+            ""
+        } else {
+            " (partial)"
+        };
+        extras.push(format!("{} today{partial}", format::money(t.total, cur)));
+    } else if let Some(since) = state.spend.since {
         extras.push(format!(
             "{} since {}",
             format::money(state.spend.total, cur),

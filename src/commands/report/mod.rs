@@ -4,7 +4,7 @@
 //! never shown as zero. Exit 0 when complete, 1 when parts are missing, 2 without
 //! `[prometheus]` (or in scrape mode, which has no history).
 
-mod fetch;
+pub(crate) mod fetch;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::config::{Config, PromMode};

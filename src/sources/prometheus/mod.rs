@@ -15,6 +15,7 @@ pub mod panels;
 pub mod prices;
 pub mod quantile;
 pub mod scrape;
+pub mod today;
 
 use crate::config::{PromMode, PromQueries, PrometheusConfig};
 use crate::sources::{MetricsSample, PanelProblem, Payload, RefreshNow, SourceKind, SourceUpdate};
