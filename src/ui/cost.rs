@@ -148,9 +148,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .history
         .cost_per_hour
         .tail_scaled(inner.width as usize, 100.0);
+    let (data, top) = super::widgets::relief(&data);
     frame.render_widget(
         Sparkline::default()
             .data(&data)
+            .max(top)
             .style(Style::default().fg(theme.series(0))),
         inner,
     );

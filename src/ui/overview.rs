@@ -141,10 +141,7 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
                 title: "QPS",
                 value: format!("{} req/s", format::count(entry)),
                 style: theme.accent,
-                note: format!(
-                    "at {} (entry service)",
-                    s.first().map_or("", |x| x.name.as_str())
-                ),
+                note: format!("{} (entry)", s.first().map_or("", |x| x.name.as_str())),
                 history: h.qps.tail_scaled(n, 1.0),
             }
         }

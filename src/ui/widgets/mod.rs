@@ -52,10 +52,11 @@ impl Tile<'_> {
         );
         if chart.height > 0 && !self.history.is_empty() {
             let skip = self.history.len().saturating_sub(chart.width as usize);
-            let data = relief(&self.history[skip..]);
+            let (data, top) = relief(&self.history[skip..]);
             frame.render_widget(
                 Sparkline::default()
                     .data(&data)
+                    .max(top)
                     .style(Style::default().fg(theme.series(0))),
                 chart,
             );
@@ -65,11 +66,17 @@ impl Tile<'_> {
 
 /// Lifts a series off its floor so small changes show: a sparkline always starts at zero,
 /// and 86 % against 87 % would otherwise be two full bars.
-fn relief(data: &[u64]) -> Vec<u64> {
+/// Returns the lifted points and the sparkline's top.
+pub fn relief(data: &[u64]) -> (Vec<u64>, u64) {
     let lo = data.iter().copied().min().unwrap_or(0);
     let hi = data.iter().copied().max().unwrap_or(0);
-    let floor = lo.saturating_sub((hi - lo).max(lo / 4).max(1));
-    data.iter().map(|v| v - floor).collect()
+    if hi == lo {
+        // A flat series draws at half height: steady, not "at its maximum".
+        return (data.iter().map(|_| 1).collect(), 2);
+    }
+    // The lowest point keeps a sliver of a bar.
+    let floor = lo.saturating_sub((hi - lo) / 4);
+    (data.iter().map(|v| v - floor).collect(), hi - floor)
 }
 
 /// A text bar like `███████░░░ 71%` that fits in `width` cells.
