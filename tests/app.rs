@@ -241,3 +241,29 @@ async fn the_loop_ends_when_the_terminal_goes_away() {
         Exit::TerminalClosed
     );
 }
+
+#[test]
+fn a_wall_screen_cycles_views_until_someone_presses_a_key() {
+    let mut s = demo_state();
+    s.config.ui.cycle_s = 30;
+    let t0 = s.now;
+    let at = |secs| Msg::Tick(t0 + chrono::Duration::seconds(secs));
+    s.apply(at(10));
+    assert_eq!(s.view, View::Overview, "not yet");
+    s.apply(at(30));
+    assert_eq!(s.view, View::Scaling);
+    s.apply(at(60));
+    assert_eq!(s.view, View::Cache);
+    // A key holds the view for one more period.
+    press(&mut s, KeyCode::Char('4'));
+    s.apply(at(80));
+    assert_eq!(s.view, View::Latency);
+    s.apply(at(95));
+    assert_eq!(s.view, View::Cost);
+    s.apply(at(125));
+    assert_eq!(s.view, View::Overview, "logs are left out of the cycle");
+    // An open dialog is never moved away from.
+    press(&mut s, KeyCode::Char('?'));
+    s.apply(at(400));
+    assert_eq!((s.view, &s.mode), (View::Overview, &Mode::Help));
+}

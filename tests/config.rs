@@ -102,6 +102,7 @@ fn uncommented_sample() -> toml::Table {
         refresh_ms = 1 
         theme = "" 
         read_only = false
+        cycle_s = 0
         [prometheus]
         url = "" 
         mode = "" 

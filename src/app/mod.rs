@@ -113,9 +113,9 @@ where
             }
             _ = tick.tick() => {
                 tui_logger::move_events();
-                let before = clock_face(&app.state);
+                let (before, view) = (clock_face(&app.state), app.state.view);
                 app.state.apply(Msg::Tick(Utc::now()));
-                dirty = clock_face(&app.state) != before;
+                dirty = clock_face(&app.state) != before || app.state.view != view;
             }
             _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
             _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),

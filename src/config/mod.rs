@@ -35,6 +35,8 @@ pub struct UiConfig {
     pub refresh_ms: u64,
     pub theme: String,
     pub read_only: bool,
+    /// Seconds between automatic view changes for a wall screen; 0 keeps the view.
+    pub cycle_s: u64,
 }
 
 impl Default for UiConfig {
@@ -43,6 +45,7 @@ impl Default for UiConfig {
             refresh_ms: 1000,
             theme: "dark".into(),
             read_only: false,
+            cycle_s: 0,
         }
     }
 }

@@ -180,6 +180,9 @@ pub struct State {
     pub cost_inputs: CostInputs,
     /// Today's spend from Prometheus range data, when it has it.
     pub spend_today: Option<crate::sources::SpendToday>,
+    /// When the operator last pressed a key, and when the wall-screen cycle last moved.
+    pub last_key: DateTime<Utc>,
+    pub last_cycle: DateTime<Utc>,
     /// Spend since the console started, from the $/h samples.
     pub spend: cost::Accrual,
     pub running: Option<RunningAction>,
@@ -213,6 +216,8 @@ impl State {
             cost_inputs: CostInputs::default(),
             spend_today: None,
             spend: cost::Accrual::default(),
+            last_key: now,
+            last_cycle: now,
             running: None,
             last_outcome: None,
             notice: None,
@@ -226,10 +231,14 @@ impl State {
     /// Applies one message. Returns what the App loop must do outside the state.
     pub fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
-            Msg::Key(key) => keys::handle(self, key),
+            Msg::Key(key) => {
+                self.last_key = self.now;
+                keys::handle(self, key)
+            }
             Msg::Resize => Vec::new(),
             Msg::Tick(now) => {
                 self.now = now;
+                self.cycle_view();
                 Vec::new()
             }
             Msg::Source(update) => {
@@ -355,6 +364,26 @@ impl State {
                 self.running = None;
                 self.last_outcome = Some(outcome);
             }
+        }
+    }
+
+    /// `[ui] cycle_s`: the wall screen moves to the next view (Logs left out) when nobody
+    /// has touched a key for a whole period and nothing is open.
+    fn cycle_view(&mut self) {
+        let period = self.config.ui.cycle_s as i64;
+        if period == 0 || self.mode != Mode::Normal {
+            return;
+        }
+        let quiet = (self.now - self.last_key).num_seconds() >= period;
+        let due = (self.now - self.last_cycle).num_seconds() >= period;
+        if quiet && due {
+            let cycled = &View::ALL[..View::ALL.len() - 1];
+            let next = cycled
+                .iter()
+                .position(|v| *v == self.view)
+                .map_or(0, |i| (i + 1) % cycled.len());
+            self.view = cycled[next];
+            self.last_cycle = self.now;
         }
     }
 
