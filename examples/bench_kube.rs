@@ -4,8 +4,9 @@
 //! Scaling view on a 160x48 TestBackend and prints frame times. Run by scripts/bench-kube.sh.
 
 #[allow(dead_code)]
-#[path = "../tests/support/kube_api.rs"]
+#[path = "../tests/support/kube_api/mod.rs"]
 mod kube_api;
+#[allow(dead_code)]
 #[path = "../tests/support/kube_fixtures.rs"]
 mod kube_fixtures;
 

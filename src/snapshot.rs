@@ -65,6 +65,7 @@ pub fn to_json(state: &State) -> Value {
                 "hpa": d.hpa.as_ref().map(|h| json!({
                     "name": h.name, "min": h.min, "max": h.max, "current": h.current, "desired": h.desired,
                 })),
+                "vpa": d.vpa,
                 "verdict": { "direction": v.direction, "reasons": v.reasons },
             })
         })

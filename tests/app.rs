@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::config::Config;
+use opsdeck::ops::observed::Observed;
 use opsdeck::sources::sim;
 use opsdeck::state::{ActionRequest, Effect, Mode, Msg, ScaleChange, State, View};
 use opsdeck::ui::Theme;
@@ -110,6 +111,7 @@ fn scale_confirms_an_hpa_minimum_and_refuses_out_of_bounds() {
     typed(&mut s, "6");
     press(&mut s, KeyCode::Tab);
     press(&mut s, KeyCode::Right);
+    let shown = Observed::of(s.selected_deployment().unwrap());
     let effects = press(&mut s, KeyCode::Enter);
     assert_eq!(
         effects,
@@ -117,6 +119,7 @@ fn scale_confirms_an_hpa_minimum_and_refuses_out_of_bounds() {
             namespace: "cs-prod".into(),
             name: "retrieval".into(),
             change: ScaleChange::HpaMin(6),
+            seen: shown,
         })]
     );
     assert_eq!(s.mode, Mode::Normal);
@@ -266,4 +269,36 @@ fn a_wall_screen_cycles_views_until_someone_presses_a_key() {
     press(&mut s, KeyCode::Char('?'));
     s.apply(at(400));
     assert_eq!((s.view, &s.mode), (View::Overview, &Mode::Help));
+}
+
+#[test]
+fn a_scale_conflict_does_not_replace_a_dialog_opened_meanwhile() {
+    use opsdeck::ops::ActionEvent;
+    use opsdeck::ops::scale::ScaleTarget;
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('w'));
+    let conflict = ActionEvent::ScaleConflict {
+        namespace: "cs-prod".into(),
+        name: "chat-api".into(),
+        target: ScaleTarget::Replicas(3),
+        before: Observed::default(),
+        now: Observed {
+            replicas: 6,
+            ..Default::default()
+        },
+        message: "cs-prod/chat-api: changed since it was read".into(),
+    };
+    s.apply(Msg::Action(conflict.clone()));
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert!(
+        d.title().starts_with("Warm up"),
+        "the operator's dialog stays"
+    );
+    let outcome = s.last_outcome.clone().unwrap().unwrap_err();
+    assert!(outcome.contains("changed since it was read"), "{outcome}");
+    // With nothing open, the scale dialog comes back.
+    press(&mut s, KeyCode::Esc);
+    s.apply(Msg::Action(conflict));
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert!(d.title().starts_with("Scale"));
 }

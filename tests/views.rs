@@ -46,6 +46,20 @@ fn every_view() {
     }
 }
 
+/// The embedding deployment: a VPA like the seed's beside its HPA.
+#[test]
+fn scaling_detail_with_a_vpa() {
+    let mut state = demo_state();
+    state.view = View::Scaling;
+    while state
+        .selected_deployment()
+        .is_some_and(|d| d.name != "embedding")
+    {
+        state.apply(key(KeyCode::Char('j')));
+    }
+    both_sizes("scaling_vpa", &state);
+}
+
 #[test]
 fn help() {
     let mut state = demo_state();

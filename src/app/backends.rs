@@ -5,7 +5,8 @@ use crate::config::Config;
 use crate::config::KubernetesConfig;
 use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateOptions, InvalidateTarget};
-use crate::ops::scale::{ScaleRequest, ScaleTarget, Scaler};
+use crate::ops::observed::Observed;
+use crate::ops::scale::{ScaleError, ScaleRequest, ScaleTarget, Scaler};
 use crate::ops::warmup::{self, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::RefreshNow;
@@ -153,19 +154,11 @@ impl Backends {
                 namespace,
                 name,
                 change,
+                seen,
             },
             Some(kube),
         ) = (&request, &self.kube)
         {
-            // The resourceVersion the operator saw is the patch's precondition.
-            let observed = state
-                .cluster
-                .value
-                .iter()
-                .flat_map(|c| c.deployments.iter())
-                .find(|d| d.namespace == *namespace && d.name == *name)
-                .map(|d| d.resource_version.clone())
-                .filter(|rv| !rv.is_empty());
             let target = match *change {
                 ScaleChange::Replicas(n) => ScaleTarget::Replicas(n),
                 ScaleChange::HpaMin(n) => ScaleTarget::Hpa { min: n, max: None },
@@ -176,7 +169,7 @@ impl Backends {
                     name: name.clone(),
                     target,
                 },
-                observed,
+                seen.clone(),
             );
         } else if let Some(live) = self.live.as_mut() {
             live.start(request, state);
@@ -250,38 +243,54 @@ impl KubeBackend {
         }
     }
 
-    /// `observed` is the resourceVersion the operator saw, the patch's precondition.
-    pub fn scale(&self, request: ScaleRequest, observed: Option<String>) {
+    /// `seen` is what the operator confirmed on: its resourceVersion is the patch's
+    /// precondition, and a 409 reports it beside the fresh figures so the dialog can ask again.
+    pub fn scale(&self, request: ScaleRequest, seen: Observed) {
         let this = self.clone();
         tokio::spawn(async move {
-            let outcome = this.run(&request, observed.as_deref()).await;
-            let _ = this
-                .events
-                .send(ActionEvent::Finished {
+            let event = match this.run(&request, &seen.resource_version).await {
+                Ok(done) => ActionEvent::Finished {
                     kind: ActionKind::Scale,
-                    outcome,
-                })
-                .await;
+                    outcome: Ok(done),
+                },
+                Err(e) => match &e {
+                    ScaleError::Conflict {
+                        observed: Some(now),
+                        ..
+                    } => ActionEvent::ScaleConflict {
+                        namespace: request.namespace,
+                        name: request.name,
+                        target: request.target,
+                        before: seen,
+                        now: now.clone(),
+                        message: e.to_string(),
+                    },
+                    _ => ActionEvent::Finished {
+                        kind: ActionKind::Scale,
+                        outcome: Err(e.to_string()),
+                    },
+                },
+            };
+            let _ = this.events.send(event).await;
         });
     }
 
-    async fn run(&self, request: &ScaleRequest, observed: Option<&str>) -> Result<String, String> {
+    async fn run(&self, request: &ScaleRequest, observed: &str) -> Result<String, ScaleError> {
         let (client, _) = kube::connect(&self.config)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ScaleError::Api {
+                target: request.label(),
+                message: e.to_string(),
+            })?;
         let scaler = Scaler {
             client,
             max_replicas: self.max_replicas,
             audit: self.audit.clone(),
         };
-        let plan = scaler
-            .plan(request, observed)
-            .await
-            .map_err(|e| e.to_string())?;
-        let done = scaler
-            .apply(&plan, false)
-            .await
-            .map_err(|e| e.to_string())?;
+        // An empty resourceVersion (a sample without one) leaves the plan to read its own.
+        let observed = Some(observed).filter(|rv| !rv.is_empty());
+        let plan = scaler.plan(request, observed).await?;
+        let done = scaler.apply(&plan, false).await?;
         Ok(match plan.note {
             Some(note) => format!("{done} ({note})"),
             None => done,

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod invalidate;
+pub mod observed;
 pub mod redis_target;
 pub mod scale;
 pub mod scale_cli;
@@ -58,6 +59,17 @@ pub enum ActionEvent {
         kind: ActionKind,
         /// Ok(summary) or Err(message); both are shown to the operator as they are.
         outcome: Result<String, String>,
+    },
+    /// A scale met a 409: the deployment changed after the operator looked, and nothing was
+    /// changed. Carries what they decided on and what it is now, so the console can show the
+    /// difference and ask again.
+    ScaleConflict {
+        namespace: String,
+        name: String,
+        target: scale::ScaleTarget,
+        before: observed::Observed,
+        now: observed::Observed,
+        message: String,
     },
     /// What an invalidation would delete, counted by SCAN before the operator confirms.
     Preview {

@@ -8,6 +8,7 @@
 //! request is sent and checked (RBAC, preconditions, validation) but nothing is stored.
 
 use super::audit::Audit;
+pub use super::observed::{HpaBounds, Observed};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::Client;
@@ -68,7 +69,13 @@ pub enum ScaleError {
     #[error(
         "{target}: changed since it was read; it is now {now}. Nothing was changed: review and scale again"
     )]
-    Conflict { target: String, now: String },
+    Conflict {
+        target: String,
+        now: String,
+        /// The state re-read after the 409, for a console to ask again on; None when the
+        /// re-read failed too.
+        observed: Option<Observed>,
+    },
     #[error("{target}: {message}")]
     Api { target: String, message: String },
     #[error("refused: cannot write the audit log ({0}); fix [actions].audit_log")]
@@ -206,25 +213,9 @@ impl Scaler {
         observed: Option<&str>,
     ) -> Result<ScalePlan, ScaleError> {
         check_bounds(req.target, self.max_replicas)?;
-        let (ns, target) = (req.namespace.as_str(), req.label());
-        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), ns);
-        let d = deployments
-            .get(&req.name)
-            .await
-            .map_err(|e| api_error(e, &target, ns, "get", "deployments"))?;
-        let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32;
-        let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), ns);
-        let owner = hpas
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| api_error(e, &target, ns, "list", "horizontalpodautoscalers"))?
-            .items
-            .into_iter()
-            .find(|h| {
-                h.spec.as_ref().is_some_and(|s| {
-                    s.scale_target_ref.kind == "Deployment" && s.scale_target_ref.name == req.name
-                })
-            });
+        let target = req.label();
+        let (d, owner) = self.read(&req.namespace, &req.name).await?;
+        let replicas = Observed::read(&d, None).replicas;
         let plan = |change, rv: Option<String>, note| ScalePlan {
             namespace: req.namespace.clone(),
             name: req.name.clone(),
@@ -284,6 +275,39 @@ impl Scaler {
             h.metadata.resource_version.clone(),
             note,
         ))
+    }
+
+    /// The deployment and the HPA that targets it, as the API server has them now.
+    async fn read(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Result<(Deployment, Option<HorizontalPodAutoscaler>), ScaleError> {
+        let target = format!("{ns}/{name}");
+        let deployments: Api<Deployment> = Api::namespaced(self.client.clone(), ns);
+        let d = deployments
+            .get(name)
+            .await
+            .map_err(|e| api_error(e, &target, ns, "get", "deployments"))?;
+        let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), ns);
+        let owner = hpas
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| api_error(e, &target, ns, "list", "horizontalpodautoscalers"))?
+            .items
+            .into_iter()
+            .find(|h| {
+                h.spec.as_ref().is_some_and(|s| {
+                    s.scale_target_ref.kind == "Deployment" && s.scale_target_ref.name == name
+                })
+            });
+        Ok((d, owner))
+    }
+
+    /// The figures a scale decision is made on, read fresh.
+    pub async fn observe(&self, ns: &str, name: &str) -> Result<Observed, ScaleError> {
+        let (d, h) = self.read(ns, name).await?;
+        Ok(Observed::read(&d, h.as_ref()))
     }
 
     /// Sends the plan's patch, audited before and after. A 409 re-reads the object and
@@ -374,36 +398,25 @@ impl Scaler {
 
     async fn reread(&self, plan: &ScalePlan) -> ScaleError {
         let target = plan.target();
-        let ns = plan.namespace.as_str();
-        let now = match &plan.change {
-            PlannedChange::Replicas { .. } => {
-                let api: Api<Deployment> = Api::namespaced(self.client.clone(), ns);
-                api.get_scale(&plan.name).await.map(|s| {
-                    format!(
+        match self.observe(&plan.namespace, &plan.name).await {
+            Ok(o) => ScaleError::Conflict {
+                target,
+                now: match (&plan.change, &o.hpa) {
+                    (PlannedChange::Hpa { .. }, Some(h)) => format!(
+                        "HPA {} min {} max {}, {} replicas",
+                        h.name, h.min, h.max, o.replicas
+                    ),
+                    _ => format!(
                         "{} replicas (resourceVersion {})",
-                        s.spec.and_then(|s| s.replicas).unwrap_or(0),
-                        s.metadata.resource_version.unwrap_or_default()
-                    )
-                })
-            }
-            PlannedChange::Hpa { hpa, .. } => {
-                let api: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), ns);
-                api.get(hpa).await.map(|h| {
-                    let s = h.spec.unwrap_or_default();
-                    format!(
-                        "HPA {hpa} min {} max {} (resourceVersion {})",
-                        s.min_replicas.unwrap_or(1),
-                        s.max_replicas,
-                        h.metadata.resource_version.unwrap_or_default()
-                    )
-                })
-            }
-        };
-        match now {
-            Ok(now) => ScaleError::Conflict { target, now },
+                        o.replicas, o.resource_version
+                    ),
+                },
+                observed: Some(o),
+            },
             Err(e) => ScaleError::Conflict {
                 target,
                 now: format!("unknown (re-reading failed: {e})"),
+                observed: None,
             },
         }
     }

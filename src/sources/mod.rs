@@ -220,6 +220,8 @@ pub struct Deployment {
     pub available: u32,
     pub updated: u32,
     pub hpa: Option<Hpa>,
+    /// The VerticalPodAutoscaler targeting it, when the cluster serves VPAs and one does.
+    pub vpa: Option<Vpa>,
     /// Per pod requests, for the cost model.
     pub cpu_request_cores: f64,
     pub memory_request_gib: f64,
@@ -243,6 +245,34 @@ pub struct Hpa {
     pub behavior: String,
     /// What the controller sets next by `domain::scaling::next_move`, when known.
     pub next: Option<HpaNext>,
+}
+
+/// A VerticalPodAutoscaler (`autoscaling.k8s.io/v1`): how it may change the pods' requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Vpa {
+    pub name: String,
+    /// spec.updatePolicy.updateMode; "Auto" when unset, as the VPA admission controller reads it.
+    pub update_mode: String,
+    pub containers: Vec<VpaContainer>,
+}
+
+/// One container's recommendation (from the VPA's status) and its policy's bounds (from its
+/// spec). A container named "*" is the policy for every container without its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VpaContainer {
+    pub name: String,
+    pub target: VpaResources,
+    pub lower_bound: VpaResources,
+    pub upper_bound: VpaResources,
+    pub min_allowed: VpaResources,
+    pub max_allowed: VpaResources,
+}
+
+/// CPU in cores and memory in bytes; None when the VPA says nothing about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct VpaResources {
+    pub cpu_cores: Option<f64>,
+    pub memory_bytes: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

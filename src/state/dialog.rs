@@ -5,6 +5,8 @@
 
 use super::{ActionRequest, ScaleChange};
 use crate::config::Config;
+use crate::ops::observed::Observed;
+use crate::ops::scale::ScaleTarget;
 use crate::sources::Deployment;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +34,11 @@ pub enum DialogKind {
     Scale {
         namespace: String,
         name: String,
-        replicas: u32,
-        /// (hpa name, min, max) when an HPA owns the replica count.
-        hpa: Option<(String, u32, u32)>,
+        /// Replicas, owning HPA and resourceVersion as shown; what a confirm is made on.
+        seen: Observed,
         input: String,
+        /// After a 409: what changed since the operator last looked.
+        changed: Option<String>,
     },
 }
 
@@ -85,14 +88,78 @@ impl Dialog {
         let mut dialog = Dialog::new(DialogKind::Scale {
             namespace: d.namespace.clone(),
             name: d.name.clone(),
-            replicas: d.replicas,
-            hpa: d.hpa.as_ref().map(|h| (h.name.clone(), h.min, h.max)),
+            seen: Observed::of(d),
             input: String::new(),
+            changed: None,
         });
         if production {
             dialog.require_typed = Some(d.name.clone());
         }
         dialog
+    }
+
+    /// The scale dialog again after a 409: the fresh figures, the operator's number kept,
+    /// a line saying what moved, and focus on Cancel so a stray Enter does not re-send.
+    pub fn scale_again(
+        namespace: &str,
+        name: &str,
+        target: ScaleTarget,
+        before: &Observed,
+        now: Observed,
+        production: bool,
+    ) -> Dialog {
+        let input = match target {
+            ScaleTarget::Replicas(n) | ScaleTarget::Hpa { min: n, .. } => n.to_string(),
+        };
+        let changes = now.changes_since(before);
+        let changed = if changes.is_empty() {
+            format!(
+                "changed since you looked (resourceVersion {} → {}, same figures); confirm again",
+                before.resource_version, now.resource_version
+            )
+        } else {
+            format!(
+                "changed since you looked: {}; confirm again",
+                changes.join(", ")
+            )
+        };
+        let mut dialog = Dialog::new(DialogKind::Scale {
+            namespace: namespace.into(),
+            name: name.into(),
+            seen: now,
+            input,
+            changed: Some(changed),
+        });
+        if production {
+            dialog.require_typed = Some(name.into());
+        }
+        dialog.focus = Focus::Cancel;
+        dialog
+    }
+
+    /// Keeps an open scale dialog's precondition current while what it shows still holds.
+    /// A deployment's resourceVersion moves with every status update (a pod turning ready);
+    /// asking again for those would teach operators to confirm twice without reading.
+    pub fn follow(&mut self, deployments: &[Deployment]) {
+        let DialogKind::Scale {
+            namespace,
+            name,
+            seen,
+            ..
+        } = &mut self.kind
+        else {
+            return;
+        };
+        let Some(d) = deployments
+            .iter()
+            .find(|d| d.namespace == *namespace && d.name == *name)
+        else {
+            return;
+        };
+        let now = Observed::of(d);
+        if now.changes_since(seen).is_empty() {
+            seen.resource_version = now.resource_version;
+        }
     }
 
     /// Takes a preview result if it is for what the dialog shows now; a large count asks
@@ -164,27 +231,22 @@ impl Dialog {
 
     /// The replica change the scale dialog's input asks for, validated against the bounds.
     pub fn scale_change(&self, max_replicas: u32) -> Result<(u32, ScaleChange), String> {
-        let DialogKind::Scale {
-            input,
-            hpa,
-            replicas,
-            ..
-        } = &self.kind
-        else {
+        let DialogKind::Scale { input, seen, .. } = &self.kind else {
             return Err("not a scale dialog".into());
         };
         let n: u32 = input
             .trim()
             .parse()
             .map_err(|_| format!("replicas: {:?} is not a whole number", input.trim()))?;
-        match hpa {
-            Some((name, _, max)) => {
-                if n < 1 || n > *max {
+        match &seen.hpa {
+            Some(h) => {
+                if n < 1 || n > h.max {
                     return Err(format!(
-                        "HPA {name}: minReplicas must be 1..={max} (its max)"
+                        "HPA {}: minReplicas must be 1..={} (its max)",
+                        h.name, h.max
                     ));
                 }
-                Ok((n.max(*replicas), ScaleChange::HpaMin(n)))
+                Ok((n.max(seen.replicas), ScaleChange::HpaMin(n)))
             }
             None => {
                 if n > max_replicas {
@@ -230,15 +292,87 @@ impl Dialog {
                 })
             }
             DialogKind::Scale {
-                namespace, name, ..
+                namespace,
+                name,
+                seen,
+                ..
             } => {
                 let (_, change) = self.scale_change(config.actions.max_replicas)?;
                 Ok(ActionRequest::Scale {
                     namespace: namespace.clone(),
                     name: name.clone(),
                     change,
+                    seen: seen.clone(),
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::observed::HpaBounds;
+
+    fn deployment(replicas: u32, rv: &str) -> Deployment {
+        Deployment {
+            namespace: "ns".into(),
+            name: "api".into(),
+            replicas,
+            resource_version: rv.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn asking_again_keeps_the_number_and_starts_on_cancel() {
+        let before = Observed::of(&deployment(4, "10"));
+        let now = Observed {
+            replicas: 6,
+            hpa: None,
+            resource_version: "12".into(),
+        };
+        let d = Dialog::scale_again("ns", "api", ScaleTarget::Replicas(3), &before, now, true);
+        assert_eq!(d.focus, Focus::Cancel);
+        assert_eq!(d.require_typed.as_deref(), Some("api"));
+        let DialogKind::Scale {
+            seen,
+            input,
+            changed,
+            ..
+        } = &d.kind
+        else {
+            panic!("{:?}", d.kind)
+        };
+        assert_eq!((seen.replicas, input.as_str()), (6, "3"));
+        assert_eq!(
+            changed.as_deref(),
+            Some("changed since you looked: replicas 4 → 6; confirm again")
+        );
+        // An HPA that took over turns the same number into its minReplicas.
+        let now = Observed {
+            replicas: 4,
+            hpa: Some(HpaBounds {
+                name: "api-hpa".into(),
+                min: 2,
+                max: 20,
+            }),
+            resource_version: "13".into(),
+        };
+        let d = Dialog::scale_again("ns", "api", ScaleTarget::Replicas(3), &before, now, false);
+        assert_eq!(d.scale_change(50).unwrap().1, ScaleChange::HpaMin(3));
+    }
+
+    #[test]
+    fn an_open_dialog_follows_status_updates_but_not_changes() {
+        let mut d = Dialog::scale(&deployment(4, "10"), false);
+        let rv = |d: &Dialog| match &d.kind {
+            DialogKind::Scale { seen, .. } => seen.resource_version.clone(),
+            _ => unreachable!(),
+        };
+        d.follow(&[deployment(4, "11")]);
+        assert_eq!(rv(&d), "11", "same figures: the newer precondition");
+        d.follow(&[deployment(6, "12")]);
+        assert_eq!(rv(&d), "11", "new figures: the operator has not seen them");
     }
 }

@@ -58,13 +58,13 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Action::Scale => open_scale(state),
         Action::Warmup => {
-            state.mode = Mode::Dialog(Dialog::new(DialogKind::Warmup {
+            state.mode = Mode::Dialog(Box::new(Dialog::new(DialogKind::Warmup {
                 file: if state.demo {
                     "demo:hot-questions".into()
                 } else {
                     String::new()
                 },
-            }))
+            })))
         }
         Action::Invalidate => return open_invalidate(state, 0, String::new()),
     }
@@ -86,7 +86,7 @@ fn open_scale(state: &mut State) {
         .as_ref()
         .is_some_and(|k| k.production);
     let dialog = Dialog::scale(d, production);
-    state.mode = Mode::Dialog(dialog);
+    state.mode = Mode::Dialog(Box::new(dialog));
 }
 
 /// Opens (or re-opens, on a group change) the invalidate dialog. Live backends are asked for
@@ -136,7 +136,7 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
     if estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
         dialog.require_typed = Some(g.name.clone());
     }
-    state.mode = Mode::Dialog(dialog);
+    state.mode = Mode::Dialog(Box::new(dialog));
     effects
 }
 
@@ -209,7 +209,7 @@ fn filter(state: &mut State, mut text: String, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-fn dialog_key(state: &mut State, mut dialog: Dialog, key: KeyEvent) -> Vec<Effect> {
+fn dialog_key(state: &mut State, mut dialog: Box<Dialog>, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => return Vec::new(),
         KeyCode::Tab | KeyCode::Right

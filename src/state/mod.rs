@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::domain::cost::{self, CostBreakdown};
 use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
+use crate::ops::observed::Observed;
 use crate::ops::{ActionEvent, ActionKind};
 use crate::sources::{
     CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample, Payload, SourceKind,
@@ -76,7 +77,8 @@ pub enum Mode {
     Help,
     Command(String),
     Filter(String),
-    Dialog(Dialog),
+    /// Boxed: a dialog is many times the size of the other modes.
+    Dialog(Box<Dialog>),
 }
 
 /// Everything a message can ask the App loop to do outside `State`.
@@ -107,6 +109,9 @@ pub enum ActionRequest {
         namespace: String,
         name: String,
         change: ScaleChange,
+        /// What the dialog showed when the operator confirmed; its resourceVersion is the
+        /// patch's precondition.
+        seen: Observed,
     },
 }
 
@@ -278,6 +283,9 @@ impl State {
             (_, Ok(Payload::Cluster(k))) => {
                 let replicas: u32 = k.deployments.iter().map(|d| d.replicas).sum();
                 self.history.replicas.push(t, replicas as f64);
+                if let Mode::Dialog(d) = &mut self.mode {
+                    d.follow(&k.deployments);
+                }
                 self.cluster.set(u.at, Ok(*k));
             }
             (_, Ok(Payload::SpendToday(t))) => {
@@ -363,6 +371,33 @@ impl State {
             ActionEvent::Finished { outcome, .. } => {
                 self.running = None;
                 self.last_outcome = Some(outcome);
+            }
+            ActionEvent::ScaleConflict {
+                namespace,
+                name,
+                target,
+                before,
+                now,
+                message,
+            } => {
+                self.running = None;
+                // Another dialog or prompt the operator opened meanwhile is theirs: don't
+                // replace it, say what happened instead.
+                if self.mode != Mode::Normal {
+                    self.last_outcome = Some(Err(format!(
+                        "{message} (select it and press s to scale again)"
+                    )));
+                    return;
+                }
+                let production = self
+                    .config
+                    .kubernetes
+                    .as_ref()
+                    .is_some_and(|k| k.production);
+                self.last_outcome = Some(Err(message));
+                self.mode = Mode::Dialog(Box::new(Dialog::scale_again(
+                    &namespace, &name, target, &before, now, production,
+                )));
             }
         }
     }

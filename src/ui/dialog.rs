@@ -114,17 +114,27 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
         DialogKind::Scale {
             namespace,
             name,
-            replicas,
-            hpa,
+            seen,
             input,
+            changed,
         } => {
+            let replicas = &seen.replicas;
             lines.push(Line::from(Span::styled(
                 format!("{namespace}/{name}: {replicas} replicas now"),
                 theme.text,
             )));
-            match hpa {
-                Some((h, min, max)) => {
-                    lines.push(Line::from(Span::styled(format!("HPA {h} owns replicas (min {min}, max {max}): this sets its minReplicas"), theme.warn)));
+            if let Some(c) = changed {
+                lines.push(Line::from(Span::styled(c.clone(), theme.warn)));
+            }
+            match &seen.hpa {
+                Some(h) => {
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "HPA {} owns replicas (min {}, max {}): this sets its minReplicas",
+                            h.name, h.min, h.max
+                        ),
+                        theme.warn,
+                    )));
                     lines.push(field("new minReplicas", input, d.focus == Focus::Input));
                 }
                 None => lines.push(field("replicas", input, d.focus == Focus::Input)),

@@ -63,6 +63,42 @@ pub fn bytes(v: u64) -> String {
     }
 }
 
+/// CPU cores the way Kubernetes writes them: "250m", "4", "1.5".
+pub fn cpu_quantity(cores: f64) -> String {
+    if !cores.is_finite() {
+        return MISSING.into();
+    }
+    if cores < 1.0 {
+        return format!("{:.0}m", cores * 1000.0);
+    }
+    trim_zeros(format!("{cores:.2}"))
+}
+
+/// Memory the way Kubernetes writes it, in binary units: "512Mi", "8Gi", "1.5Gi".
+pub fn memory_quantity(bytes: f64) -> String {
+    if !bytes.is_finite() {
+        return MISSING.into();
+    }
+    let mut x = bytes;
+    let mut unit = "";
+    for u in ["Ki", "Mi", "Gi", "Ti"] {
+        if x < 1024.0 {
+            break;
+        }
+        x /= 1024.0;
+        unit = u;
+    }
+    format!("{}{unit}", trim_zeros(format!("{x:.1}")))
+}
+
+fn trim_zeros(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 pub fn money(v: f64, currency: &str) -> String {
     let sym = match currency {
         "USD" => "$",
@@ -112,5 +148,16 @@ mod tests {
         assert_eq!(bytes(3 * 1024 * 1024), "3.0MiB");
         assert_eq!(money(2.5, "USD"), "$2.50");
         assert_eq!(age(125), "2m");
+    }
+
+    #[test]
+    fn quantities_read_as_kubectl_writes_them() {
+        assert_eq!(cpu_quantity(0.25), "250m");
+        assert_eq!(cpu_quantity(4.0), "4");
+        assert_eq!(cpu_quantity(1.5), "1.5");
+        assert_eq!(memory_quantity(512.0 * 1024.0 * 1024.0), "512Mi");
+        assert_eq!(memory_quantity(8.0 * 1024f64.powi(3)), "8Gi");
+        assert_eq!(memory_quantity(1.5 * 1024f64.powi(3)), "1.5Gi");
+        assert_eq!(memory_quantity(262_144_000.0), "250Mi");
     }
 }

@@ -3,7 +3,7 @@
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, source_error};
 use crate::domain::scaling::Direction;
-use crate::sources::{Deployment, SourceKind};
+use crate::sources::{Deployment, SourceKind, Vpa, VpaResources};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -223,6 +223,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 theme.text,
             )));
+            lines.extend(vpa_line(d, theme));
             // The next move from the HPA's behaviour when the source computed one; the
             // controller's last desired count otherwise.
             let (to, why) = match &h.next {
@@ -249,10 +250,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 theme.muted,
             )));
         }
-        None => lines.push(Line::from(Span::styled(
-            "no HPA: s patches replicas directly",
-            theme.muted,
-        ))),
+        None => {
+            lines.extend(vpa_line(d, theme));
+            lines.push(Line::from(Span::styled(
+                "no HPA: s patches replicas directly",
+                theme.muted,
+            )))
+        }
     }
     let title = format!("{}/{}", d.namespace, d.name);
     frame.render_widget(
@@ -261,4 +265,105 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .block(panel(&title, None, theme)),
         area,
     );
+}
+
+fn vpa_line(d: &Deployment, theme: &Theme) -> Option<Line<'static>> {
+    let v = d.vpa.as_ref()?;
+    let mut spans = vec![Span::styled(vpa_summary(v), theme.text)];
+    // Utilisation targets are percentages of the requests a VPA rewrites, so both
+    // autoscalers react to each other's moves; only a recommend-only VPA is safe here.
+    let on_requests = d.hpa.as_ref().is_some_and(|h| {
+        h.metrics
+            .iter()
+            .any(|m| m.unit == "%" && (m.name == "cpu" || m.name == "memory"))
+    });
+    if on_requests && v.update_mode != "Off" {
+        spans.push(Span::styled(
+            " · conflicts with the HPA's cpu/memory %",
+            theme.warn,
+        ));
+    }
+    Some(Line::from(spans))
+}
+
+/// "VPA Auto: cpu 250m (100m-4) mem 512Mi (128Mi-8Gi)": the recommended requests and, in
+/// brackets, the policy's min and max allowed. Containers are named when there are several.
+pub fn vpa_summary(v: &Vpa) -> String {
+    use super::format::{MISSING, cpu_quantity, memory_quantity};
+    let part = |label: &str,
+                get: fn(&VpaResources) -> Option<f64>,
+                fmt: fn(f64) -> String,
+                c: &crate::sources::VpaContainer| {
+        let target = get(&c.target).map_or(MISSING.to_string(), fmt);
+        let range = match (get(&c.min_allowed), get(&c.max_allowed)) {
+            (Some(lo), Some(hi)) => format!(" ({}-{})", fmt(lo), fmt(hi)),
+            (Some(lo), None) => format!(" (≥{})", fmt(lo)),
+            (None, Some(hi)) => format!(" (≤{})", fmt(hi)),
+            (None, None) => String::new(),
+        };
+        format!("{label} {target}{range}")
+    };
+    let containers: Vec<String> = v
+        .containers
+        .iter()
+        .map(|c| {
+            let name = if v.containers.len() > 1 {
+                format!("{} ", c.name)
+            } else {
+                String::new()
+            };
+            format!(
+                "{name}{} {}",
+                part("cpu", |r| r.cpu_cores, cpu_quantity, c),
+                part("mem", |r| r.memory_bytes, memory_quantity, c)
+            )
+        })
+        .collect();
+    if containers.is_empty() {
+        return format!("VPA {}: no recommendation yet", v.update_mode);
+    }
+    format!("VPA {}: {}", v.update_mode, containers.join(" · "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::VpaContainer;
+
+    fn res(cpu: Option<f64>, mem: Option<f64>) -> VpaResources {
+        VpaResources {
+            cpu_cores: cpu,
+            memory_bytes: mem,
+        }
+    }
+
+    #[test]
+    fn a_vpa_reads_target_then_allowed_range_per_container() {
+        let mib = 1024.0 * 1024.0;
+        let mut v = Vpa {
+            name: "v".into(),
+            update_mode: "Off".into(),
+            containers: vec![VpaContainer {
+                name: "app".into(),
+                target: res(Some(0.25), Some(512.0 * mib)),
+                min_allowed: res(Some(0.1), None),
+                max_allowed: res(None, Some(8192.0 * mib)),
+                ..Default::default()
+            }],
+        };
+        assert_eq!(
+            vpa_summary(&v),
+            "VPA Off: cpu 250m (≥100m) mem 512Mi (≤8Gi)"
+        );
+        v.containers.push(VpaContainer {
+            name: "sidecar".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            vpa_summary(&v),
+            "VPA Off: app cpu 250m (≥100m) mem 512Mi (≤8Gi) · sidecar cpu — mem —"
+        );
+        v.containers.clear();
+        assert_eq!(vpa_summary(&v), "VPA Off: no recommendation yet");
+    }
 }

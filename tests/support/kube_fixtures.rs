@@ -138,3 +138,33 @@ pub fn node(name: &str, instance_type: &str, capacity: &str) -> Value {
         }
     })
 }
+
+/// The seed's VPA (updateMode Auto, min 100m/128Mi, max 4/8Gi for the app's container) with
+/// the recommender's status as it writes it: memory in plain bytes, an uncapped target.
+pub fn vpa(ns: &str, deployment: &str, cpu: &str, memory_bytes: u64) -> Value {
+    json!({
+        "metadata": {
+            "name": format!("{deployment}-vpa"), "namespace": ns,
+            "uid": format!("uid-vpa-{deployment}"), "generation": 1,
+            "managedFields": managed_fields("recommender"),
+        },
+        "spec": {
+            "targetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": deployment },
+            "updatePolicy": { "updateMode": "Auto" },
+            "resourcePolicy": { "containerPolicies": [{ "containerName": deployment,
+                "minAllowed": { "cpu": "100m", "memory": "128Mi" },
+                "maxAllowed": { "cpu": "4", "memory": "8Gi" } }] }
+        },
+        "status": {
+            "conditions": [{ "type": "RecommendationProvided", "status": "True",
+                "lastTransitionTime": "2026-01-10T08:00:00Z" }],
+            "recommendation": { "containerRecommendations": [{
+                "containerName": deployment,
+                "target": { "cpu": cpu, "memory": memory_bytes.to_string() },
+                "lowerBound": { "cpu": "100m", "memory": "262144k" },
+                "upperBound": { "cpu": "2", "memory": "2Gi" },
+                "uncappedTarget": { "cpu": cpu, "memory": memory_bytes.to_string() }
+            }] }
+        }
+    })
+}

@@ -5,6 +5,7 @@
 pub mod exporter;
 pub mod http;
 pub mod kube_api;
+pub mod kube_cluster;
 pub mod kube_fixtures;
 pub mod prometheus;
 pub mod redis;

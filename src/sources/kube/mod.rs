@@ -1,5 +1,6 @@
 //! Kubernetes: watchers (not polling) on Deployments, HorizontalPodAutoscalers
-//! (`autoscaling/v2`), Pods and Nodes, slimmed on arrival into a small store, and a
+//! (`autoscaling/v2`), Pods, Nodes and, when the CRD is served, VerticalPodAutoscalers,
+//! slimmed on arrival into a small store, and a
 //! `ClusterSample` sent whenever the store changes (at most four times a second).
 //!
 //! kube's watcher relists after 410 Gone and `default_backoff` spaces out retries, so a
@@ -8,6 +9,7 @@
 pub mod convert;
 pub mod pools;
 pub mod store;
+pub mod vpa;
 
 use crate::config::KubernetesConfig;
 use crate::sources::{Payload, SourceKind, SourceUpdate};
@@ -197,7 +199,7 @@ fn describe_watch_error(e: &watcher::Error) -> String {
     }
 }
 
-fn watches(client: &Client, cfg: &KubernetesConfig) -> Vec<Watch> {
+fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
     let labels = NodeLabels::from_config(cfg);
     let mut out = Vec::new();
     let ns = &cfg.namespaces;
@@ -231,6 +233,13 @@ fn watches(client: &Client, cfg: &KubernetesConfig) -> Vec<Watch> {
         out.len(),
         node,
     ));
+    if vpas {
+        let slim: Convert<vpa::VerticalPodAutoscaler> = Arc::new(|v| Some(Slim::Vpa(vpa::slim(v))));
+        for (api, what) in apis::<vpa::VerticalPodAutoscaler>(client, ns) {
+            let what = format!("verticalpodautoscalers in {what}");
+            out.push(watch(api, what, out.len(), slim.clone()));
+        }
+    }
     out
 }
 
@@ -252,7 +261,8 @@ pub async fn run(cfg: KubernetesConfig, tx: mpsc::Sender<SourceUpdate>) {
             return;
         }
     };
-    let watches = watches(&client, &cfg);
+    let vpas = vpa::served(&client).await;
+    let watches = watches(&client, &cfg, vpas);
     let mut store = Store::new(watches.len());
     let mut errors: Vec<Option<String>> = vec![None; watches.len()];
     let labels: Vec<String> = watches.iter().map(|w| w.what.clone()).collect();
@@ -331,7 +341,7 @@ pub async fn snapshot(cfg: KubernetesConfig) -> SourceUpdate {
 async fn list_once(cfg: &KubernetesConfig) -> Result<Payload, String> {
     let (client, context) = connect(cfg).await.map_err(|e| e.to_string())?;
     let labels = NodeLabels::from_config(cfg);
-    let mut store = Store::new(4);
+    let mut store = Store::new(5);
     let ns = &cfg.namespaces;
     for (api, what) in apis::<Deployment>(&client, ns) {
         list(&mut store, 0, api, &what, |d| {
@@ -356,7 +366,12 @@ async fn list_once(cfg: &KubernetesConfig) -> Result<Payload, String> {
         Some(Slim::Node(convert::node(n, &labels)))
     })
     .await?;
-    for part in 0..4 {
+    if vpa::served(&client).await {
+        for (api, what) in apis::<vpa::VerticalPodAutoscaler>(&client, ns) {
+            list(&mut store, 4, api, &what, |v| Some(Slim::Vpa(vpa::slim(v)))).await?;
+        }
+    }
+    for part in 0..5 {
         store.apply(part, Change::InitDone);
     }
     Ok(Payload::Cluster(Box::new(store.sample(&context))))

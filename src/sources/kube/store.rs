@@ -7,7 +7,8 @@
 
 use super::convert::{self, SlimDeployment, SlimHpa, SlimPod};
 use super::pools::{self, SlimNode};
-use crate::sources::{ClusterSample, Deployment, Hpa};
+use super::vpa::SlimVpa;
+use crate::sources::{ClusterSample, Deployment, Hpa, Vpa};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,7 @@ pub enum Slim {
     Hpa(SlimHpa),
     Pod(SlimPod),
     Node(SlimNode),
+    Vpa(SlimVpa),
 }
 
 /// One watch event, already slimmed. Keys are "namespace/name" (or "name" for nodes).
@@ -83,6 +85,7 @@ impl Store {
 
     pub fn sample(&self, context: &str) -> ClusterSample {
         let mut hpas: HashMap<(&str, &str), &SlimHpa> = HashMap::new();
+        let mut vpas: HashMap<(&str, &str), &Vpa> = HashMap::new();
         let mut nodes = Vec::new();
         let mut pods = Vec::new();
         let mut deployments = Vec::new();
@@ -96,6 +99,11 @@ impl Store {
                 }
                 Slim::Pod(p) => pods.push((p.deployment.as_deref(), p.node.as_deref())),
                 Slim::Node(n) => nodes.push((key.as_str(), n)),
+                Slim::Vpa(v) => {
+                    if let Some(t) = &v.target {
+                        vpas.insert((v.namespace.as_str(), t.as_str()), &v.vpa);
+                    }
+                }
             }
         }
         let (pools, placement) = pools::pools(nodes.into_iter(), pods.into_iter());
@@ -123,6 +131,9 @@ impl Store {
                     available: d.available,
                     updated: d.updated,
                     hpa,
+                    vpa: vpas
+                        .get(&(d.namespace.as_str(), d.name.as_str()))
+                        .map(|v| (*v).clone()),
                     cpu_request_cores: d.cpu_request_cores,
                     memory_request_gib: d.memory_request_gib,
                     gpus: d.gpus,

@@ -4,7 +4,7 @@ use super::Rng;
 use crate::domain::scaling::{self, Behavior};
 use crate::sources::{
     CacheSample, ClusterSample, Deployment, Hpa, HpaMetric, MetricsSample, ModelTokens, NodePool,
-    PrefixCount, ServiceLatency, Utilization,
+    PrefixCount, ServiceLatency, Utilization, Vpa, VpaContainer, VpaResources,
 };
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -78,6 +78,28 @@ fn deployment(name: &str, pool: &str, cpu: f64, mem: f64, gpus: u32, replicas: u
     }
 }
 
+/// A VPA like the seed's (updateMode Auto, min and max allowed per container), with bounds
+/// around the embedding pods' own requests of 4 cores and 16 GiB.
+fn embedding_vpa() -> Vpa {
+    const GI: f64 = 1024.0 * 1024.0 * 1024.0;
+    let r = |cpu: f64, gib: f64| VpaResources {
+        cpu_cores: Some(cpu),
+        memory_bytes: Some(gib * GI),
+    };
+    Vpa {
+        name: "embedding-vpa".into(),
+        update_mode: "Auto".into(),
+        containers: vec![VpaContainer {
+            name: "embedding".into(),
+            target: r(3.5, 14.0),
+            lower_bound: r(2.5, 12.0),
+            upper_bound: r(6.0, 20.0),
+            min_allowed: r(1.0, 4.0),
+            max_allowed: r(8.0, 32.0),
+        }],
+    }
+}
+
 impl Sim {
     pub fn new(seed: u64, now: DateTime<Utc>) -> Sim {
         let mk = |spec, capacity, base_ms, share, misses_only| SimDeployment {
@@ -136,6 +158,9 @@ impl Sim {
             misses_total: 0.0,
             qps: 0.0,
         };
+        if let Some(e) = sim.find("cs-prod", "embedding") {
+            e.spec.vpa = Some(embedding_vpa());
+        }
         // Settle replicas and the HPA history on the curve before the first sample.
         let start = sim.t - 600;
         sim.t = start;

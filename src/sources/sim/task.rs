@@ -169,6 +169,7 @@ async fn start(
             namespace,
             name,
             change,
+            ..
         } => (
             format!("{namespace}/{name}"),
             match change {
@@ -210,6 +211,7 @@ async fn start(
             namespace,
             name,
             change,
+            ..
         } => {
             let result = match change {
                 ScaleChange::Replicas(n) => sim

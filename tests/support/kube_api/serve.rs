@@ -1,228 +1,16 @@
-//! A Kubernetes API server on loopback, for tests: the real kube client talks to it over
-//! HTTP through a kubeconfig, so what is tested is the client's real requests.
-//!
-//! It serves lists (with resourceVersion and `limit`/`continue` pages), watch streams
-//! (ADDED / MODIFIED / DELETED / BOOKMARK, and ERROR 410 Gone for a compacted
-//! resourceVersion), GET and merge PATCH of objects and of the `deployments/scale`
-//! subresource with a resourceVersion precondition (409 on mismatch), `dryRun=All`, and 403
-//! for configured verb/resource pairs. Tests change objects and push events through
-//! [`KubeApi`]'s methods and read back every request it saw.
+//! The HTTP side of the test API server: routing, discovery, list, watch, get and patch.
 
+use super::{Inner, Kind, Live, Seen, event_line};
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Deployment,
-    Hpa,
-    Pod,
-    Node,
-}
-
-impl Kind {
-    fn from_path(group: &str, plural: &str) -> Option<Kind> {
-        match (group, plural) {
-            ("", "pods") => Some(Kind::Pod),
-            ("", "nodes") => Some(Kind::Node),
-            ("apps", "deployments") => Some(Kind::Deployment),
-            ("autoscaling", "horizontalpodautoscalers") => Some(Kind::Hpa),
-            _ => None,
-        }
-    }
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Deployment => "deployments",
-            Kind::Hpa => "horizontalpodautoscalers",
-            Kind::Pod => "pods",
-            Kind::Node => "nodes",
-        }
-    }
-    fn kind(self) -> &'static str {
-        match self {
-            Kind::Deployment => "Deployment",
-            Kind::Hpa => "HorizontalPodAutoscaler",
-            Kind::Pod => "Pod",
-            Kind::Node => "Node",
-        }
-    }
-    fn api_version(self) -> &'static str {
-        match self {
-            Kind::Deployment => "apps/v1",
-            Kind::Hpa => "autoscaling/v2",
-            Kind::Pod | Kind::Node => "v1",
-        }
-    }
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-pub struct Seen {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub body: String,
-}
-
-#[derive(Clone)]
-enum Live {
-    Event { kind: Kind, ns: String, line: Bytes },
-    Bookmark(u64),
-    Expire,
-}
-
-type Key = (Kind, String, String);
-
-#[derive(Default)]
-struct Inner {
-    rv: u64,
-    objects: BTreeMap<Key, Value>,
-    log: Vec<(u64, Kind, String, Bytes)>,
-    compacted: u64,
-    seen: Vec<Seen>,
-    forbidden: Vec<(String, String)>,
-}
-
-pub struct KubeApi {
-    pub port: u16,
-    pub kubeconfig: PathBuf,
-    inner: Arc<Mutex<Inner>>,
-    live: broadcast::Sender<Live>,
-    _dir: tempfile::TempDir,
-}
-
-fn event_line(kind: &str, obj: &Value) -> Bytes {
-    let mut s = json!({ "type": kind, "object": obj }).to_string();
-    s.push('\n');
-    Bytes::from(s)
-}
-
-impl KubeApi {
-    pub async fn start() -> KubeApi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let inner = Arc::new(Mutex::new(Inner {
-            rv: 1000,
-            ..Default::default()
-        }));
-        let (live, _) = broadcast::channel(65_536);
-        let (i2, l2) = (inner.clone(), live.clone());
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (inner, live) = (i2.clone(), l2.clone());
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(inner.clone(), live.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: test-ctx\n  context:\n    cluster: test\n    user: test\n    namespace: default\ncurrent-context: test-ctx\nusers:\n- name: test\n  user: {{}}\n"
-            ),
-        )
-        .unwrap();
-        KubeApi {
-            port,
-            kubeconfig,
-            inner,
-            live,
-            _dir: dir,
-        }
-    }
-
-    /// Adds or replaces an object, as a controller would, and tells the watchers.
-    pub fn put(&self, kind: Kind, mut obj: Value) {
-        let mut g = self.inner.lock().unwrap();
-        g.rv += 1;
-        let rv = g.rv;
-        obj["apiVersion"] = json!(kind.api_version());
-        obj["kind"] = json!(kind.kind());
-        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let ns = obj["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        let name = obj["metadata"]["name"].as_str().unwrap().to_string();
-        let key = (kind, ns.clone(), name);
-        let ty = if g.objects.contains_key(&key) {
-            "MODIFIED"
-        } else {
-            "ADDED"
-        };
-        let line = event_line(ty, &obj);
-        g.objects.insert(key, obj);
-        g.log.push((rv, kind, ns.clone(), line.clone()));
-        let _ = self.live.send(Live::Event { kind, ns, line });
-    }
-
-    pub fn delete(&self, kind: Kind, ns: &str, name: &str) {
-        let mut g = self.inner.lock().unwrap();
-        let Some(mut obj) = g.objects.remove(&(kind, ns.into(), name.into())) else {
-            return;
-        };
-        g.rv += 1;
-        let rv = g.rv;
-        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let line = event_line("DELETED", &obj);
-        g.log.push((rv, kind, ns.into(), line.clone()));
-        let _ = self.live.send(Live::Event {
-            kind,
-            ns: ns.into(),
-            line,
-        });
-    }
-
-    pub fn get(&self, kind: Kind, ns: &str, name: &str) -> Option<Value> {
-        let g = self.inner.lock().unwrap();
-        g.objects.get(&(kind, ns.into(), name.into())).cloned()
-    }
-
-    /// Sends a BOOKMARK on every open watch.
-    pub fn bookmark(&self) {
-        let rv = self.inner.lock().unwrap().rv;
-        let _ = self.live.send(Live::Bookmark(rv));
-    }
-
-    /// Forgets the history: open watches end with 410 Gone, and so does any watch from an
-    /// older resourceVersion, as after an etcd compaction.
-    pub fn expire_watches(&self) {
-        let mut g = self.inner.lock().unwrap();
-        g.compacted = g.rv;
-        g.log.clear();
-        let _ = self.live.send(Live::Expire);
-    }
-
-    /// Answers 403 to `verb` on `resource` (e.g. "patch", "deployments/scale").
-    pub fn forbid(&self, verb: &str, resource: &str) {
-        let mut g = self.inner.lock().unwrap();
-        g.forbidden.push((verb.into(), resource.into()));
-    }
-
-    pub fn requests(&self) -> Vec<Seen> {
-        self.inner.lock().unwrap().seen.clone()
-    }
-
-    pub fn clear_requests(&self) {
-        self.inner.lock().unwrap().seen.clear();
-    }
-}
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -252,6 +40,79 @@ fn query_map(q: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+fn served(crd: bool) -> impl Iterator<Item = Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(move |k| *k != Kind::Vpa || crd)
+}
+
+fn resource_list(group_version: &str, crd: bool) -> Option<Value> {
+    let resources: Vec<Value> = served(crd)
+        .filter(|k| k.api_version() == group_version)
+        .flat_map(|k| {
+            let verbs = json!(["get", "list", "watch", "patch"]);
+            let mut out = vec![json!({
+                "name": k.plural(), "singularName": "", "namespaced": k.namespaced(),
+                "kind": k.kind(), "verbs": verbs,
+            })];
+            if k == Kind::Deployment {
+                out.push(json!({
+                    "name": "deployments/scale", "singularName": "", "namespaced": true,
+                    "group": "autoscaling", "version": "v1", "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
+                }));
+            }
+            out
+        })
+        .collect();
+    (!resources.is_empty()).then(|| {
+        json!({
+            "kind": "APIResourceList", "apiVersion": "v1",
+            "groupVersion": group_version, "resources": resources,
+        })
+    })
+}
+
+/// `/api`, `/apis` and the per group version resource lists; None for any other path.
+fn discovery(path: &str, crd: bool) -> Option<Response<Body>> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let not_found = || {
+        status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+        )
+    };
+    Some(match segs.as_slice() {
+        ["api"] => full(
+            StatusCode::OK,
+            &json!({ "kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{ "clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443" }] }),
+        ),
+        ["apis"] => {
+            let mut groups: Vec<&str> = served(crd).map(|k| k.api_version()).collect();
+            groups.retain(|gv| gv.contains('/'));
+            groups.dedup();
+            let groups: Vec<Value> = groups
+                .into_iter()
+                .map(|gv| {
+                    let (g, v) = gv.split_once('/').unwrap();
+                    let version = json!({ "groupVersion": gv, "version": v });
+                    json!({ "name": g, "versions": [version], "preferredVersion": version })
+                })
+                .collect();
+            full(
+                StatusCode::OK,
+                &json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": groups }),
+            )
+        }
+        ["api", v] => resource_list(v, crd).map_or_else(not_found, |l| full(StatusCode::OK, &l)),
+        ["apis", g, v] => resource_list(&format!("{g}/{v}"), crd)
+            .map_or_else(not_found, |l| full(StatusCode::OK, &l)),
+        _ => return None,
+    })
+}
+
 /// The parsed path: kind, namespace, name, subresource.
 type Route = (Kind, Option<String>, Option<String>, Option<String>);
 
@@ -272,7 +133,7 @@ fn route(path: &str) -> Option<Route> {
     Some((kind, ns, name, sub))
 }
 
-async fn handle(
+pub(super) async fn handle(
     inner: Arc<Mutex<Inner>>,
     live: broadcast::Sender<Live>,
     req: Request<Incoming>,
@@ -289,7 +150,11 @@ async fn handle(
         body: body.clone(),
     });
     let q = query_map(&query);
-    let Some((kind, ns, name, sub)) = route(&path) else {
+    let crd = inner.lock().unwrap().vpa_crd;
+    if let Some(answer) = discovery(&path, crd) {
+        return Ok(answer);
+    }
+    let Some((kind, ns, name, sub)) = route(&path).filter(|r| r.0 != Kind::Vpa || crd) else {
         return Ok(status(
             404,
             "NotFound",
@@ -315,11 +180,7 @@ async fn handle(
         .iter()
         .any(|(v, r)| v == verb && *r == resource);
     if forbidden {
-        let group = match kind {
-            Kind::Deployment => "apps",
-            Kind::Hpa => "autoscaling",
-            _ => "",
-        };
+        let group = kind.group();
         let msg = format!(
             "{}{} is forbidden: User \"system:serviceaccount:ops:opsdeck\" cannot {verb} resource \"{resource}\" in API group \"{group}\"{}",
             kind.plural(),

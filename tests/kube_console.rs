@@ -1,0 +1,176 @@
+//! Scaling from the keys through the real App loop against the test API server: when the
+//! deployment changed after the operator looked, the patch's precondition gives 409, and the
+//! console re-reads, shows what changed and asks again; confirming then scales with the
+//! fresh resourceVersion.
+
+mod support;
+
+use chrono::Utc;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use opsdeck::app::{self, App, Backends, KubeBackend};
+use opsdeck::config::Config;
+use opsdeck::ops::audit::Audit;
+use opsdeck::sources::kube;
+use opsdeck::state::{DialogKind, Focus, Mode, Msg, State, View};
+use opsdeck::ui::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Duration;
+use support::kube_api::{Kind, KubeApi};
+use support::kube_cluster::{cluster, kcfg};
+use support::kube_fixtures as fx;
+use tokio::sync::mpsc;
+
+/// Keys fed to the loop with a pause before each, as an operator types; the script ends
+/// with Ctrl-C after `settle_ms` so what the action reported has arrived.
+fn typing(
+    keys: &[KeyCode],
+    settle_ms: u64,
+) -> impl futures::Stream<Item = std::io::Result<Event>> + Unpin {
+    let mut script: Vec<(KeyEvent, u64)> = keys
+        .iter()
+        .map(|c| (KeyEvent::new(*c, KeyModifiers::NONE), 0))
+        .collect();
+    script.push((
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        settle_ms,
+    ));
+    Box::pin(futures::stream::unfold(
+        script.into_iter(),
+        |mut it| async move {
+            let (key, pause_ms) = it.next()?;
+            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+            Some((Ok(Event::Key(key)), it))
+        },
+    ))
+}
+
+fn scale_patches(api: &KubeApi) -> Vec<serde_json::Value> {
+    api.requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.ends_with("/deployments/ingest/scale"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+fn rv(api: &KubeApi) -> String {
+    api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_reopens_the_dialog_with_the_new_state_and_asks_again() {
+    let api = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        kubernetes: Some(kcfg(&api)),
+        ..Default::default()
+    };
+    config.actions.audit_log = dir.path().join("audit.jsonl");
+    let mut state = State::new(config.clone(), Utc::now(), false);
+    state.apply(Msg::Source(kube::snapshot(kcfg(&api)).await));
+    state.view = View::Scaling;
+    let looked_at = rv(&api);
+
+    // Someone scales ingest from 2 to 6 after the operator's screen was drawn.
+    api.put(Kind::Deployment, fx::deployment("cs-prod", "ingest", 6, 6));
+
+    let (_utx, updates) = mpsc::channel(4);
+    let (atx, actions) = mpsc::channel(16);
+    let audit = Audit::new(config.actions.audit_log.clone());
+    let kube = KubeBackend::new(kcfg(&api), 50, audit, atx);
+    let mut console = App {
+        state,
+        theme: Theme::default_dark(),
+        no_color: false,
+        backends: Backends {
+            kube: Some(kube),
+            ..Default::default()
+        },
+        updates,
+        actions,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+
+    // Select ingest, ask for 3 replicas, move to Scale and confirm.
+    use KeyCode::{Char, Enter, Tab};
+    let keys = [Char('j'), Char('s'), Char('3'), Tab, Tab, Enter];
+    app::run(&mut terminal, typing(&keys, 1500), &mut console)
+        .await
+        .unwrap();
+    let patches = scale_patches(&api);
+    assert_eq!(patches.len(), 1);
+    assert_eq!(
+        patches[0]["metadata"]["resourceVersion"],
+        looked_at.as_str()
+    );
+    assert_eq!(
+        api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["spec"]["replicas"],
+        6,
+        "the other writer's change stands"
+    );
+    let Mode::Dialog(d) = &console.state.mode else {
+        panic!(
+            "the dialog did not come back: {:?}",
+            console.state.last_outcome
+        )
+    };
+    let DialogKind::Scale {
+        name,
+        seen,
+        input,
+        changed,
+        ..
+    } = &d.kind
+    else {
+        panic!("{:?}", d.kind)
+    };
+    assert_eq!(name, "ingest");
+    assert_eq!(
+        (seen.replicas, input.as_str()),
+        (6, "3"),
+        "fresh figures, input kept"
+    );
+    assert_eq!(seen.resource_version, rv(&api));
+    assert_eq!(
+        changed.as_deref(),
+        Some("changed since you looked: replicas 2 → 6; confirm again")
+    );
+    assert_eq!(d.focus, Focus::Cancel);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("ingest: 6 replicas now"), "{screen}");
+    assert!(screen.contains("replicas 2 → 6"), "{screen}");
+
+    // Confirming again sends the fresh precondition and scales.
+    app::run(&mut terminal, typing(&[Tab, Enter], 1500), &mut console)
+        .await
+        .unwrap();
+    let patches = scale_patches(&api);
+    assert_eq!(patches.len(), 2);
+    assert_ne!(
+        patches[1]["metadata"]["resourceVersion"],
+        looked_at.as_str()
+    );
+    assert_eq!(
+        api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["spec"]["replicas"],
+        3
+    );
+    assert_eq!(console.state.mode, Mode::Normal);
+    let outcome = console
+        .state
+        .last_outcome
+        .clone()
+        .expect("the scale finished");
+    assert_eq!(outcome, Ok("cs-prod/ingest: replicas 6 → 3".to_string()));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let outcomes: Vec<String> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["outcome"].to_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["\"started\"", "\"failed\"", "\"started\"", "\"ok\""]
+    );
+}
