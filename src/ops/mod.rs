@@ -7,8 +7,10 @@
 pub mod audit;
 pub mod invalidate;
 pub mod redis_target;
+pub mod resp_conn;
 pub mod warmup;
 pub mod warmup_http;
+pub mod warmup_redis;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
