@@ -47,6 +47,14 @@ read -r xargs_n xargs_s xargs_r < <(rate "$N" "$(echo "$t1 - $t0" | bc)")
 "${CLI[@]}" slowlog reset >/dev/null
 read -r inv_n inv_s inv_r < <("$BENCH" invalidate "$URL" 'answer:*' "${MAX_KEYS_PER_SEC:-0}")
 slow=$("${CLI[@]}" slowlog len)
+# What landed there, if anything: microseconds and the command with its first argument.
+slow_entries=$("${CLI[@]}" --json slowlog get 128 | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    args = e[3]
+    first = args[1] if len(args) > 1 else ""
+    print(f"  {e[2]} us: {args[0]} {first} ({len(args)} args)")
+' || true)
 [ "$("${CLI[@]}" dbsize)" = 0 ] || { echo "opsdeck invalidate left keys" >&2; exit 1; }
 
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x')" "$1" "$2"; }
@@ -54,4 +62,5 @@ printf '\n%-12s %12s %10s %12s   %12s %10s %12s   %s\n' "" "opsdeck" "s" "keys/s
 printf '%-12s %12s %10s %12s   %12s %10s %12s   %s\n' warmup "$ours_n" "$ours_s" "$ours_r" "$pipe_n" "$pipe_s" "$pipe_r" "$(ratio "$ours_r" "$pipe_r") (target >= 0.9x, vs --pipe)"
 printf '%-12s %12s %10s %12s   %12s %10s %12s   %s\n' invalidate "$inv_n" "$inv_s" "$inv_r" "$xargs_n" "$xargs_s" "$xargs_r" "$(ratio "$inv_r" "$xargs_r") (target >= 2.5x, vs --scan|xargs)"
 echo "slowlog entries >= 10 ms during opsdeck invalidation: $slow"
+[ -z "$slow_entries" ] || echo "$slow_entries"
 echo "build profile: $PROFILE; max_keys_per_sec: ${MAX_KEYS_PER_SEC:-0} (0 = no ceiling)"

@@ -71,12 +71,9 @@ impl Live {
                 });
                 tokio::spawn(async move {
                     let opts = WarmupOptions::from_config(&config.cache);
-                    // Reading the file happens here, off the loop.
-                    let loaded = WarmupTarget::from_config(&config).and_then(|target| {
-                        warmup::load(&PathBuf::from(&file), &opts).map(|plan| (target, plan))
-                    });
-                    let (target, plan) = match loaded {
-                        Ok(p) => p,
+                    let path = PathBuf::from(&file);
+                    let target = match WarmupTarget::from_config(&config) {
+                        Ok(t) => t,
                         Err(e) => {
                             let _ = events
                                 .send(ActionEvent::Finished {
@@ -87,7 +84,18 @@ impl Live {
                             return;
                         }
                     };
-                    let _ = warmup::warmup_to(target, &plan, &opts, &audit, &events, &cancel).await;
+                    // The summary counts bad lines; the console does not list them one by one.
+                    let mut ignore_bad = |_: &warmup::BadLine| {};
+                    let run = warmup::warmup_file(
+                        target,
+                        &path,
+                        &opts,
+                        &audit,
+                        &events,
+                        &cancel,
+                        &mut ignore_bad,
+                    );
+                    let _ = run.await;
                 });
             }
             ActionRequest::Invalidate { group, user_id } => {

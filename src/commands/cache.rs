@@ -49,24 +49,15 @@ pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
     opts.ttl_override_s = args.ttl;
     opts.dry_run = args.dry_run;
     opts.strict = args.strict;
-    let plan = match warmup::load(args.file, &opts) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    for bad in &plan.bad {
-        eprintln!(
-            "{}:{}: skipped: {}",
-            args.file.display(),
-            bad.line,
-            bad.reason
-        );
-    }
     let audit = Audit::new(config.actions.audit_log.clone());
     let (tx, printer) = events();
-    let result = warmup::warmup_to(target, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
+    let shown = args.file.display().to_string();
+    let mut on_bad = |bad: &warmup::BadLine| {
+        eprintln!("{shown}:{}: skipped: {}", bad.line, bad.reason);
+    };
+    let cancel = cancel_on_ctrl_c();
+    let run = warmup::warmup_file(target, args.file, &opts, &audit, &tx, &cancel, &mut on_bad);
+    let result = run.await;
     drop(tx);
     let _ = printer.await;
     match result {
@@ -77,6 +68,10 @@ pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
             } else {
                 EXIT_OK
             }
+        }
+        Err(e @ WarmupError::Read { .. }) => {
+            eprintln!("error: {e}");
+            EXIT_USAGE
         }
         Err(e @ WarmupError::Strict { .. }) => {
             eprintln!("refused: {e}");

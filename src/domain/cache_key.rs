@@ -5,7 +5,6 @@
 //! cannot be used: Python's defaults are `", "` / `": "` separators and `ensure_ascii=True`.
 
 use md5::{Digest, Md5};
-use std::fmt::Write;
 
 pub const ANSWER_PREFIX: &str = "answer:";
 
@@ -13,35 +12,66 @@ pub const ANSWER_PREFIX: &str = "answer:";
 /// A missing context is written as `""`, as the services do (`context or ""`).
 pub fn answer_payload(question: &str, context: Option<&str>, kb_version: &str) -> String {
     let mut out = String::with_capacity(question.len() + 64);
+    push_answer_payload(&mut out, question, context, kb_version);
+    out
+}
+
+fn push_answer_payload(out: &mut String, question: &str, context: Option<&str>, kb_version: &str) {
     // Keys already in sorted order: context < kb_version < question.
     out.push_str("{\"context\": ");
-    push_python_json_str(&mut out, context.unwrap_or(""));
+    push_python_json_str(out, context.unwrap_or(""));
     out.push_str(", \"kb_version\": ");
-    push_python_json_str(&mut out, kb_version);
+    push_python_json_str(out, kb_version);
     out.push_str(", \"question\": ");
-    push_python_json_str(&mut out, question);
+    push_python_json_str(out, question);
     out.push('}');
-    out
 }
 
 /// `answer:<md5 hex>` for a question, its optional context and the knowledge-base version.
 pub fn answer_key(question: &str, context: Option<&str>, kb_version: &str) -> String {
-    let payload = answer_payload(question, context, kb_version);
-    let digest = Md5::digest(payload.as_bytes());
     let mut key = String::with_capacity(ANSWER_PREFIX.len() + 32);
-    key.push_str(ANSWER_PREFIX);
-    for byte in digest.iter() {
-        // Writing to a String cannot fail.
-        let _ = write!(key, "{byte:02x}");
-    }
+    answer_key_into(&mut String::new(), &mut key, question, context, kb_version);
     key
 }
+
+/// [`answer_key`] appended to `key`, with `scratch` for the payload: a warmup keys millions
+/// of lines, and reusing both buffers keeps allocation out of that loop.
+pub fn answer_key_into(
+    scratch: &mut String,
+    key: &mut String,
+    question: &str,
+    context: Option<&str>,
+    kb_version: &str,
+) {
+    scratch.clear();
+    push_answer_payload(scratch, question, context, kb_version);
+    let digest = Md5::digest(scratch.as_bytes());
+    let mut hex = [0u8; 32];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
+    }
+    key.push_str(ANSWER_PREFIX);
+    key.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A JSON string literal as Python's encoder writes it with `ensure_ascii=True`: only
 /// printable ASCII (0x20..=0x7e) is kept; DEL and everything above is escaped too.
 pub fn push_python_json_str(out: &mut String, s: &str) {
     out.push('"');
-    for ch in s.chars() {
+    let mut rest = s;
+    while !rest.is_empty() {
+        // Runs of plain printable ASCII are copied whole; only the rest goes char by char.
+        let plain = rest
+            .bytes()
+            .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..plain]);
+        rest = &rest[plain..];
+        let Some(ch) = rest.chars().next() else { break };
+        rest = &rest[ch.len_utf8()..];
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -50,11 +80,14 @@ pub fn push_python_json_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(ch),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in ch.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
+                    let mut esc = *b"\\u0000";
+                    for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+                        esc[2 + i] = HEX[usize::from((*unit >> shift) & 0xf)];
+                    }
+                    out.push_str(std::str::from_utf8(&esc).unwrap_or_default());
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! Cache invalidation by group, user or pattern: SCAN (COUNT ~1000) + UNLINK in batches on
+//! Cache invalidation by group, user or pattern: SCAN (COUNT ~500) + UNLINK in batches on
 //! every master, throttled to a keys/s ceiling, cancellable between batches, audited.
 //! Never KEYS (blocks the server for the whole keyspace), never FLUSH* (deletes everything).
 
@@ -50,7 +50,9 @@ impl InvalidateOptions {
         InvalidateOptions {
             dry_run: false,
             max_keys_per_sec: cfg.max_keys_per_sec,
-            scan_count: 1000,
+            // SCAN is the longest command sent (~1.3 ms at COUNT 1000 on 500k keys, more on a
+            // busy host); 500 halves it, far from SLOWLOG's 10 ms, at no cost in keys/s.
+            scan_count: 500,
             sample_size: 10,
         }
     }

@@ -8,10 +8,12 @@ pub mod audit;
 pub mod invalidate;
 pub mod observed;
 pub mod redis_target;
+pub mod resp_conn;
 pub mod scale;
 pub mod scale_cli;
 pub mod warmup;
 pub mod warmup_http;
+pub mod warmup_redis;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

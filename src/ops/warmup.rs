@@ -1,27 +1,20 @@
 //! Cache warmup from a JSONL file of `{"question", "answer", "context"?, "ttl_s"?}`: one
 //! `SET answer:<md5> <json answer> EX ttl` per line, keyed exactly as the platform's Python
 //! services key them, written in pipelined batches, cancellable between batches, audited.
+//! From a file, the Redis route (`warmup_redis`) parses while earlier batches are written.
 //! With `[actions.warmup] http_url` the entries go to the service's own endpoint instead
 //! (`warmup_http`).
 
 use crate::config::{CacheConfig, Config, RedisConfig};
-use crate::domain::cache_key::{answer_key, python_json};
+use crate::domain::cache_key::{answer_key_into, python_json};
 use crate::ops::audit::Audit;
-use crate::ops::redis_target::{self, RedisTarget, Writer};
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::redis::conn::ConnectError;
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
-use redis::cluster_routing::Slot;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc;
-
-/// Batches written concurrently on the one multiplexed connection.
-const PIPELINE_DEPTH: usize = 4;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarmupOptions {
@@ -218,55 +211,94 @@ struct Line {
     ttl_s: Option<u64>,
 }
 
+/// Turns lines into entries, with one payload buffer for every key it computes.
+pub(crate) struct LineParser<'a> {
+    opts: &'a WarmupOptions,
+    scratch: String,
+}
+
+impl<'a> LineParser<'a> {
+    pub(crate) fn new(opts: &'a WarmupOptions) -> LineParser<'a> {
+        LineParser {
+            opts,
+            scratch: String::new(),
+        }
+    }
+
+    /// `None` for a blank line, which is skipped without a report.
+    pub(crate) fn parse(
+        &mut self,
+        line: usize,
+        raw: &[u8],
+    ) -> Option<Result<WarmupEntry, BadLine>> {
+        let bad = |reason: String| Some(Err(BadLine { line, reason }));
+        if raw.trim_ascii().is_empty() {
+            return None;
+        }
+        // from_slice checks UTF-8 inside strings itself; a line that is not UTF-8 is an error.
+        let l = match serde_json::from_slice::<Line>(raw) {
+            Ok(l) => l,
+            Err(e) => return bad(e.to_string()),
+        };
+        if l.question.is_empty() {
+            return bad("empty question".into());
+        }
+        if l.ttl_s == Some(0) {
+            return bad("ttl_s must be at least 1".into());
+        }
+        let explicit = self.opts.ttl_override_s.or(l.ttl_s);
+        let mut key = String::with_capacity(48);
+        answer_key_into(
+            &mut self.scratch,
+            &mut key,
+            &l.question,
+            l.context.as_deref(),
+            &self.opts.kb_version,
+        );
+        Some(Ok(WarmupEntry {
+            line,
+            key,
+            value: python_json(&l.answer),
+            ttl_s: explicit.unwrap_or(self.opts.default_ttl_s),
+            ttl_explicit: explicit.is_some(),
+            question: l.question,
+            context: l.context,
+        }))
+    }
+}
+
 /// Parses JSONL text; blank lines are skipped silently, bad ones listed with their number.
 pub fn parse_jsonl(text: &str, source: &str, opts: &WarmupOptions) -> WarmupPlan {
+    parse_bytes(text.as_bytes(), source, opts)
+}
+
+fn parse_bytes(bytes: &[u8], source: &str, opts: &WarmupOptions) -> WarmupPlan {
     let mut plan = WarmupPlan {
         source: source.to_string(),
         ..WarmupPlan::default()
     };
-    for (idx, raw) in text.lines().enumerate() {
-        let line = idx + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Line>(raw) {
-            Ok(l) if l.question.is_empty() => plan.bad.push(BadLine {
-                line,
-                reason: "empty question".into(),
-            }),
-            Ok(l) if l.ttl_s == Some(0) => plan.bad.push(BadLine {
-                line,
-                reason: "ttl_s must be at least 1".into(),
-            }),
-            Ok(l) => {
-                let explicit = opts.ttl_override_s.or(l.ttl_s);
-                plan.entries.push(WarmupEntry {
-                    line,
-                    key: answer_key(&l.question, l.context.as_deref(), &opts.kb_version),
-                    value: python_json(&l.answer),
-                    ttl_s: explicit.unwrap_or(opts.default_ttl_s),
-                    ttl_explicit: explicit.is_some(),
-                    question: l.question,
-                    context: l.context,
-                })
-            }
-            Err(e) => plan.bad.push(BadLine {
-                line,
-                reason: e.to_string(),
-            }),
+    let mut parser = LineParser::new(opts);
+    for (idx, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        match parser.parse(idx + 1, raw) {
+            Some(Ok(entry)) => plan.entries.push(entry),
+            Some(Err(bad)) => plan.bad.push(bad),
+            None => {}
         }
     }
     plan
 }
 
+/// The whole file, checked: what `--strict`, `--dry-run` and the HTTP route work from.
 pub fn load(path: &Path, opts: &WarmupOptions) -> Result<WarmupPlan, WarmupError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WarmupError::Read {
+    // Bytes, not a String: a line that is not UTF-8 is one bad line, not a refused file.
+    let bytes = std::fs::read(path).map_err(|source| WarmupError::Read {
         path: path.display().to_string(),
         source,
     })?;
-    Ok(parse_jsonl(&text, &path.display().to_string(), opts))
+    Ok(parse_bytes(&bytes, &path.display().to_string(), opts))
 }
 
+/// `total` is an estimate while a streamed file is still being read.
 pub(crate) fn progress(
     events: &mpsc::Sender<ActionEvent>,
     done: u64,
@@ -310,12 +342,63 @@ pub async fn warmup_to(
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<WarmupReport, WarmupError> {
+    let result = run_plan(target, plan, opts, audit, events, cancel).await;
+    finish(events, result).await
+}
+
+/// Warmup from `path`, as `opsdeck warmup --file` and the console's `w` run it. Bad lines go
+/// to `on_bad` as they are found. Writing to Redis, the file is parsed while earlier batches
+/// are written; `--strict` (nothing may be written before the whole file is checked),
+/// `--dry-run` and the HTTP route read the whole file first.
+pub async fn warmup_file(
+    target: WarmupTarget<'_>,
+    path: &Path,
+    opts: &WarmupOptions,
+    audit: &Audit,
+    events: &mpsc::Sender<ActionEvent>,
+    cancel: &CancelFlag,
+    on_bad: &mut (dyn FnMut(&BadLine) + Send),
+) -> Result<WarmupReport, WarmupError> {
     let result = match target {
-        WarmupTarget::Redis(redis_cfg) => run(redis_cfg, plan, opts, audit, events, cancel).await,
+        WarmupTarget::Redis(redis_cfg) if !opts.strict && !opts.dry_run => {
+            let run = crate::ops::warmup_redis::run_file(
+                redis_cfg, path, opts, audit, events, cancel, on_bad,
+            );
+            run.await
+        }
+        _ => match load(path, opts) {
+            Ok(plan) => {
+                plan.bad.iter().for_each(&mut *on_bad);
+                run_plan(target, &plan, opts, audit, events, cancel).await
+            }
+            Err(e) => Err(e),
+        },
+    };
+    finish(events, result).await
+}
+
+async fn run_plan(
+    target: WarmupTarget<'_>,
+    plan: &WarmupPlan,
+    opts: &WarmupOptions,
+    audit: &Audit,
+    events: &mpsc::Sender<ActionEvent>,
+    cancel: &CancelFlag,
+) -> Result<WarmupReport, WarmupError> {
+    match target {
+        WarmupTarget::Redis(redis_cfg) => {
+            crate::ops::warmup_redis::run_plan(redis_cfg, plan, opts, audit, events, cancel).await
+        }
         WarmupTarget::Http { url, timeout } => {
             crate::ops::warmup_http::run(url, timeout, plan, opts, audit, events, cancel).await
         }
-    };
+    }
+}
+
+async fn finish(
+    events: &mpsc::Sender<ActionEvent>,
+    result: Result<WarmupReport, WarmupError>,
+) -> Result<WarmupReport, WarmupError> {
     let outcome = match &result {
         Ok(r) => Ok(r.summary()),
         Err(e) => Err(e.to_string()),
@@ -331,10 +414,25 @@ pub async fn warmup_to(
 
 /// The audit parameters both routes share.
 pub(crate) fn audit_params(plan: &WarmupPlan, opts: &WarmupOptions) -> serde_json::Value {
+    audit_params_counts(
+        &plan.source,
+        Some(plan.entries.len()),
+        Some(plan.bad.len()),
+        opts,
+    )
+}
+
+/// `None` counts: a streamed file, not yet read to its end when the "started" line is written.
+pub(crate) fn audit_params_counts(
+    source: &str,
+    entries: Option<usize>,
+    bad_lines: Option<usize>,
+    opts: &WarmupOptions,
+) -> serde_json::Value {
     serde_json::json!({
-        "file": plan.source,
-        "entries": plan.entries.len(),
-        "bad_lines": plan.bad.len(),
+        "file": source,
+        "entries": entries,
+        "bad_lines": bad_lines,
         "kb_version": opts.kb_version,
         "ttl_s": opts.ttl_override_s,
         "strict": opts.strict,
@@ -366,126 +464,4 @@ pub(crate) fn refuse_if_strict(
         )
         .map_err(WarmupError::Audit)?;
     Err(err)
-}
-
-async fn run(
-    redis_cfg: &RedisConfig,
-    plan: &WarmupPlan,
-    opts: &WarmupOptions,
-    audit: &Audit,
-    events: &mpsc::Sender<ActionEvent>,
-    cancel: &CancelFlag,
-) -> Result<WarmupReport, WarmupError> {
-    let params = audit_params(plan, opts);
-    let total = plan.entries.len() as u64;
-    refuse_if_strict(plan, opts, audit, &params)?;
-    let (target, seeds) = RedisTarget::probe(redis_cfg).await?;
-    audit
-        .append(
-            "warmup",
-            &target.name,
-            params.clone(),
-            opts.dry_run,
-            "started",
-            "",
-        )
-        .map_err(WarmupError::Audit)?;
-    let started = Instant::now();
-    let mut written = 0u64;
-    let mut cancelled = false;
-    let outcome = async {
-        if opts.dry_run {
-            written = total;
-            return Ok(());
-        }
-        let writer = redis_target::writer(redis_cfg, &target, &seeds).await?;
-        // Several batches in flight hide the round trip behind the next batch's encoding.
-        let mut in_flight = FuturesUnordered::new();
-        let mut batches = plan.entries.chunks(opts.batch_size.max(1));
-        loop {
-            while in_flight.len() < PIPELINE_DEPTH && !cancelled {
-                if cancel.is_cancelled() {
-                    cancelled = true;
-                    break;
-                }
-                let Some(batch) = batches.next() else { break };
-                let writer = writer.clone();
-                in_flight
-                    .push(async move { write_batch(writer, batch).await.map(|()| batch.len()) });
-            }
-            let Some(done) = in_flight.next().await else {
-                break;
-            };
-            let n = done.map_err(|source| WarmupError::Write {
-                target: target.name.clone(),
-                written,
-                source,
-            })?;
-            written += n as u64;
-            progress(events, written, total, started);
-        }
-        Ok(())
-    }
-    .await;
-    let elapsed = started.elapsed();
-    let report = WarmupReport {
-        target: target.name.clone(),
-        written,
-        total,
-        skipped: plan.bad.len(),
-        elapsed,
-        keys_per_sec: per_sec(written, elapsed),
-        cancelled,
-        dry_run: opts.dry_run,
-        response: None,
-    };
-    let (word, detail) = match &outcome {
-        Ok(()) if cancelled => ("cancelled", report.summary()),
-        Ok(()) => ("ok", report.summary()),
-        Err(e) => ("failed", format!("{e}; {written} keys written")),
-    };
-    audit
-        .append("warmup", &target.name, params, opts.dry_run, word, &detail)
-        .map_err(WarmupError::Audit)?;
-    outcome.map(|()| report)
-}
-
-async fn write_batch(writer: Writer, batch: &[WarmupEntry]) -> redis::RedisResult<()> {
-    match writer {
-        Writer::Single(mut conn) => {
-            let mut pipe = redis::pipe();
-            for e in batch {
-                pipe.cmd("SET")
-                    .arg(&e.key)
-                    .arg(&e.value)
-                    .arg("EX")
-                    .arg(e.ttl_s)
-                    .ignore();
-            }
-            pipe.query_async::<()>(&mut conn).await
-        }
-        Writer::Cluster(conn) => {
-            // A cluster pipeline must stay within one slot; group, then send all at once.
-            let mut by_slot: HashMap<Slot, redis::Pipeline> = HashMap::new();
-            for e in batch {
-                by_slot
-                    .entry(Slot::for_key(&e.key))
-                    .or_insert_with(redis::pipe)
-                    .cmd("SET")
-                    .arg(&e.key)
-                    .arg(&e.value)
-                    .arg("EX")
-                    .arg(e.ttl_s)
-                    .ignore();
-            }
-            let sends = by_slot.into_values().map(|pipe| {
-                let mut conn = conn.clone();
-                async move { pipe.query_async::<()>(&mut conn).await }
-            });
-            for r in futures::future::join_all(sends).await {
-                r?;
-            }
-            Ok(())
-        }
-    }
 }

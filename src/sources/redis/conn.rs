@@ -236,6 +236,11 @@ impl Endpoint {
         }
     }
 
+    /// Address and credentials, for a connection opsdeck opens itself (warmup's bulk writes).
+    pub fn info(&self) -> &ConnectionInfo {
+        &self.info
+    }
+
     pub fn host(&self) -> Option<&str> {
         match self.info.addr() {
             ConnectionAddr::Tcp(h, _) | ConnectionAddr::TcpTls { host: h, .. } => Some(h),
