@@ -253,3 +253,40 @@ fn invalidate_command_deletes_only_its_target_and_refuses_what_it_must() {
         "only user:420:a is left"
     );
 }
+
+#[test]
+fn read_only_refuses_warmup_and_invalidate_but_not_a_dry_run() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    server.cli(&["SET", "user:42:a", "1"]);
+    let file = dir.path().join("faq.jsonl");
+    std::fs::write(&file, "{\"question\": \"q\", \"answer\": \"a\"}\n").unwrap();
+    let inv = opsdeck(
+        &config,
+        &["--read-only", "invalidate", "--user", "42", "--yes"],
+    );
+    assert_eq!(inv.status.code(), Some(3), "{}", text(&inv));
+    let warm = opsdeck(
+        &config,
+        &["--read-only", "warmup", "--file", file.to_str().unwrap()],
+    );
+    assert_eq!(warm.status.code(), Some(3), "{}", text(&warm));
+    assert_eq!(
+        server.cli(&["DBSIZE"]).trim(),
+        "1",
+        "nothing written, nothing deleted"
+    );
+    let dry = opsdeck(
+        &config,
+        &["--read-only", "invalidate", "--user", "42", "--dry-run"],
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        !dir.path().join("audit.jsonl").exists()
+            || std::fs::read_to_string(dir.path().join("audit.jsonl"))
+                .unwrap()
+                .lines()
+                .all(|l| l.contains("\"dry_run\":true"))
+    );
+}

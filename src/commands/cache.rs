@@ -35,6 +35,9 @@ pub struct WarmupArgs<'a> {
 }
 
 pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
+    if let Some(code) = super::refused_read_only(config, args.dry_run) {
+        return code;
+    }
     let target = match WarmupTarget::from_config(config) {
         Ok(t) => t,
         Err(e) => {
@@ -95,6 +98,9 @@ pub struct InvalidateArgs {
 }
 
 pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
+    if let Some(code) = super::refused_read_only(config, args.dry_run) {
+        return code;
+    }
     let Some(redis) = &config.redis else {
         eprintln!("error: invalidate needs [redis] in the config (url = \"redis://host:6379/0\")");
         return EXIT_USAGE;

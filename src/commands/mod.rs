@@ -13,6 +13,18 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_REFUSED: u8 = 3;
 
+/// `--read-only` and `[ui] read_only` remove every action, headless too; a dry run only
+/// reads, so it stays allowed.
+pub fn refused_read_only(config: &crate::config::Config, dry_run: bool) -> Option<u8> {
+    if config.ui.read_only && !dry_run {
+        eprintln!(
+            "refused: read-only mode (--read-only or [ui] read_only) removes every action; --dry-run still works"
+        );
+        return Some(EXIT_REFUSED);
+    }
+    None
+}
+
 /// Asks on the terminal. With no terminal there is nobody to ask: refuse.
 /// `expected` is what the operator must type ("yes", or a target's name for large actions).
 pub fn confirm(question: &str, expected: &str) -> Result<bool, String> {
