@@ -185,14 +185,7 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
         theme.muted,
     )));
 
-    let w = 64.min(area.width);
-    let h = (lines.len() as u16 + 4).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
+    let popup = super::widgets::centered(area, 64, lines.len() as u16 + 4);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)

@@ -67,6 +67,25 @@ fn ticker(refresh: Duration) -> tokio::time::Interval {
     t
 }
 
+/// The client, made on first use; a setup error (bad CA file, unreadable token) is sent
+/// as this round's error and tried again next round.
+async fn client_or_report<'a>(
+    client: &'a mut Option<Client>,
+    cfg: &PrometheusConfig,
+    tx: &mpsc::Sender<SourceUpdate>,
+) -> Option<&'a Client> {
+    if client.is_none() {
+        match Client::new(cfg) {
+            Ok(c) => *client = Some(c),
+            Err(e) => {
+                let _ = tx.send(update(Utc::now(), Err(e.to_string()))).await;
+                return None;
+            }
+        }
+    }
+    client.as_ref()
+}
+
 async fn run_api(
     cfg: PrometheusConfig,
     refresh: Duration,
@@ -78,21 +97,10 @@ async fn run_api(
     let mut backfilled = false;
     loop {
         now.wait(&mut tick).await;
-        let c = match &client {
+        let c = match client_or_report(&mut client, &cfg, &tx).await {
             Some(c) => c,
-            None => match Client::new(&cfg) {
-                Ok(c) => client.insert(c),
-                Err(e) => {
-                    if tx
-                        .send(update(Utc::now(), Err(e.to_string())))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    continue;
-                }
-            },
+            None if tx.is_closed() => return,
+            None => continue,
         };
         // The back-fill takes the place of a round, so it too stays within one query per
         // panel per refresh; it is retried until it works once.
@@ -248,21 +256,10 @@ async fn run_scrape(
     let mut prev: Option<scrape::Observation> = None;
     loop {
         now.wait(&mut tick).await;
-        let c = match &client {
+        let c = match client_or_report(&mut client, &cfg, &tx).await {
             Some(c) => c,
-            None => match Client::new(&cfg) {
-                Ok(c) => client.insert(c),
-                Err(e) => {
-                    if tx
-                        .send(update(Utc::now(), Err(e.to_string())))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    continue;
-                }
-            },
+            None if tx.is_closed() => return,
+            None => continue,
         };
         let at = Utc::now();
         let result = match scrape::observe(c, &cfg.targets, clock).await {

@@ -79,6 +79,17 @@ pub fn relief(data: &[u64]) -> (Vec<u64>, u64) {
     (data.iter().map(|v| v - floor).collect(), hi - floor)
 }
 
+/// A `w`×`h` rectangle centred in `area`, clipped to it: where popups go.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
 /// A text bar like `███████░░░ 71%` that fits in `width` cells.
 pub fn bar(fraction: f64, width: usize) -> String {
     let f = if fraction.is_finite() {
