@@ -345,6 +345,9 @@ async fn run(
                     // Delete the previous page while the next one is fetched.
                     let batch = std::mem::take(&mut pending);
                     let n = batch.len() as u64;
+                    // Wait before deleting, not after: the ceiling then holds for every
+                    // batch, the last one included.
+                    throttle(deleted + n, opts.max_keys_per_sec, started).await;
                     let mut unlink_conn = m.conn.clone();
                     let unlink = unlink_keys(&mut unlink_conn, batch, rt.cluster, opts.dry_run);
                     let scan = scan_page(m, cursor, p, opts.scan_count);
@@ -369,7 +372,6 @@ async fn run(
                             total: None,
                             per_sec: per_sec(deleted, started.elapsed()),
                         });
-                        throttle(deleted, opts.max_keys_per_sec, started).await;
                     }
                     if next == 0 {
                         break;
@@ -377,6 +379,7 @@ async fn run(
                     cursor = next;
                 }
                 let n = pending.len() as u64;
+                throttle(deleted + n, opts.max_keys_per_sec, started).await;
                 unlink_keys(&mut m.conn, pending, rt.cluster, opts.dry_run)
                     .await
                     .map_err(|source| InvalidateError::Redis {
