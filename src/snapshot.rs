@@ -7,10 +7,22 @@ use serde_json::{Map, Value, json};
 pub fn to_json(state: &State) -> Value {
     let mut sources = Map::new();
     for kind in SourceKind::ALL {
-        let (error, age) = match kind {
-            SourceKind::Prometheus => (&state.metrics.error, state.metrics.age_s(state.now)),
-            SourceKind::Redis => (&state.cache.error, state.cache.age_s(state.now)),
-            SourceKind::Kubernetes => (&state.cluster.error, state.cluster.age_s(state.now)),
+        let (error, age, at) = match kind {
+            SourceKind::Prometheus => (
+                &state.metrics.error,
+                state.metrics.age_s(state.now),
+                state.metrics.last_ok,
+            ),
+            SourceKind::Redis => (
+                &state.cache.error,
+                state.cache.age_s(state.now),
+                state.cache.last_ok,
+            ),
+            SourceKind::Kubernetes => (
+                &state.cluster.error,
+                state.cluster.age_s(state.now),
+                state.cluster.last_ok,
+            ),
         };
         let status = match state.status(kind) {
             Status::Waiting => "error",
@@ -26,7 +38,13 @@ pub fn to_json(state: &State) -> Value {
         };
         sources.insert(
             kind.name().into(),
-            json!({ "status": status, "error": error, "age_s": age }),
+            json!({
+                "status": status,
+                "error": error,
+                "age_s": age,
+                // When the figures were taken (for Prometheus: the evaluation time).
+                "at": at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            }),
         );
     }
     let latency = state.metrics.value.as_ref().map(|m| {
@@ -36,6 +54,18 @@ pub fn to_json(state: &State) -> Value {
         })).collect::<Vec<_>>(),
         // Why a figure above is null: a failed query, no data, NaN.
         "problems": m.problems })
+    });
+    let metrics = state.metrics.value.as_ref().map(|m| {
+        json!({
+            "utilization": m.utilization.iter().map(|u| json!({
+                "deployment": u.deployment, "cpu_pct": u.cpu_pct, "memory_pct": u.memory_pct,
+            })).collect::<Vec<_>>(),
+            "llm_tokens": m.models.iter().map(|t| json!({
+                "model": t.model, "input_per_sec": t.input_per_sec, "output_per_sec": t.output_per_sec,
+            })).collect::<Vec<_>>(),
+            "cdn_hit_rate": m.cdn_hit_rate,
+            "app_cache_hit_rate": m.app_cache_hit_rate,
+        })
     });
     let cache = state.cache.value.as_ref().map(|c| {
         let prefixes: Map<String, Value> = c
@@ -92,6 +122,7 @@ pub fn to_json(state: &State) -> Value {
         "demo": state.demo,
         "sources": sources,
         "latency": latency,
+        "metrics": metrics,
         "cache": cache,
         "deployments": deployments,
         "cost": cost,

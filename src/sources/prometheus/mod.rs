@@ -297,10 +297,14 @@ fn scrape_sample(
 /// One sample for `opsdeck snapshot`: one round of queries in API mode; in scrape mode two
 /// reads one refresh apart, since a rate needs two.
 pub async fn snapshot(cfg: &PrometheusConfig, refresh: Duration) -> SourceUpdate {
+    // Whole milliseconds, as the API takes them: the update's time is then exactly the
+    // evaluation time, and a script can ask Prometheus the same question at `sources.prometheus.at`.
+    let at = DateTime::<Utc>::from_timestamp_millis(Utc::now().timestamp_millis())
+        .unwrap_or_else(Utc::now);
     let result = async {
         let client = Client::new(cfg)?;
         match cfg.mode {
-            PromMode::Api => query_round(&client, &cfg.queries, Utc::now()).await,
+            PromMode::Api => query_round(&client, &cfg.queries, at).await,
             PromMode::Scrape => {
                 let clock = std::time::Instant::now();
                 let (first, _) = scrape::observe(&client, &cfg.targets, clock).await?;
@@ -311,5 +315,10 @@ pub async fn snapshot(cfg: &PrometheusConfig, refresh: Duration) -> SourceUpdate
         }
     }
     .await;
-    update(Utc::now(), result.map_err(|e| e.to_string()))
+    let at = if cfg.mode == PromMode::Api {
+        at
+    } else {
+        Utc::now()
+    };
+    update(at, result.map_err(|e| e.to_string()))
 }
