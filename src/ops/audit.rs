@@ -76,10 +76,37 @@ impl Audit {
     }
 }
 
+/// The operator: $USER or $LOGNAME, else the process' uid looked up in /etc/passwd (cron
+/// jobs and some SSH setups leave both variables unset), else "uid N".
 fn current_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+    if let Ok(u) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"))
+        && !u.is_empty()
+    {
+        return u;
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|v| v.split_whitespace().next().map(str::to_string))
+        });
+    let Some(uid) = uid else {
+        return "unknown".into();
+    };
+    user_of_uid(
+        &std::fs::read_to_string("/etc/passwd").unwrap_or_default(),
+        &uid,
+    )
+    .unwrap_or_else(|| format!("uid {uid}"))
+}
+
+fn user_of_uid(passwd: &str, uid: &str) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        (fields.nth(1)? == uid).then(|| name.to_string())
+    })
 }
 
 fn hostname() -> String {
@@ -89,4 +116,18 @@ fn hostname() -> String {
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_uid_is_named_from_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\noncall:x:1000:1000::/home/oncall:/bin/sh\n";
+        assert_eq!(
+            super::user_of_uid(passwd, "1000").as_deref(),
+            Some("oncall")
+        );
+        assert_eq!(super::user_of_uid(passwd, "0").as_deref(), Some("root"));
+        assert_eq!(super::user_of_uid(passwd, "7"), None);
+    }
 }
