@@ -7,31 +7,16 @@ use serde_json::{Map, Value, json};
 pub fn to_json(state: &State) -> Value {
     let mut sources = Map::new();
     for kind in SourceKind::ALL {
-        let (error, age, at) = match kind {
-            SourceKind::Prometheus => (
-                &state.metrics.error,
-                state.metrics.age_s(state.now),
-                state.metrics.last_ok,
-            ),
-            SourceKind::Redis => (
-                &state.cache.error,
-                state.cache.age_s(state.now),
-                state.cache.last_ok,
-            ),
-            SourceKind::Kubernetes => (
-                &state.cluster.error,
-                state.cluster.age_s(state.now),
-                state.cluster.last_ok,
-            ),
-        };
-        let status = match state.status(kind) {
+        let h = state.health(kind);
+        let (age, at) = (h.age_s, h.last_ok);
+        let status = match h.status {
             Status::Waiting => "error",
             Status::Ok => "ok",
             Status::Stale => "stale",
             Status::Error => "error",
             Status::Disabled => "disabled",
         };
-        let error = match (error, state.status(kind)) {
+        let error = match (h.error, h.status) {
             (Some((e, _)), _) => json!(e),
             (None, Status::Waiting) => json!("no answer yet"),
             _ => Value::Null,

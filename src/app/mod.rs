@@ -43,12 +43,8 @@ fn clock_face(state: &State) -> Vec<(crate::state::Status, Option<i64>)> {
     SourceKind::ALL
         .into_iter()
         .map(|k| {
-            let age = match k {
-                SourceKind::Prometheus => state.metrics.age_s(state.now),
-                SourceKind::Redis => state.cache.age_s(state.now),
-                SourceKind::Kubernetes => state.cluster.age_s(state.now),
-            };
-            (state.status(k), age)
+            let h = state.health(k);
+            (h.status, h.age_s)
         })
         .collect()
 }

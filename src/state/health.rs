@@ -16,6 +16,17 @@ pub enum Status {
     Error,
 }
 
+/// A source's health as the views, the snapshot and the loop read it, whatever it holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Health<'a> {
+    pub status: Status,
+    /// Whole seconds since the last good value.
+    pub age_s: Option<i64>,
+    pub last_ok: Option<DateTime<Utc>>,
+    /// The newest failure and when it happened, when newer than the last good value.
+    pub error: Option<(&'a str, DateTime<Utc>)>,
+}
+
 /// A source's last good value, its age and its last error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slot<T> {
@@ -60,6 +71,15 @@ impl<T> Slot<T> {
                 Status::Stale
             }
             Some(_) => Status::Ok,
+        }
+    }
+
+    pub fn health(&self, now: DateTime<Utc>, refresh_ms: u64) -> Health<'_> {
+        Health {
+            status: self.status(now, refresh_ms),
+            age_s: self.age_s(now),
+            last_ok: self.last_ok,
+            error: self.error.as_ref().map(|(e, at)| (e.as_str(), *at)),
         }
     }
 

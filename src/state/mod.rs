@@ -7,7 +7,7 @@ mod keys;
 pub mod series;
 
 pub use dialog::{Dialog, DialogKind, Focus};
-pub use health::{Slot, Status};
+pub use health::{Health, Slot, Status};
 pub use series::Series;
 
 use crate::config::Config;
@@ -497,10 +497,16 @@ impl State {
     }
 
     pub fn status(&self, kind: SourceKind) -> Status {
+        self.health(kind).status
+    }
+
+    /// The one place that knows which slot each source fills.
+    pub fn health(&self, kind: SourceKind) -> Health<'_> {
+        let (now, refresh) = (self.now, self.refresh_ms());
         match kind {
-            SourceKind::Prometheus => self.metrics.status(self.now, self.refresh_ms()),
-            SourceKind::Redis => self.cache.status(self.now, self.refresh_ms()),
-            SourceKind::Kubernetes => self.cluster.status(self.now, self.refresh_ms()),
+            SourceKind::Prometheus => self.metrics.health(now, refresh),
+            SourceKind::Redis => self.cache.health(now, refresh),
+            SourceKind::Kubernetes => self.cluster.health(now, refresh),
         }
     }
 }

@@ -126,12 +126,8 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// "● redis 2s", "✖ prometheus timeout"... as spans, coloured by health.
 pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<'static>> {
-    let status = state.status(kind);
-    let age = match kind {
-        SourceKind::Prometheus => state.metrics.age_s(state.now),
-        SourceKind::Redis => state.cache.age_s(state.now),
-        SourceKind::Kubernetes => state.cluster.age_s(state.now),
-    };
+    let h = state.health(kind);
+    let (status, age) = (h.status, h.age_s);
     let (mark, style, text) = match status {
         Status::Ok => ("●", theme.ok, age.map(format::age).unwrap_or_default()),
         Status::Waiting => ("◌", theme.muted, "waiting".into()),
@@ -158,12 +154,7 @@ pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<
 
 /// The error a source last reported, for panels to show instead of empty space.
 pub fn source_error(state: &State, kind: SourceKind) -> Option<&str> {
-    let e = match kind {
-        SourceKind::Prometheus => &state.metrics.error,
-        SourceKind::Redis => &state.cache.error,
-        SourceKind::Kubernetes => &state.cluster.error,
-    };
-    e.as_ref().map(|(msg, _)| msg.as_str())
+    state.health(kind).error.map(|(msg, _)| msg)
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
