@@ -65,17 +65,12 @@ async fn main() -> Result<(), String> {
             if let Some(max) = args.get(4) {
                 opts.max_keys_per_sec = max.parse().map_err(|_| usage)?;
             }
-            let r = invalidate(
-                &redis,
-                &InvalidateTarget::Pattern(pattern.clone()),
-                &InvalidateConfig::default(),
-                &opts,
-                &audit,
-                &tx,
-                &cancel,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let target = InvalidateTarget::Pattern(pattern.clone());
+            let plan = opsdeck::ops::invalidate::plan(&target, &InvalidateConfig::default())
+                .map_err(|e| e.to_string())?;
+            let r = invalidate(&redis, &plan, &opts, &audit, &tx, &cancel)
+                .await
+                .map_err(|e| e.to_string())?;
             r.deleted
         }
         _ => return Err(usage.into()),

@@ -80,6 +80,8 @@ if [[ -n $missing ]]; then
 fi
 
 status=0
+# Layers import only downwards (DESIGN.md); an upward import fails the run.
+scripts/check-layers.sh || status=$?
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --all-targets --no-fail-fast || status=$?
 else

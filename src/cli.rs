@@ -66,16 +66,23 @@ pub enum Command {
         strict: bool,
     },
     /// Delete cache keys by group, by user or by pattern: SCAN + UNLINK, throttled.
-    #[command(group(ArgGroup::new("invalidate_target").required(true).multiple(false)))]
+    #[command(group(ArgGroup::new("invalidate_target").required(true).multiple(true)))]
     Invalidate {
-        /// A group from [[actions.invalidate.groups]] (defaults: knowledge, user).
+        /// A group from [[actions.invalidate.groups]] (defaults: knowledge, user); with
+        /// --user, a group whose patterns hold {user_id}.
         #[arg(long, value_name = "NAME", group = "invalidate_target")]
         group: Option<String>,
-        /// One user's keys (user:{id}:*, the id matching only itself).
+        /// One user's keys: the {user_id} of --group's patterns, or alone the group named
+        /// user (user:{id}:*); the id matches only itself.
         #[arg(long, value_name = "ID", group = "invalidate_target")]
         user: Option<String>,
-        /// A glob; one that matches every key is refused.
-        #[arg(long, value_name = "GLOB", group = "invalidate_target")]
+        /// A glob starting with at least two literal characters (e.g. answer:*).
+        #[arg(
+            long,
+            value_name = "GLOB",
+            group = "invalidate_target",
+            conflicts_with_all = ["group", "user"]
+        )]
         pattern: Option<String>,
         /// Count what would be deleted, delete nothing.
         #[arg(long)]

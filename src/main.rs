@@ -10,13 +10,13 @@ use clap::Parser;
 use color_eyre::eyre::WrapErr;
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::cli::{Cli, Command};
-use opsdeck::commands::cache;
-use opsdeck::config::{self, Config, PromMode};
+use opsdeck::commands::{self, cache};
+use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
+use opsdeck::ops::executor::{Backend, Executor};
 use opsdeck::ops::invalidate::InvalidateTarget;
-use opsdeck::snapshot;
-use opsdeck::sources::{Payload, SourceKind, SourceUpdate, kube, prometheus, redis, sim};
-use opsdeck::state::{Msg, State};
+use opsdeck::sources::{RefreshNow, registry, sim};
+use opsdeck::state::State;
 use opsdeck::ui::Theme;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,7 +30,34 @@ const DEMO_SEED: u64 = 2026;
 struct Setup {
     config: Config,
     demo: bool,
+    /// A config file was found by the lookup.
+    found: bool,
     banner: Option<String>,
+}
+
+/// Headless actions act on real backends only: with `--demo` or without a config file they
+/// would otherwise reach whatever the environment points at (the current kube context).
+fn refuse_headless_action(cli: &Cli, setup: &Setup) -> Option<u8> {
+    let acting = matches!(
+        cli.command,
+        Some(Command::Warmup { .. } | Command::Invalidate { .. } | Command::Scale { .. })
+    );
+    if !acting {
+        return None;
+    }
+    if cli.demo {
+        eprintln!(
+            "error: --demo has no backends to act on: headless warmup, invalidate and scale act on the backends of a config file (try them in the console: opsdeck --demo)"
+        );
+        return Some(2);
+    }
+    if !setup.found {
+        eprintln!(
+            "error: no config file found, so there is nothing to act on. Looked at --config PATH, $OPSDECK_CONFIG, ./config.toml and $XDG_CONFIG_HOME/opsdeck/config.toml; copy config.toml.example to one of them"
+        );
+        return Some(2);
+    }
+    None
 }
 
 fn setup(cli: &Cli) -> Result<Setup, String> {
@@ -52,6 +79,7 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     Ok(Setup {
         config,
         demo,
+        found,
         banner,
     })
 }
@@ -75,6 +103,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(code) = refuse_headless_action(&cli, &setup) {
+        return ExitCode::from(code);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -87,7 +118,12 @@ fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Some(Command::Snapshot { json }) => runtime.block_on(run_snapshot(setup, *json)),
+        Some(Command::Snapshot { json }) => Ok(runtime.block_on(commands::snapshot::run(
+            setup.config,
+            setup.demo,
+            DEMO_SEED,
+            *json,
+        ))),
         Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
         Some(Command::Report { period, format }) => Ok(runtime.block_on(
             opsdeck::commands::report::run(&setup.config, *period, *format),
@@ -116,9 +152,12 @@ fn main() -> ExitCode {
             yes,
         }) => {
             let target = match (group, user, pattern) {
-                (Some(g), _, _) => InvalidateTarget::Group(g.clone()),
-                (_, Some(u), _) => InvalidateTarget::User(u.clone()),
-                (_, _, Some(p)) => InvalidateTarget::Pattern(p.clone()),
+                (Some(g), user, _) => InvalidateTarget::Group {
+                    name: g.clone(),
+                    user: user.clone(),
+                },
+                (None, Some(u), _) => InvalidateTarget::user(u.clone()),
+                (None, None, Some(p)) => InvalidateTarget::Pattern(p.clone()),
                 _ => unreachable!("clap requires one target"),
             };
             let args = cache::InvalidateArgs {
@@ -142,76 +181,6 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_snapshot(setup: Setup, json: bool) -> color_eyre::Result<u8> {
-    let now = chrono::Utc::now();
-    let mut state = State::new(setup.config, now, setup.demo);
-    if setup.demo {
-        let (_, history) = sim::backfill(DEMO_SEED, now);
-        for u in history {
-            state.apply(Msg::Source(u));
-        }
-    } else {
-        // Every source samples at once, so the snapshot takes one refresh, not one per source.
-        let refresh = Duration::from_millis(state.refresh_ms());
-        let redis = async {
-            let cfg = state.config.redis.clone()?;
-            let payload = redis::sample_twice(cfg, refresh)
-                .await
-                .map(|c| Payload::Cache(Box::new(c)));
-            Some(SourceUpdate {
-                at: chrono::Utc::now(),
-                source: SourceKind::Redis,
-                payload,
-            })
-        };
-        let prometheus = async {
-            let cfg = state.config.prometheus.clone()?;
-            Some(prometheus::snapshot(&cfg, refresh).await)
-        };
-        let kubernetes = async {
-            let cfg = state.config.kubernetes.clone()?;
-            Some(kube::snapshot(cfg).await)
-        };
-        let costs = async {
-            let cfg = state.config.prometheus.clone()?;
-            let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
-            prometheus::prices::snapshot(&cfg, &queries).await
-        };
-        let today = async {
-            let cfg = state
-                .config
-                .prometheus
-                .clone()
-                .filter(|p| p.mode == PromMode::Api)?;
-            let client = prometheus::api::Client::new(&cfg).ok()?;
-            let now = chrono::Utc::now();
-            let spend = prometheus::today::spend_today(&client, &state.config.cost, now).await?;
-            Some(SourceUpdate {
-                at: now,
-                source: SourceKind::Prometheus,
-                payload: Ok(Payload::SpendToday(Box::new(spend))),
-            })
-        };
-        let (redis, prometheus, kubernetes, costs, today) =
-            tokio::join!(redis, prometheus, kubernetes, costs, today);
-        for u in [costs, redis, prometheus, kubernetes, today]
-            .into_iter()
-            .flatten()
-        {
-            state.apply(Msg::Source(u));
-        }
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&snapshot::to_json(&state))?
-        );
-    } else {
-        print!("{}", snapshot::to_text(&state));
-    }
-    Ok(snapshot::exit_code(&state) as u8)
-}
-
 async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     color_eyre::install()?;
     let no_color = Theme::no_color_from_env();
@@ -231,46 +200,25 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     let mut state = State::new(setup.config, chrono::Utc::now(), setup.demo);
     state.banner = setup.banner;
     state.theme_name = theme.name.clone();
-    let mut backends = Backends::default();
-    if setup.demo {
+    let wake = RefreshNow::default();
+    let (backend, sim) = if setup.demo {
         tracing::info!("starting the embedded demo");
-        backends.sim = Some(sim::spawn(DEMO_SEED, refresh, update_tx, action_tx, audit));
+        let sim = sim::spawn(DEMO_SEED, refresh, update_tx);
+        let backend = Backend::Demo {
+            sim: sim.clone(),
+            config: Box::new(state.config.clone()),
+        };
+        (backend, Some(sim))
     } else {
-        if let Some(cfg) = state.config.redis.clone() {
-            tokio::spawn(redis::run_with(
-                cfg,
-                refresh,
-                update_tx.clone(),
-                backends.refresh.clone(),
-            ));
-        }
-        if let Some(cfg) = state.config.prometheus.clone() {
-            if cfg.mode == PromMode::Api {
-                let queries = prometheus::prices::CostQueries::new(&cfg, &state.config.cost);
-                let tx = update_tx.clone();
-                tokio::spawn(prometheus::prices::run(cfg.clone(), queries, refresh, tx));
-                let cost = state.config.cost.clone();
-                tokio::spawn(prometheus::today::run(cfg.clone(), cost, update_tx.clone()));
-            }
-            tokio::spawn(prometheus::run_with(
-                cfg,
-                refresh,
-                update_tx.clone(),
-                backends.refresh.clone(),
-            ));
-        }
-        if let Some(k) = state.config.kubernetes.clone() {
-            let max = state.config.actions.max_replicas;
-            backends.kube = Some(app::KubeBackend::new(
-                k.clone(),
-                max,
-                audit.clone(),
-                action_tx.clone(),
-            ));
-            tokio::spawn(kube::run(k, update_tx.clone()));
-        }
-        backends.live = Some(app::Live::new(state.config.clone(), audit, action_tx));
-    }
+        registry::spawn_all(&state.config, refresh, &update_tx, &wake);
+        (Backend::Live(Box::new(state.config.clone())), None)
+    };
+    let executor = Executor {
+        backend,
+        audit,
+        events: action_tx,
+    };
+    let backends = Backends::new(executor, sim, wake);
     let mut app = App {
         state,
         theme,
@@ -301,8 +249,8 @@ fn init_logging() {
 
 /// `opsdeck scale`: exit 0 done, 1 failed, 2 bad usage or config, 3 refused.
 async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    use opsdeck::ops::scale::cli::{self as scale_cli, ScaleCommand, TerminalPrompt};
     use opsdeck::ops::scale::{ScaleRequest, ScaleTarget};
-    use opsdeck::ops::scale_cli::{self, ScaleCommand, TerminalPrompt};
     let Some(Command::Scale {
         target,
         replicas,
@@ -333,8 +281,12 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         },
         (None, None) => unreachable!("clap requires --replicas or --hpa-min"),
     };
-    // Runbooks may have a kubeconfig but no opsdeck config: the current context is used then.
-    let mut k = setup.config.kubernetes.clone().unwrap_or_default();
+    let Some(mut k) = setup.config.kubernetes.clone() else {
+        eprintln!(
+            "error: scale needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)"
+        );
+        return Ok(2);
+    };
     if let Some(ctx) = &cli.context {
         k.context = Some(ctx.clone());
     }

@@ -5,9 +5,12 @@ use chrono::{TimeZone, Utc};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::app::{self, App, Backends, Exit};
 use opsdeck::config::Config;
-use opsdeck::ops::observed::Observed;
+use opsdeck::model::Observed;
+use opsdeck::ops::ActionPlan;
+use opsdeck::ops::invalidate::{InvalidatePlan, InvalidateTarget};
+use opsdeck::ops::scale::PlannedChange;
 use opsdeck::sources::sim;
-use opsdeck::state::{ActionRequest, Effect, Mode, Msg, ScaleChange, State, View};
+use opsdeck::state::{Effect, Mode, Msg, State, View};
 use opsdeck::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -103,7 +106,12 @@ fn scale_confirms_an_hpa_minimum_and_refuses_out_of_bounds() {
     let Mode::Dialog(d) = &s.mode else {
         panic!("dialog closed on bad input")
     };
-    assert!(d.error.as_deref().unwrap().contains("1..=20"));
+    assert_eq!(
+        d.error.as_deref(),
+        Some(
+            "HPA retrieval-hpa would get minReplicas 99 above its maxReplicas 20: raise maxReplicas too"
+        )
+    );
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::BackTab);
     press(&mut s, KeyCode::Backspace);
@@ -113,14 +121,25 @@ fn scale_confirms_an_hpa_minimum_and_refuses_out_of_bounds() {
     press(&mut s, KeyCode::Right);
     let shown = Observed::of(s.selected_deployment().unwrap());
     let effects = press(&mut s, KeyCode::Enter);
+    let [Effect::Run(ActionPlan::Scale(plan))] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
     assert_eq!(
-        effects,
-        vec![Effect::Run(ActionRequest::Scale {
-            namespace: "cs-prod".into(),
-            name: "retrieval".into(),
-            change: ScaleChange::HpaMin(6),
-            seen: shown,
-        })]
+        (plan.namespace.as_str(), plan.name.as_str()),
+        ("cs-prod", "retrieval")
+    );
+    let hpa = shown.hpa.clone().unwrap();
+    assert_eq!(
+        plan.change,
+        PlannedChange::Hpa {
+            hpa: hpa.name,
+            min: (hpa.min, 6),
+            max: (hpa.max, hpa.max)
+        }
+    );
+    assert_eq!(
+        plan.seen, shown,
+        "the plan is made on what the dialog showed"
     );
     assert_eq!(s.mode, Mode::Normal);
 }
@@ -151,10 +170,10 @@ fn invalidating_a_user_needs_the_id_and_large_groups_need_the_name_typed() {
     press(&mut s, KeyCode::Tab);
     assert_eq!(
         press(&mut s, KeyCode::Enter),
-        vec![Effect::Run(ActionRequest::Invalidate {
-            group: "user".into(),
-            user_id: Some("42".into())
-        })]
+        vec![Effect::Run(ActionPlan::Invalidate(InvalidatePlan {
+            target: InvalidateTarget::user("42"),
+            patterns: vec!["user:42:*".into()],
+        }))]
     );
 }
 
@@ -281,11 +300,11 @@ fn a_scale_conflict_does_not_replace_a_dialog_opened_meanwhile() {
         namespace: "cs-prod".into(),
         name: "chat-api".into(),
         target: ScaleTarget::Replicas(3),
-        before: Observed::default(),
-        now: Observed {
+        before: Box::default(),
+        now: Box::new(Observed {
             replicas: 6,
             ..Default::default()
-        },
+        }),
         message: "cs-prod/chat-api: changed since it was read".into(),
     };
     s.apply(Msg::Action(conflict.clone()));

@@ -7,8 +7,8 @@ mod support;
 use chrono::Utc;
 use opsdeck::config::Config;
 use opsdeck::ops::audit::Audit;
+use opsdeck::ops::scale::cli::{self as scale_cli, Prompt, ScaleCommand};
 use opsdeck::ops::scale::{PlannedChange, ScaleError, ScaleRequest, ScaleTarget, Scaler};
-use opsdeck::ops::scale_cli::{self, Prompt, ScaleCommand};
 use opsdeck::sources::{ClusterSample, kube};
 use opsdeck::state::{Msg, State};
 use std::time::Duration;
@@ -124,7 +124,7 @@ async fn snapshot_lists_deployments_with_hpa_and_verdict() {
     };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(u));
-    let json = opsdeck::snapshot::to_json(&state);
+    let json = opsdeck::commands::snapshot::to_json(&state);
     let d = &json["deployments"];
     assert_eq!(d[0]["name"], "answer-api");
     assert_eq!(d[0]["hpa"]["min"], 2);
@@ -175,7 +175,7 @@ async fn scaling_patches_the_scale_subresource_with_a_precondition() {
         .unwrap()
         .to_string();
     let plan = s
-        .plan(&req("ingest", ScaleTarget::Replicas(5)), None)
+        .plan(&req("ingest", ScaleTarget::Replicas(5)))
         .await
         .unwrap();
     assert_eq!(plan.change, PlannedChange::Replicas { from: 2, to: 5 });
@@ -206,7 +206,7 @@ async fn dry_run_asks_the_server_to_store_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let s = scaler(&api, client(&api).await, &dir);
     let plan = s
-        .plan(&req("ingest", ScaleTarget::Replicas(7)), None)
+        .plan(&req("ingest", ScaleTarget::Replicas(7)))
         .await
         .unwrap();
     let done = s.apply(&plan, true).await.unwrap();
@@ -222,7 +222,7 @@ async fn an_hpa_owned_deployment_gets_an_hpa_edit() {
     let dir = tempfile::tempdir().unwrap();
     let s = scaler(&api, client(&api).await, &dir);
     let plan = s
-        .plan(&req("answer-api", ScaleTarget::Replicas(6)), None)
+        .plan(&req("answer-api", ScaleTarget::Replicas(6)))
         .await
         .unwrap();
     assert!(
@@ -254,16 +254,13 @@ async fn an_hpa_owned_deployment_gets_an_hpa_edit() {
     assert_eq!(hpa["spec"]["metrics"].as_array().unwrap().len(), 3);
 
     let plan = s
-        .plan(
-            &req(
-                "answer-api",
-                ScaleTarget::Hpa {
-                    min: 3,
-                    max: Some(30),
-                },
-            ),
-            None,
-        )
+        .plan(&req(
+            "answer-api",
+            ScaleTarget::Hpa {
+                min: 3,
+                max: Some(30),
+            },
+        ))
         .await
         .unwrap();
     s.apply(&plan, false).await.unwrap();
@@ -285,7 +282,7 @@ async fn forbidden_names_the_verb_and_resource() {
     let dir = tempfile::tempdir().unwrap();
     let s = scaler(&api, client(&api).await, &dir);
     let plan = s
-        .plan(&req("ingest", ScaleTarget::Replicas(3)), None)
+        .plan(&req("ingest", ScaleTarget::Replicas(3)))
         .await
         .unwrap();
     let e = s.apply(&plan, false).await.unwrap_err().to_string();
@@ -295,7 +292,7 @@ async fn forbidden_names_the_verb_and_resource() {
     );
     assert!(e.contains("deploy/rbac.yaml"), "{e}");
     let plan = s
-        .plan(&req("answer-api", ScaleTarget::Replicas(3)), None)
+        .plan(&req("answer-api", ScaleTarget::Replicas(3)))
         .await
         .unwrap();
     let e = s.apply(&plan, false).await.unwrap_err().to_string();
@@ -315,17 +312,12 @@ async fn a_conflict_rereads_and_reports_the_new_state() {
     let api = cluster().await;
     let dir = tempfile::tempdir().unwrap();
     let s = scaler(&api, client(&api).await, &dir);
-    let stale =
-        api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["metadata"]["resourceVersion"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    // Someone scales it after the operator looked.
-    api.put(Kind::Deployment, fx::deployment("cs-prod", "ingest", 9, 9));
+    // The operator looks; someone scales it after that.
     let plan = s
-        .plan(&req("ingest", ScaleTarget::Replicas(3)), Some(&stale))
+        .plan(&req("ingest", ScaleTarget::Replicas(3)))
         .await
         .unwrap();
+    api.put(Kind::Deployment, fx::deployment("cs-prod", "ingest", 9, 9));
     let e = s.apply(&plan, false).await.unwrap_err();
     assert!(matches!(e, ScaleError::Conflict { .. }));
     let e = e.to_string();

@@ -7,9 +7,11 @@ mod support;
 
 use chrono::Utc;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::app::{self, App, Backends, KubeBackend};
+use opsdeck::app::{self, App, Backends};
 use opsdeck::config::Config;
 use opsdeck::ops::audit::Audit;
+use opsdeck::ops::executor::{Backend, Executor};
+use opsdeck::sources::RefreshNow;
 use opsdeck::sources::kube;
 use opsdeck::state::{DialogKind, Focus, Mode, Msg, State, View};
 use opsdeck::ui::Theme;
@@ -60,6 +62,25 @@ fn rv(api: &KubeApi) -> String {
         .to_string()
 }
 
+/// The console on the real loop with the live executor, as `opsdeck` wires it.
+fn console(state: State, config: &Config) -> App {
+    let (_utx, updates) = mpsc::channel(4);
+    let (atx, actions) = mpsc::channel(16);
+    let executor = Executor {
+        backend: Backend::Live(Box::new(config.clone())),
+        audit: Audit::new(config.actions.audit_log.clone()),
+        events: atx,
+    };
+    App {
+        state,
+        theme: Theme::default_dark(),
+        no_color: false,
+        backends: Backends::new(executor, None, RefreshNow::default()),
+        updates,
+        actions,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflict_reopens_the_dialog_with_the_new_state_and_asks_again() {
     let api = cluster().await;
@@ -77,21 +98,7 @@ async fn a_conflict_reopens_the_dialog_with_the_new_state_and_asks_again() {
     // Someone scales ingest from 2 to 6 after the operator's screen was drawn.
     api.put(Kind::Deployment, fx::deployment("cs-prod", "ingest", 6, 6));
 
-    let (_utx, updates) = mpsc::channel(4);
-    let (atx, actions) = mpsc::channel(16);
-    let audit = Audit::new(config.actions.audit_log.clone());
-    let kube = KubeBackend::new(kcfg(&api), 50, audit, atx);
-    let mut console = App {
-        state,
-        theme: Theme::default_dark(),
-        no_color: false,
-        backends: Backends {
-            kube: Some(kube),
-            ..Default::default()
-        },
-        updates,
-        actions,
-    };
+    let mut console = console(state, &config);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
 
     // Select ingest, ask for 3 replicas, move to Scale and confirm.
@@ -173,4 +180,83 @@ async fn a_conflict_reopens_the_dialog_with_the_new_state_and_asks_again() {
         outcomes,
         ["\"started\"", "\"failed\"", "\"started\"", "\"ok\""]
     );
+}
+
+fn hpa_patches(api: &KubeApi) -> Vec<serde_json::Value> {
+    api.requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "PATCH" && r.path.ends_with("/horizontalpodautoscalers/answer-api-hpa")
+        })
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+/// A colleague raises the HPA's minReplicas while the operator's scale dialog is open: the
+/// console's edit carries the HPA's resourceVersion as the operator saw it, so the server
+/// refuses it, the colleague's minimum stands, and the dialog comes back saying what moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hpa_changed_after_the_dialog_opened_is_not_overwritten() {
+    let api = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        kubernetes: Some(kcfg(&api)),
+        ..Default::default()
+    };
+    config.actions.audit_log = dir.path().join("audit.jsonl");
+    let mut state = State::new(config.clone(), Utc::now(), false);
+    state.apply(Msg::Source(kube::snapshot(kcfg(&api)).await));
+    state.view = View::Scaling;
+    let seen_rv =
+        api.get(Kind::Hpa, "cs-prod", "answer-api-hpa").unwrap()["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let mut console = console(state, &config);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+
+    // The operator opens the dialog on answer-api (HPA min 2, max 20).
+    use KeyCode::{Char, Enter, Tab};
+    app::run(&mut terminal, typing(&[Char('s')], 100), &mut console)
+        .await
+        .unwrap();
+    assert!(matches!(console.state.mode, Mode::Dialog(_)));
+    // A colleague sets minReplicas to 5 meanwhile.
+    api.put(
+        Kind::Hpa,
+        fx::hpa("cs-prod", "answer-api", 5, 20, 4, Some(140), None),
+    );
+    // The operator, still in the dialog, asks for 3 and confirms.
+    app::run(
+        &mut terminal,
+        typing(&[Char('3'), Tab, Tab, Enter], 1500),
+        &mut console,
+    )
+    .await
+    .unwrap();
+    let patches = hpa_patches(&api);
+    assert_eq!(patches.len(), 1, "one attempt: {patches:?}");
+    assert_eq!(
+        patches[0]["metadata"]["resourceVersion"],
+        seen_rv.as_str(),
+        "the precondition is the HPA as the operator saw it"
+    );
+    assert_eq!(
+        api.get(Kind::Hpa, "cs-prod", "answer-api-hpa").unwrap()["spec"]["minReplicas"],
+        5,
+        "the colleague's minimum stands"
+    );
+    let Mode::Dialog(d) = &console.state.mode else {
+        panic!("no second ask: {:?}", console.state.last_outcome)
+    };
+    let DialogKind::Scale { changed, seen, .. } = &d.kind else {
+        panic!("{:?}", d.kind)
+    };
+    assert_eq!(
+        changed.as_deref(),
+        Some("changed since you looked: HPA min 2 → 5; confirm again")
+    );
+    assert_eq!(seen.hpa.as_ref().unwrap().min, 5);
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("HPA min 2 → 5"), "{screen}");
 }

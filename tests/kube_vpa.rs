@@ -36,7 +36,7 @@ fn snapshot_json(api: &KubeApi, u: opsdeck::sources::SourceUpdate) -> serde_json
     };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(u));
-    opsdeck::snapshot::to_json(&state)
+    opsdeck::commands::snapshot::to_json(&state)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

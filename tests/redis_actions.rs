@@ -6,7 +6,8 @@ use opsdeck::config::{CacheConfig, InvalidateConfig, RedisConfig};
 use opsdeck::domain::cache_key::answer_key;
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::invalidate::{
-    InvalidateError, InvalidateOptions, InvalidateTarget, PatternError, invalidate, preview,
+    self, InvalidateError, InvalidateOptions, InvalidatePlan, InvalidateTarget, PatternError,
+    invalidate, preview,
 };
 use opsdeck::ops::warmup::{WarmupError, WarmupOptions, parse_jsonl, warmup};
 use opsdeck::ops::{ActionEvent, CancelFlag};
@@ -220,6 +221,11 @@ fn keys(server: &RedisServer) -> Vec<String> {
     v
 }
 
+/// The plan the console and the CLI both build, on the default groups.
+fn plan_of(target: InvalidateTarget) -> InvalidatePlan {
+    invalidate::plan(&target, &InvalidateConfig::default()).unwrap()
+}
+
 async fn run_invalidate(
     cfg: &RedisConfig,
     target: InvalidateTarget,
@@ -232,8 +238,7 @@ async fn run_invalidate(
     opts.scan_count = 7; // several pages even on small data
     invalidate(
         cfg,
-        &target,
-        &InvalidateConfig::default(),
+        &plan_of(target),
         &opts,
         &audit,
         &tx,
@@ -255,7 +260,7 @@ async fn invalidating_user_42_leaves_user_420_and_metacharacter_ids_match_only_t
     let cfg = server.config();
 
     assert_eq!(
-        run_invalidate(&cfg, InvalidateTarget::User("42".into()), true)
+        run_invalidate(&cfg, InvalidateTarget::user("42"), true)
             .await
             .unwrap(),
         3
@@ -264,8 +269,7 @@ async fn invalidating_user_42_leaves_user_420_and_metacharacter_ids_match_only_t
 
     let p = preview(
         &cfg,
-        &InvalidateTarget::User("42".into()),
-        &InvalidateConfig::default(),
+        &plan_of(InvalidateTarget::user("42")),
         &InvalidateOptions::from_config(&InvalidateConfig::default()),
     )
     .await
@@ -278,7 +282,7 @@ async fn invalidating_user_42_leaves_user_420_and_metacharacter_ids_match_only_t
             .into_iter()
             .filter(|k| !k.starts_with(&format!("user:{id}:")))
             .collect();
-        let n = run_invalidate(&cfg, InvalidateTarget::User(id.into()), false)
+        let n = run_invalidate(&cfg, InvalidateTarget::user(id), false)
             .await
             .unwrap();
         assert_eq!(n, 3, "user {id:?}");
@@ -304,39 +308,18 @@ async fn invalidating_user_42_leaves_user_420_and_metacharacter_ids_match_only_t
     }
 }
 
-#[tokio::test]
-async fn match_everything_patterns_are_refused_and_audited() {
-    let server = RedisServer::start();
-    server.cli(&["SET", "answer:x", "1"]);
-    let (_d, audit) = audit();
-    let (tx, _rx) = events();
-    let opts = InvalidateOptions::from_config(&InvalidateConfig::default());
-    for p in ["*", "**", "?*"] {
-        let err = invalidate(
-            &server.config(),
+#[test]
+fn patterns_without_a_literal_prefix_are_refused_before_anything_runs() {
+    for p in ["*", "**", "?*", "*:*", "?*:*", "[^\\]]*"] {
+        let refused = invalidate::plan(
             &InvalidateTarget::Pattern(p.into()),
             &InvalidateConfig::default(),
-            &opts,
-            &audit,
-            &tx,
-            &CancelFlag::default(),
-        )
-        .await
-        .unwrap_err();
+        );
         assert!(
-            matches!(
-                err,
-                InvalidateError::Pattern(PatternError::MatchesEverything(_))
-            ),
-            "{p}"
+            matches!(refused, Err(PatternError::NoLiteralPrefix(_))),
+            "{p}: {refused:?}"
         );
     }
-    assert_eq!(server.cli(&["DBSIZE"]), "1");
-    assert!(
-        audit_lines(&audit)
-            .iter()
-            .all(|l| l["outcome"] == "refused")
-    );
 }
 
 #[tokio::test]
@@ -367,8 +350,7 @@ async fn knowledge_group_deletes_answers_and_knowledge_only_with_throttle() {
     opts.max_keys_per_sec = 20_000;
     let r = invalidate(
         &server.config(),
-        &InvalidateTarget::Group("knowledge".into()),
-        &InvalidateConfig::default(),
+        &plan_of(InvalidateTarget::group("knowledge")),
         &opts,
         &audit,
         &tx,
@@ -425,12 +407,12 @@ async fn cluster_warmup_and_invalidation_span_all_masters() {
             );
         }
     }
-    let n = run_invalidate(&cfg, InvalidateTarget::User("42".into()), false)
+    let n = run_invalidate(&cfg, InvalidateTarget::user("42"), false)
         .await
         .unwrap();
     assert_eq!(n, 20);
     assert_eq!(cluster.total_keys(), 1520);
-    let n = run_invalidate(&cfg, InvalidateTarget::Group("knowledge".into()), false)
+    let n = run_invalidate(&cfg, InvalidateTarget::group("knowledge"), false)
         .await
         .unwrap();
     assert_eq!(n, 1500);

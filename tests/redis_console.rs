@@ -111,10 +111,107 @@ fn typing(
     ))
 }
 
+/// The console on the real loop with the live executor, as `opsdeck` wires it.
+fn live_console(config: Config) -> opsdeck::app::App {
+    use opsdeck::ops::executor::{Backend, Executor};
+    let (_utx, updates) = mpsc::channel(4);
+    let (atx, actions) = mpsc::channel(16);
+    let executor = Executor {
+        backend: Backend::Live(Box::new(config.clone())),
+        audit: opsdeck::ops::audit::Audit::new(config.actions.audit_log.clone()),
+        events: atx,
+    };
+    opsdeck::app::App {
+        state: State::new(config, Utc::now(), false),
+        theme: Theme::default_dark(),
+        no_color: false,
+        backends: opsdeck::app::Backends::new(
+            executor,
+            None,
+            opsdeck::sources::RefreshNow::default(),
+        ),
+        updates,
+        actions,
+    }
+}
+
+/// Two groups keyed by user: choosing the second one and a user id deletes that group's
+/// keys for that user, and nothing of the first group's.
+#[tokio::test]
+async fn a_second_user_keyed_group_deletes_only_its_own_keys_for_that_user() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use opsdeck::config::InvalidateGroup;
+    let server = RedisServer::start();
+    for k in [
+        "user:42:profile",
+        "session:42:a",
+        "session:42:b",
+        "session:420:a",
+        "session:7:a",
+        "answer:1",
+    ] {
+        server.cli(&["SET", k, "1"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        redis: Some(server.config()),
+        ..Default::default()
+    };
+    config.actions.audit_log = dir.path().join("audit.jsonl");
+    config.actions.invalidate.groups.push(InvalidateGroup {
+        name: "sessions".into(),
+        patterns: vec!["session:{user_id}:*".into()],
+    });
+    let names: Vec<&str> = config
+        .actions
+        .invalidate
+        .groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
+    assert_eq!(names, ["knowledge", "user", "sessions"]);
+    let mut console = live_console(config);
+    let k = |c: KeyCode| (KeyEvent::new(c, KeyModifiers::NONE), 0);
+    // Open, choose the third group, type the id, move to Invalidate, confirm.
+    let mut script = vec![k(KeyCode::Char('i')), k(KeyCode::Down), k(KeyCode::Down)];
+    script.extend("42".chars().map(|c| k(KeyCode::Char(c))));
+    script.extend([k(KeyCode::Tab), k(KeyCode::Tab), k(KeyCode::Enter)]);
+    script.push((
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        2000,
+    ));
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    opsdeck::app::run(&mut terminal, typing(script), &mut console)
+        .await
+        .unwrap();
+    let outcome = console.state.last_outcome.clone().expect("it ran");
+    assert!(
+        outcome
+            .as_ref()
+            .is_ok_and(|s| s.contains("group sessions for user 42") && s.contains("deleted 2")),
+        "{outcome:?}"
+    );
+    let mut left: Vec<String> = server
+        .cli(&["KEYS", "*"])
+        .lines()
+        .map(String::from)
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "answer:1",
+            "session:420:a",
+            "session:7:a",
+            "user:42:profile"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_its_target() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    use opsdeck::app::{self, App, Backends, Live};
+    use opsdeck::app;
     use opsdeck::state::dialog::Preview;
     use opsdeck::state::{DialogKind, Mode};
     let server = RedisServer::start();
@@ -128,21 +225,7 @@ async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_it
     };
     config.actions.audit_log = dir.path().join("audit.jsonl");
     config.actions.confirm_typed_over_keys = 2;
-    let (_utx, updates) = mpsc::channel(4);
-    let (atx, actions) = mpsc::channel(16);
-    let audit = opsdeck::ops::audit::Audit::new(config.actions.audit_log.clone());
-    let backends = Backends {
-        live: Some(Live::new(config.clone(), audit, atx)),
-        ..Default::default()
-    };
-    let mut console = App {
-        state: State::new(config, Utc::now(), false),
-        theme: Theme::default_dark(),
-        no_color: false,
-        backends,
-        updates,
-        actions,
-    };
+    let mut console = live_console(config);
     let k = |c: KeyCode| KeyEvent::new(c, KeyModifiers::NONE);
     let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();

@@ -72,10 +72,11 @@ async fn warmup_and_invalidate_over_tls() {
     assert_eq!(server.cli(&["DBSIZE"]), "3");
 
     let groups = InvalidateConfig::default();
+    let plan =
+        opsdeck::ops::invalidate::plan(&InvalidateTarget::group("knowledge"), &groups).unwrap();
     let report = invalidate(
         &server.config(),
-        &InvalidateTarget::Group("knowledge".into()),
-        &groups,
+        &plan,
         &InvalidateOptions::from_config(&groups),
         &audit,
         &tx,

@@ -7,7 +7,7 @@ use crate::ops::ActionEvent;
 use crate::sources::SourceUpdate;
 mod backends;
 
-pub use backends::{Backends, KubeBackend, Live};
+pub use backends::Backends;
 
 use crate::state::{Effect, Msg, State};
 use crate::ui::{self, Theme};
@@ -117,33 +117,34 @@ where
             _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
         }
         for effect in effects {
-            match effect {
+            let reply = match effect {
                 Effect::Quit => return Ok(Exit::Quit),
-                Effect::Refresh => app.backends.refresh_now(&mut app.state),
-                Effect::CancelAction => app.backends.cancel(&mut app.state),
-                Effect::Run(request) => {
-                    tracing::info!(?request, "action confirmed");
-                    app.backends.run(request, &mut app.state)
-                }
+                Effect::Refresh => app.backends.refresh_now(),
+                Effect::CancelAction => app.backends.cancel(),
+                Effect::Run(plan) => Some(app.backends.run(plan)),
                 Effect::SetTheme(name) => set_theme(app, &name),
-                Effect::PreviewInvalidate { group, user_id } => {
-                    app.backends.preview(group, user_id)
+                Effect::PreviewInvalidate(plan) => {
+                    app.backends.preview(plan);
+                    None
                 }
+            };
+            if let Some(msg) = reply {
+                app.state.apply(msg);
             }
         }
     }
 }
 
-fn set_theme(app: &mut App, name: &str) {
+fn set_theme(app: &mut App, name: &str) -> Option<Msg> {
     if app.no_color {
-        app.state.notice = Some("NO_COLOR is set: themes are off".into());
-        return;
+        return Some(Msg::Notice("NO_COLOR is set: themes are off".into()));
     }
     match Theme::resolve(name) {
         Ok(theme) => {
-            app.state.theme_name = theme.name.clone();
+            let name = theme.name.clone();
             app.theme = theme;
+            Some(Msg::ThemeChanged(name))
         }
-        Err(e) => app.state.notice = Some(e.to_string()),
+        Err(e) => Some(Msg::Notice(e.to_string())),
     }
 }

@@ -6,6 +6,7 @@ use crate::ops::audit::Audit;
 use crate::ops::invalidate::{self, InvalidateError, InvalidateOptions, InvalidateTarget};
 use crate::ops::warmup::{self, WarmupError, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, CancelFlag};
+use crate::ui::format::escape_control;
 use std::path::Path;
 use tokio::sync::mpsc;
 
@@ -106,13 +107,16 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
         return EXIT_USAGE;
     };
     let groups = &config.actions.invalidate;
-    if let Err(e) = invalidate::resolve(&args.target, groups) {
-        eprintln!("refused: {e}");
-        return EXIT_REFUSED;
-    }
+    let plan = match invalidate::plan(&args.target, groups) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("refused: {e}");
+            return EXIT_REFUSED;
+        }
+    };
     let mut opts = InvalidateOptions::from_config(groups);
     opts.dry_run = args.dry_run;
-    let preview = match invalidate::preview(redis, &args.target, groups, &opts).await {
+    let preview = match invalidate::preview(redis, &plan, &opts).await {
         Ok(p) => p,
         Err(e) => return report_error(e),
     };
@@ -122,17 +126,15 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
         preview.count,
         preview.patterns.join(", ")
     );
+    // Key names are whatever the services wrote: escape control characters so a key
+    // cannot move the cursor or recolour the operator's terminal.
     for key in &preview.samples {
-        println!("  {key}");
+        println!("  {}", escape_control(key));
     }
     if !args.dry_run && !args.yes {
         // Large deletions need the target typed, not just "yes".
         let expected = if preview.count > config.actions.confirm_typed_over_keys {
-            match &args.target {
-                InvalidateTarget::Group(s)
-                | InvalidateTarget::User(s)
-                | InvalidateTarget::Pattern(s) => s.clone(),
-            }
+            args.target.confirm_name().to_string()
         } else {
             "yes".to_string()
         };
@@ -150,16 +152,8 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
     }
     let audit = Audit::new(config.actions.audit_log.clone());
     let (tx, printer) = events();
-    let result = invalidate::invalidate(
-        redis,
-        &args.target,
-        groups,
-        &opts,
-        &audit,
-        &tx,
-        &cancel_on_ctrl_c(),
-    )
-    .await;
+    let result =
+        invalidate::invalidate(redis, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
     drop(tx);
     let _ = printer.await;
     match result {

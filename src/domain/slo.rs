@@ -4,7 +4,7 @@
 //! "since 03:12" and an alert that flickers off and on restarts its clock.
 
 use crate::config::Rules;
-use crate::sources::{CacheSample, MetricsSample};
+use crate::model::{CacheSample, MetricsSample};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

@@ -1,82 +1,59 @@
-//! Actions, usable from the keys and headless: warmup, invalidate, scale, and their audit.
+//! Actions: warmup, invalidate, scale. Each is decided once, as a plan, and run one way.
+//!
+//! An action has its request, its pure plan (validation, bounds, what it will touch, the
+//! preview, what must still hold when it runs), its execution against the real backend and
+//! against the demo, and its audit lines. The console's dialog and the headless command
+//! build the same plan and hand it to the same execution; [`executor::Executor`] is where
+//! the console sends a confirmed [`ActionPlan`].
 //!
 //! An action runs as its own task and reports [`ActionEvent`]s to the App loop (or to the
-//! headless command's printer). Cancellation is a `tokio_util`-free watch flag: the action
-//! checks [`CancelFlag::is_cancelled`] between batches and stops, reporting what it did.
+//! headless command's printer). It checks [`CancelFlag::is_cancelled`] between batches and
+//! stops, reporting what it did.
 
 pub mod audit;
+pub mod demo;
+pub mod executor;
 pub mod invalidate;
-pub mod observed;
 pub mod redis_target;
 pub mod resp_conn;
 pub mod scale;
-pub mod scale_cli;
 pub mod warmup;
+pub mod warmup_demo;
 pub mod warmup_http;
 pub mod warmup_redis;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+pub use crate::model::{ActionEvent, ActionKind, CancelFlag};
 
-/// Shared only between an action task and whoever may cancel it; never app state.
-#[derive(Debug, Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
+use std::path::PathBuf;
 
-impl CancelFlag {
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
+/// A confirmed action, ready to run: what the dialog showed and the operator accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionPlan {
+    /// The file is read and checked when the action runs (I/O stays off the App loop).
+    Warmup {
+        file: PathBuf,
+    },
+    Invalidate(invalidate::InvalidatePlan),
+    Scale(scale::ScalePlan),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActionKind {
-    Warmup,
-    Invalidate,
-    Scale,
-}
-
-impl ActionKind {
-    pub fn name(self) -> &'static str {
+impl ActionPlan {
+    pub fn kind(&self) -> ActionKind {
         match self {
-            ActionKind::Warmup => "warmup",
-            ActionKind::Invalidate => "invalidate",
-            ActionKind::Scale => "scale",
+            ActionPlan::Warmup { .. } => ActionKind::Warmup,
+            ActionPlan::Invalidate(_) => ActionKind::Invalidate,
+            ActionPlan::Scale(_) => ActionKind::Scale,
         }
     }
-}
 
-/// Progress and outcome of one running action.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ActionEvent {
-    Progress {
-        kind: ActionKind,
-        done: u64,
-        total: Option<u64>,
-        per_sec: f64,
-    },
-    Finished {
-        kind: ActionKind,
-        /// Ok(summary) or Err(message); both are shown to the operator as they are.
-        outcome: Result<String, String>,
-    },
-    /// A scale met a 409: the deployment changed after the operator looked, and nothing was
-    /// changed. Carries what they decided on and what it is now, so the console can show the
-    /// difference and ask again.
-    ScaleConflict {
-        namespace: String,
-        name: String,
-        target: scale::ScaleTarget,
-        before: observed::Observed,
-        now: observed::Observed,
-        message: String,
-    },
-    /// What an invalidation would delete, counted by SCAN before the operator confirms.
-    Preview {
-        group: String,
-        user_id: Option<String>,
-        result: Result<(u64, Vec<String>), String>,
-    },
+    /// One line for the Logs view and the status bar: what is being done, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            ActionPlan::Warmup { file } => format!("warmup from {}", file.display()),
+            ActionPlan::Invalidate(p) => {
+                format!("invalidate {} ({})", p.target, p.patterns.join(", "))
+            }
+            ActionPlan::Scale(p) => p.preview().replace('\n', "; "),
+        }
+    }
 }

@@ -137,6 +137,13 @@ pub enum WarmupError {
     Strict { path: String, bad: Vec<BadLine> },
     #[error("audit log: {0} — fix [actions].audit_log; actions do not run unaudited")]
     Audit(std::io::Error),
+    #[error(
+        "wrote {written} keys, but the audit log's end line could not be written: {source} — fix [actions].audit_log and record this by hand"
+    )]
+    AuditEnd {
+        written: u64,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(

@@ -428,13 +428,14 @@ impl Run<'_> {
             params["bad_lines"] = bad.into();
         }
         let (word, detail) = match &outcome {
-            Ok(()) if cancelled => ("cancelled", report.summary()),
+            Ok(()) if cancelled => (self.cancel.word(), report.summary()),
             Ok(()) => ("ok", report.summary()),
             Err(e) => ("failed", format!("{e}; {written} keys written")),
         };
+        params["written"] = written.into();
         audit
             .append("warmup", &target.name, params, opts.dry_run, word, &detail)
-            .map_err(WarmupError::Audit)?;
+            .map_err(|source| WarmupError::AuditEnd { written, source })?;
         outcome.map(|()| report)
     }
 

@@ -3,11 +3,11 @@
 //! Every dialog says what it will do and asks; focus starts on the input and `Enter` there
 //! moves to Cancel, so no keystroke sequence without a deliberate move to Confirm acts.
 
-use super::{ActionRequest, ScaleChange};
 use crate::config::Config;
-use crate::ops::observed::Observed;
-use crate::ops::scale::ScaleTarget;
-use crate::sources::Deployment;
+use crate::model::{Deployment, Observed, ScaleTarget};
+use crate::ops::ActionPlan;
+use crate::ops::invalidate::{self, InvalidatePlan, InvalidateTarget};
+use crate::ops::scale::{self, ScaleError, ScalePlan, ScaleRequest};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -156,10 +156,7 @@ impl Dialog {
         else {
             return;
         };
-        let now = Observed::of(d);
-        if now.changes_since(seen).is_empty() {
-            seen.resource_version = now.resource_version;
-        }
+        seen.follow(&Observed::of(d));
     }
 
     /// Takes a preview result if it is for what the dialog shows now; a large count asks
@@ -229,38 +226,61 @@ impl Dialog {
         }
     }
 
-    /// The replica change the scale dialog's input asks for, validated against the bounds.
-    pub fn scale_change(&self, max_replicas: u32) -> Result<(u32, ScaleChange), String> {
-        let DialogKind::Scale { input, seen, .. } = &self.kind else {
+    /// The scale plan the dialog's input asks for, built as `opsdeck scale` builds it;
+    /// the error is in the words of the field shown.
+    pub fn scale_plan(&self, max_replicas: u32) -> Result<ScalePlan, String> {
+        let DialogKind::Scale {
+            namespace,
+            name,
+            input,
+            seen,
+            ..
+        } = &self.kind
+        else {
             return Err("not a scale dialog".into());
+        };
+        let field = if seen.hpa.is_some() {
+            "minReplicas"
+        } else {
+            "replicas"
         };
         let n: u32 = input
             .trim()
             .parse()
-            .map_err(|_| format!("replicas: {:?} is not a whole number", input.trim()))?;
-        match &seen.hpa {
-            Some(h) => {
-                if n < 1 || n > h.max {
-                    return Err(format!(
-                        "HPA {}: minReplicas must be 1..={} (its max)",
-                        h.name, h.max
-                    ));
-                }
-                Ok((n.max(seen.replicas), ScaleChange::HpaMin(n)))
-            }
-            None => {
-                if n > max_replicas {
-                    return Err(format!(
-                        "replicas must be 0..={max_replicas} ([actions] max_replicas)"
-                    ));
-                }
-                Ok((n, ScaleChange::Replicas(n)))
-            }
-        }
+            .map_err(|_| format!("{field}: {:?} is not a whole number", input.trim()))?;
+        let req = ScaleRequest {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            target: ScaleTarget::Replicas(n),
+        };
+        scale::plan::plan(&req, seen, max_replicas).map_err(|e| match e {
+            ScaleError::Refused(why) => why,
+            e => e.to_string(),
+        })
     }
 
-    /// Validates the dialog and turns it into a request, or says what is wrong.
-    pub fn confirm(&self, config: &Config) -> Result<ActionRequest, String> {
+    /// The invalidation the dialog shows: the chosen group, with the user id when the
+    /// group is keyed by user.
+    pub fn invalidate_plan(&self, config: &Config) -> Result<InvalidatePlan, String> {
+        let DialogKind::Invalidate { group, user_id, .. } = &self.kind else {
+            return Err("not an invalidate dialog".into());
+        };
+        let g = config
+            .actions
+            .invalidate
+            .groups
+            .get(*group)
+            .ok_or("no invalidation group configured")?;
+        let keyed = g.patterns.iter().any(|p| p.contains("{user_id}"));
+        let target = InvalidateTarget::Group {
+            name: g.name.clone(),
+            user: keyed.then(|| user_id.trim().to_string()),
+        };
+        invalidate::plan(&target, &config.actions.invalidate).map_err(|e| e.to_string())
+    }
+
+    /// Validates the dialog and turns it into the plan to run, or says what is wrong.
+    pub fn confirm(&self, config: &Config) -> Result<ActionPlan, String> {
         if let Some(name) = &self.require_typed
             && self.typed.trim() != name
         {
@@ -271,40 +291,16 @@ impl Dialog {
                 if file.trim().is_empty() {
                     return Err("file: give a JSONL file of questions and answers".into());
                 }
-                Ok(ActionRequest::Warmup {
+                Ok(ActionPlan::Warmup {
                     file: file.trim().into(),
                 })
             }
-            DialogKind::Invalidate { group, user_id, .. } => {
-                let g = config
-                    .actions
-                    .invalidate
-                    .groups
-                    .get(*group)
-                    .ok_or("no invalidation group configured")?;
-                let needs_user = g.patterns.iter().any(|p| p.contains("{user_id}"));
-                if needs_user && user_id.trim().is_empty() {
-                    return Err(format!("group {}: give the user id", g.name));
-                }
-                Ok(ActionRequest::Invalidate {
-                    group: g.name.clone(),
-                    user_id: needs_user.then(|| user_id.trim().to_string()),
-                })
+            DialogKind::Invalidate { .. } => {
+                self.invalidate_plan(config).map(ActionPlan::Invalidate)
             }
-            DialogKind::Scale {
-                namespace,
-                name,
-                seen,
-                ..
-            } => {
-                let (_, change) = self.scale_change(config.actions.max_replicas)?;
-                Ok(ActionRequest::Scale {
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                    change,
-                    seen: seen.clone(),
-                })
-            }
+            DialogKind::Scale { .. } => self
+                .scale_plan(config.actions.max_replicas)
+                .map(ActionPlan::Scale),
         }
     }
 }
@@ -312,7 +308,8 @@ impl Dialog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::observed::HpaBounds;
+    use crate::model::HpaBounds;
+    use crate::ops::scale::PlannedChange;
 
     fn deployment(replicas: u32, rv: &str) -> Deployment {
         Deployment {
@@ -356,11 +353,21 @@ mod tests {
                 name: "api-hpa".into(),
                 min: 2,
                 max: 20,
+                resource_version: "h13".into(),
             }),
             resource_version: "13".into(),
         };
         let d = Dialog::scale_again("ns", "api", ScaleTarget::Replicas(3), &before, now, false);
-        assert_eq!(d.scale_change(50).unwrap().1, ScaleChange::HpaMin(3));
+        let plan = d.scale_plan(50).unwrap();
+        assert_eq!(
+            plan.change,
+            PlannedChange::Hpa {
+                hpa: "api-hpa".into(),
+                min: (2, 3),
+                max: (20, 20)
+            }
+        );
+        assert_eq!(plan.resource_version, "h13");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::dialog::Preview;
 use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
-use crate::action::{Action, action_for};
+use crate::state::keymap::{Action, COMMANDS, action_for, command_named};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -99,14 +99,6 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
     };
     let needs_user = g.patterns.iter().any(|p| p.contains("{user_id}"));
     let ask = !state.demo && (!needs_user || !user_id.trim().is_empty());
-    let effects = if ask {
-        vec![Effect::PreviewInvalidate {
-            group: g.name.clone(),
-            user_id: needs_user.then(|| user_id.trim().to_string()),
-        }]
-    } else {
-        Vec::new()
-    };
     // The per-prefix counts give an estimate for whole-prefix patterns like `answer:*`.
     let estimate = state.cache.value.as_ref().and_then(|c| {
         g.patterns
@@ -136,6 +128,19 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
     if estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
         dialog.require_typed = Some(g.name.clone());
     }
+    // The preview counts what the same plan the confirm runs would delete; a plan refused
+    // here (a bad user id, a pattern without a literal prefix) is said at once instead.
+    let mut effects = Vec::new();
+    if ask {
+        match dialog.invalidate_plan(&state.config) {
+            Ok(plan) => effects.push(Effect::PreviewInvalidate(plan)),
+            Err(e) => {
+                if let DialogKind::Invalidate { preview, .. } = &mut dialog.kind {
+                    *preview = Preview::Failed(e);
+                }
+            }
+        }
+    }
     state.mode = Mode::Dialog(Box::new(dialog));
     effects
 }
@@ -159,12 +164,12 @@ fn command(state: &mut State, mut line: String, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
-    let (cmd, arg) = line
+    let (word, arg) = line
         .split_once(' ')
         .map_or((line, ""), |(c, a)| (c, a.trim()));
-    match cmd {
-        "q" | "q!" | "quit" => return vec![Effect::Quit],
-        "view" | "v" => match View::from_name(arg) {
+    match command_named(word) {
+        Some("q") => return vec![Effect::Quit],
+        Some("view") => match View::from_name(arg) {
             Some(v) => state.view = v,
             None => {
                 state.notice = Some(format!(
@@ -173,15 +178,24 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
                 ))
             }
         },
-        "theme" if !arg.is_empty() => return vec![Effect::SetTheme(arg.into())],
-        "filter" => state.filter = arg.into(),
-        "help" => state.mode = Mode::Help,
-        "" => {}
-        _ => match View::from_name(cmd) {
+        Some("theme") if arg.is_empty() => {
+            state.notice = Some(
+                "theme: give a name (dark, light, high-contrast, solarized-dark) or a file".into(),
+            )
+        }
+        Some("theme") => return vec![Effect::SetTheme(arg.into())],
+        Some("filter") => state.filter = arg.into(),
+        Some("help") => state.mode = Mode::Help,
+        Some(other) => unreachable!("COMMANDS lists :{other} but dispatch does not handle it"),
+        None if word.is_empty() => {}
+        // A view's name works as a command of its own (`:cost`).
+        None => match View::from_name(word) {
             Some(v) => state.view = v,
             None => {
+                let known: Vec<&str> = COMMANDS.iter().map(|c| c.usage).collect();
                 state.notice = Some(format!(
-                    "unknown command :{cmd} (try :q, :view NAME, :theme NAME, :filter TEXT)"
+                    "unknown command :{word} (try {})",
+                    known.join(", ")
                 ))
             }
         },

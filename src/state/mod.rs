@@ -3,6 +3,7 @@
 
 pub mod dialog;
 pub mod health;
+pub mod keymap;
 mod keys;
 pub mod series;
 
@@ -14,18 +15,15 @@ use crate::config::Config;
 use crate::domain::cost::{self, CostBreakdown};
 use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
-use crate::ops::observed::Observed;
-use crate::ops::{ActionEvent, ActionKind};
-use crate::sources::{
-    CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample, Payload, SourceKind,
-    SourceUpdate,
+use crate::model::{
+    ActionEvent, ActionKind, CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample,
+    Payload, SourceKind, SourceUpdate, SpendToday,
 };
+pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S};
+use crate::ops::ActionPlan;
+use crate::ops::invalidate::InvalidatePlan;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-
-/// History length: 60 points of 10 s, the last ten minutes.
-pub const HISTORY_POINTS: usize = 60;
-pub const HISTORY_STEP_S: i64 = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -87,38 +85,11 @@ pub enum Effect {
     Quit,
     Refresh,
     SetTheme(String),
-    Run(ActionRequest),
+    /// Run a confirmed plan.
+    Run(ActionPlan),
     CancelAction,
     /// Count what an invalidation would delete (SCAN only) for its dialog.
-    PreviewInvalidate {
-        group: String,
-        user_id: Option<String>,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum ActionRequest {
-    Warmup {
-        file: String,
-    },
-    Invalidate {
-        group: String,
-        user_id: Option<String>,
-    },
-    Scale {
-        namespace: String,
-        name: String,
-        change: ScaleChange,
-        /// What the dialog showed when the operator confirmed; its resourceVersion is the
-        /// patch's precondition.
-        seen: Observed,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScaleChange {
-    Replicas(u32),
-    HpaMin(u32),
+    PreviewInvalidate(InvalidatePlan),
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +99,12 @@ pub enum Msg {
     Tick(DateTime<Utc>),
     Source(SourceUpdate),
     Action(ActionEvent),
+    /// An action was handed to its executor.
+    ActionStarted(ActionKind),
+    /// A one-line message for the operator from outside the state (a busy backend...).
+    Notice(String),
+    /// The theme in use now, by name.
+    ThemeChanged(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -184,7 +161,7 @@ pub struct State {
     /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
     pub cost_inputs: CostInputs,
     /// Today's spend from Prometheus range data, when it has it.
-    pub spend_today: Option<crate::sources::SpendToday>,
+    pub spend_today: Option<SpendToday>,
     /// When the operator last pressed a key, and when the wall-screen cycle last moved.
     pub last_key: DateTime<Utc>,
     pub last_cycle: DateTime<Utc>,
@@ -252,6 +229,23 @@ impl State {
             }
             Msg::Action(event) => {
                 self.apply_action(event);
+                Vec::new()
+            }
+            Msg::ActionStarted(kind) => {
+                self.running = Some(RunningAction {
+                    kind,
+                    done: 0,
+                    total: None,
+                    per_sec: 0.0,
+                });
+                Vec::new()
+            }
+            Msg::Notice(text) => {
+                self.notice = Some(text);
+                Vec::new()
+            }
+            Msg::ThemeChanged(name) => {
+                self.theme_name = name;
                 Vec::new()
             }
         }
@@ -396,7 +390,7 @@ impl State {
                     .is_some_and(|k| k.production);
                 self.last_outcome = Some(Err(message));
                 self.mode = Mode::Dialog(Box::new(Dialog::scale_again(
-                    &namespace, &name, target, &before, now, production,
+                    &namespace, &name, target, &before, *now, production,
                 )));
             }
         }

@@ -139,8 +139,9 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
                 }
                 None => lines.push(field("replicas", input, d.focus == Focus::Input)),
             }
-            match d.scale_change(state.config.actions.max_replicas) {
-                Ok((to, _)) => {
+            match d.scale_plan(state.config.actions.max_replicas) {
+                Ok(plan) => {
+                    let to = plan.replicas_after();
                     lines.push(scale_cost_line(
                         state, namespace, name, *replicas, to, theme,
                     ));

@@ -135,6 +135,24 @@ pub fn percent_precise(ratio: f64) -> String {
     crate::domain::slo::percent(ratio)
 }
 
+/// Text from a backend (a key name, a message) made safe for a terminal: control
+/// characters become visible escapes (`\x1b`, `\n`), so they cannot move the cursor or
+/// recolour the screen.
+pub fn escape_control(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '\t' => "\\t".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

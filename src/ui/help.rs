@@ -2,8 +2,8 @@
 
 use super::Theme;
 use super::widgets::panel;
-use crate::action::visible_bindings;
 use crate::state::State;
+use crate::state::keymap::{COMMANDS, visible_bindings};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -19,8 +19,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .collect();
     lines.push(Line::from(""));
+    let commands: Vec<&str> = COMMANDS.iter().map(|c| c.usage).collect();
     lines.push(Line::from(Span::styled(
-        " :view NAME  :theme NAME  :filter TEXT  :q",
+        format!(" {}", commands.join("  ")),
         theme.muted,
     )));
     if state.read_only {

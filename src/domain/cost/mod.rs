@@ -13,7 +13,7 @@ pub use price::{
 };
 
 use crate::config::CostConfig;
-use crate::sources::{CostInputs, Deployment, ModelTokens};
+use crate::model::{CostInputs, Deployment, ModelTokens};
 use serde::Serialize;
 
 /// Hours in an average month (365.25 × 24 / 12), for monthly rates.

@@ -5,7 +5,7 @@
 //! that is nowhere is a [`MissingPrice`], never a zero.
 
 use crate::config::{CostConfig, ModelPrice, NodeClass};
-use crate::sources::{Deployment, NodePrice};
+use crate::model::{Deployment, NodePrice};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;

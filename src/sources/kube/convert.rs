@@ -45,6 +45,7 @@ pub struct SlimHpa {
     pub behavior: Behavior,
     /// The largest replica count any metric asks for now, when a current value is known.
     pub raw_desired: Option<u32>,
+    pub resource_version: String,
 }
 
 /// A pod is kept only as "which deployment, on which node".
@@ -206,6 +207,7 @@ pub fn hpa(h: &HorizontalPodAutoscaler) -> SlimHpa {
         metrics,
         behavior: behavior(spec.and_then(|s| s.behavior.as_ref())),
         raw_desired,
+        resource_version: h.metadata.resource_version.clone().unwrap_or_default(),
     }
 }
 

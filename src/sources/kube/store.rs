@@ -122,6 +122,7 @@ impl Store {
                         metrics: h.metrics.clone(),
                         behavior: convert::describe_behavior(&h.behavior),
                         next: convert::next(h),
+                        resource_version: h.resource_version.clone(),
                     });
                 Deployment {
                     namespace: d.namespace.clone(),

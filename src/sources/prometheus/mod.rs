@@ -12,14 +12,15 @@
 
 pub mod api;
 pub mod panels;
+pub mod period;
 pub mod prices;
 pub mod quantile;
 pub mod scrape;
 pub mod today;
 
 use crate::config::{PromMode, PromQueries, PrometheusConfig};
+use crate::model::HISTORY_STEP_S;
 use crate::sources::{MetricsSample, PanelProblem, Payload, RefreshNow, SourceKind, SourceUpdate};
-use crate::state::HISTORY_STEP_S;
 use api::{Client, Data, PromError};
 use chrono::{DateTime, Utc};
 use panels::{Panel, PanelAnswer, PanelValues};

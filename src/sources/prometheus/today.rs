@@ -3,7 +3,7 @@
 //! accrual (labelled "since HH:MM") when this has nothing.
 
 use super::api::Client;
-use crate::commands::report::fetch;
+use super::period as fetch;
 use crate::config::{CostConfig, PrometheusConfig};
 use crate::sources::{Payload, SourceKind, SourceUpdate, SpendToday};
 use chrono::{DateTime, Local, Utc};

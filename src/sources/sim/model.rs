@@ -432,6 +432,22 @@ impl Sim {
 
     /// Sets the HPA's minReplicas; the next evaluation lifts replicas to it.
     pub fn set_hpa_min(&mut self, namespace: &str, name: &str, min: u32) -> Result<u32, String> {
+        let max = self
+            .find(namespace, name)
+            .and_then(|d| d.spec.hpa.as_ref())
+            .map_or(min, |h| h.max);
+        self.set_hpa_bounds(namespace, name, min, max)
+            .map(|(min, _)| min)
+    }
+
+    /// Sets the HPA's minReplicas and maxReplicas; returns the bounds before.
+    pub fn set_hpa_bounds(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<(u32, u32), String> {
         let d = self
             .find(namespace, name)
             .ok_or_else(|| format!("deployment {namespace}/{name} not found"))?;
@@ -440,10 +456,14 @@ impl Sim {
             .hpa
             .as_mut()
             .ok_or_else(|| format!("{namespace}/{name} has no HPA"))?;
-        if min < 1 || min > hpa.max {
-            return Err(format!("minReplicas {min} outside 1..={}", hpa.max));
+        if min < 1 || min > max {
+            return Err(format!(
+                "minReplicas {min} must be between 1 and maxReplicas {max}"
+            ));
         }
-        Ok(std::mem::replace(&mut hpa.min, min))
+        let before = (hpa.min, hpa.max);
+        (hpa.min, hpa.max) = (min, max);
+        Ok(before)
     }
 
     /// Adds warmed answers: more keys and a higher hit rate while the hot set is served.

@@ -174,3 +174,31 @@ pub fn to_text(state: &State) -> String {
     }
     out
 }
+
+/// `opsdeck snapshot [--json]`: every configured source sampled at once (the demo's
+/// history on the demo), printed once. Exit 0 when every source answered, 1 otherwise.
+pub async fn run(config: crate::config::Config, demo: bool, seed: u64, json: bool) -> u8 {
+    let now = chrono::Utc::now();
+    let mut state = State::new(config, now, demo);
+    let updates = if demo {
+        crate::sources::sim::backfill(seed, now).1
+    } else {
+        let refresh = std::time::Duration::from_millis(state.refresh_ms());
+        crate::sources::registry::snapshot_all(&state.config, refresh).await
+    };
+    for u in updates {
+        state.apply(crate::state::Msg::Source(u));
+    }
+    if json {
+        match serde_json::to_string_pretty(&to_json(&state)) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot write the snapshot as JSON: {e}");
+                return super::EXIT_FAILED;
+            }
+        }
+    } else {
+        print!("{}", to_text(&state));
+    }
+    exit_code(&state) as u8
+}

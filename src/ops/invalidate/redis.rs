@@ -1,7 +1,8 @@
-//! Cache invalidation by group, user or pattern: SCAN (COUNT ~500) + UNLINK in batches on
-//! every master, throttled to a keys/s ceiling, cancellable between batches, audited.
+//! An invalidation plan against Redis: SCAN (COUNT ~500) + UNLINK in batches on every
+//! master, throttled to a keys/s ceiling, cancellable between batches, audited.
 //! Never KEYS (blocks the server for the whole keyspace), never FLUSH* (deletes everything).
 
+use super::{InvalidatePlan, PatternError};
 use crate::config::{InvalidateConfig, RedisConfig};
 use crate::ops::audit::Audit;
 use crate::ops::redis_target::{self, Master, RedisTarget};
@@ -13,26 +14,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InvalidateTarget {
-    /// A configured group, e.g. `knowledge`.
-    Group(String),
-    /// One user's keys, through the group named `user` and its `{user_id}` placeholder.
-    User(String),
-    /// A raw Redis glob.
-    Pattern(String),
-}
-
-impl std::fmt::Display for InvalidateTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            InvalidateTarget::Group(g) => write!(f, "group {g}"),
-            InvalidateTarget::User(u) => write!(f, "user {u}"),
-            InvalidateTarget::Pattern(p) => write!(f, "pattern {p}"),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvalidateOptions {
@@ -58,30 +39,19 @@ impl InvalidateOptions {
     }
 }
 
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum PatternError {
-    #[error("no invalidation group named {0:?} — see [[actions.invalidate.groups]] in the config")]
-    UnknownGroup(String),
-    #[error("group {0:?} needs a user id (its patterns contain {{user_id}}) — use --user ID")]
-    GroupNeedsUser(String),
-    #[error(
-        "invalidating a user needs a group named \"user\" with a {{user_id}} pattern in [[actions.invalidate.groups]]"
-    )]
-    NoUserGroup,
-    #[error("user id is empty — give the id whose keys to invalidate")]
-    EmptyUserId,
-    #[error(
-        "pattern {0:?} would match every key — refused; give a literal prefix such as answer:*"
-    )]
-    MatchesEverything(String),
-}
-
 #[derive(Debug, Error)]
 pub enum InvalidateError {
     #[error(transparent)]
     Pattern(#[from] PatternError),
     #[error("audit log: {0} — fix [actions].audit_log; actions do not run unaudited")]
     Audit(std::io::Error),
+    #[error(
+        "deleted {deleted} keys, but the audit log's end line could not be written: {source} — fix [actions].audit_log and record this by hand"
+    )]
+    AuditEnd {
+        deleted: u64,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error("invalidate on redis {addr}: {source} after {deleted} keys deleted — rerun to finish")]
@@ -90,82 +60,6 @@ pub enum InvalidateError {
         deleted: u64,
         source: redis::RedisError,
     },
-}
-
-/// Escapes the glob metacharacters Redis knows (`* ? [ ] \`) so the text matches itself only.
-pub fn glob_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// True when a pattern has no literal character at all (`*`, `**`, `?*`, `[a-z]*`…): it
-/// would match every key, or nearly, which is a FLUSHALL by another name.
-pub fn matches_everything(pattern: &str) -> bool {
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' | '?' => {}
-            '[' => {
-                // A class still admits many characters; skip to its end.
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                }
-            }
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// The globs a target stands for, each checked against matching everything.
-pub fn resolve(
-    target: &InvalidateTarget,
-    cfg: &InvalidateConfig,
-) -> Result<Vec<String>, PatternError> {
-    let patterns = match target {
-        InvalidateTarget::Pattern(p) => vec![p.clone()],
-        InvalidateTarget::Group(name) => {
-            let group = cfg
-                .groups
-                .iter()
-                .find(|g| &g.name == name)
-                .ok_or_else(|| PatternError::UnknownGroup(name.clone()))?;
-            if group.patterns.iter().any(|p| p.contains("{user_id}")) {
-                return Err(PatternError::GroupNeedsUser(name.clone()));
-            }
-            group.patterns.clone()
-        }
-        InvalidateTarget::User(id) => {
-            if id.is_empty() {
-                return Err(PatternError::EmptyUserId);
-            }
-            let group = cfg
-                .groups
-                .iter()
-                .find(|g| g.name == "user" && g.patterns.iter().any(|p| p.contains("{user_id}")))
-                .ok_or(PatternError::NoUserGroup)?;
-            let escaped = glob_escape(id);
-            group
-                .patterns
-                .iter()
-                .map(|p| p.replace("{user_id}", &escaped))
-                .collect()
-        }
-    };
-    for p in &patterns {
-        if matches_everything(p) {
-            return Err(PatternError::MatchesEverything(p.clone()));
-        }
-    }
-    Ok(patterns)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -226,11 +120,10 @@ async fn scan_page(
 /// Counts what `target` matches and keeps a few sample keys. Reads only.
 pub async fn preview(
     redis_cfg: &RedisConfig,
-    target: &InvalidateTarget,
-    cfg: &InvalidateConfig,
+    plan: &InvalidatePlan,
     opts: &InvalidateOptions,
 ) -> Result<Preview, InvalidateError> {
-    let patterns = resolve(target, cfg)?;
+    let (target, patterns) = (&plan.target, &plan.patterns);
     let (rt, _) = RedisTarget::probe(redis_cfg).await?;
     let mut masters = redis_target::masters(redis_cfg, &rt).await?;
     let mut out = Preview {
@@ -240,7 +133,7 @@ pub async fn preview(
         samples: Vec::new(),
     };
     for m in &mut masters {
-        for p in &patterns {
+        for p in patterns {
             let mut cursor = 0;
             loop {
                 let (next, keys) =
@@ -268,14 +161,13 @@ pub async fn preview(
 /// `Finished` on `events`; audit lines before and after.
 pub async fn invalidate(
     redis_cfg: &RedisConfig,
-    target: &InvalidateTarget,
-    cfg: &InvalidateConfig,
+    plan: &InvalidatePlan,
     opts: &InvalidateOptions,
     audit: &Audit,
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<InvalidateReport, InvalidateError> {
-    let result = run(redis_cfg, target, cfg, opts, audit, events, cancel).await;
+    let result = run(redis_cfg, plan, opts, audit, events, cancel).await;
     let outcome = match &result {
         Ok(r) => Ok(r.summary()),
         Err(e) => Err(e.to_string()),
@@ -291,31 +183,19 @@ pub async fn invalidate(
 
 async fn run(
     redis_cfg: &RedisConfig,
-    target: &InvalidateTarget,
-    cfg: &InvalidateConfig,
+    plan: &InvalidatePlan,
     opts: &InvalidateOptions,
     audit: &Audit,
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<InvalidateReport, InvalidateError> {
-    let mut params = serde_json::json!({ "target": target.to_string(), "max_keys_per_sec": opts.max_keys_per_sec });
-    let patterns = match resolve(target, cfg) {
-        Ok(p) => p,
-        Err(e) => {
-            audit
-                .append(
-                    "invalidate",
-                    &target.to_string(),
-                    params,
-                    opts.dry_run,
-                    "refused",
-                    &e.to_string(),
-                )
-                .map_err(InvalidateError::Audit)?;
-            return Err(e.into());
-        }
-    };
-    params["patterns"] = serde_json::json!(patterns);
+    let target = &plan.target;
+    let patterns = plan.patterns.clone();
+    let params = serde_json::json!({
+        "target": target.to_string(),
+        "patterns": patterns,
+        "max_keys_per_sec": opts.max_keys_per_sec,
+    });
     let (rt, _) = RedisTarget::probe(redis_cfg).await?;
     let mut masters = redis_target::masters(redis_cfg, &rt).await?;
     let audit_target = format!("{} on {}", target, rt.name);
@@ -404,20 +284,24 @@ async fn run(
         dry_run: opts.dry_run,
     };
     let (word, detail) = match &outcome {
-        Ok(()) if cancelled => ("cancelled", report.summary()),
+        Ok(()) if cancelled => (cancel.word(), report.summary()),
         Ok(()) => ("ok", report.summary()),
         Err(e) => ("failed", e.to_string()),
     };
-    audit
-        .append(
-            "invalidate",
-            &audit_target,
-            params,
-            opts.dry_run,
-            word,
-            &detail,
-        )
-        .map_err(InvalidateError::Audit)?;
+    // The end line carries what was done as a number, whatever the outcome.
+    let mut params = params;
+    params[if opts.dry_run { "matched" } else { "deleted" }] = deleted.into();
+    if let Err(source) = audit.append(
+        "invalidate",
+        &audit_target,
+        params,
+        opts.dry_run,
+        word,
+        &detail,
+    ) {
+        // The keys are gone whatever happens to this line: say what was done.
+        return Err(InvalidateError::AuditEnd { deleted, source });
+    }
     outcome.map(|()| report)
 }
 
@@ -468,36 +352,4 @@ async fn unlink_keys(
         pipe.cmd("UNLINK").arg(group).ignore();
     }
     pipe.query_async::<()>(conn).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn everything_patterns_are_recognised() {
-        for p in ["*", "**", "?*", "", "[a-z]*", "*?*"] {
-            assert!(matches_everything(p), "{p}");
-        }
-        for p in ["answer:*", "*:x", "a", "\\*"] {
-            assert!(!matches_everything(p), "{p}");
-        }
-    }
-
-    #[test]
-    fn user_ids_are_escaped() {
-        let cfg = InvalidateConfig::default();
-        assert_eq!(
-            resolve(&InvalidateTarget::User("4*2?[x]\\".into()), &cfg).unwrap(),
-            vec!["user:4\\*2\\?\\[x\\]\\\\:*".to_string()]
-        );
-        assert_eq!(
-            resolve(&InvalidateTarget::Group("user".into()), &cfg),
-            Err(PatternError::GroupNeedsUser("user".into()))
-        );
-        assert_eq!(
-            resolve(&InvalidateTarget::Pattern("**".into()), &cfg),
-            Err(PatternError::MatchesEverything("**".into()))
-        );
-    }
 }

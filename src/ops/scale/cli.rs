@@ -2,9 +2,10 @@
 //! the same plan and patch as the `s` key, asking on the terminal instead of a dialog.
 //! Exit codes: 0 done, 1 failed, 3 refused (bad usage, 2, is clap's).
 
-use super::audit::Audit;
-use super::scale::{ScaleError, ScaleRequest, Scaler, check_bounds};
+use super::plan::{self, check_bounds};
+use super::{ScaleError, ScaleRequest, Scaler};
 use crate::config::KubernetesConfig;
+use crate::ops::audit::Audit;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Where the command talks to the operator; a trait so tests can answer for them.
@@ -69,8 +70,9 @@ pub async fn run(
         max_replicas,
         audit,
     };
+    let mut next = scaler.plan(&cmd.request).await;
     loop {
-        let plan = match scaler.plan(&cmd.request, None).await {
+        let plan = match next {
             Ok(p) => p,
             Err(e) => {
                 prompt.err(&e.to_string());
@@ -94,12 +96,26 @@ pub async fn run(
                 prompt.out(&done);
                 return 0;
             }
-            // The state moved under us: show it and ask again when someone can answer.
-            Err(e @ ScaleError::Conflict { .. }) => {
-                prompt.err(&e.to_string());
+            // The state moved under us: show what changed and ask again, on the figures
+            // re-read, when someone can answer.
+            Err(ScaleError::Conflict {
+                observed: Some(now),
+                target,
+                now: text,
+            }) => {
+                let changes = now.changes_since(&plan.seen);
+                let what = if changes.is_empty() {
+                    "its status moved, the figures you saw are the same".to_string()
+                } else {
+                    changes.join(", ")
+                };
+                prompt.err(&format!(
+                    "{target}: changed since it was read ({what}); it is now {text}. Nothing was changed"
+                ));
                 if cmd.yes || !prompt.interactive() {
                     return 1;
                 }
+                next = plan::plan(&cmd.request, &now, max_replicas);
             }
             Err(e) => {
                 prompt.err(&e.to_string());

@@ -1,12 +1,12 @@
-//! The report's figures for one window, from Prometheus instant queries over `[period]`.
+//! What one window cost (the report's figures, and today's spend for the Cost view), from Prometheus instant queries over `[period]`.
 //!
 //! Token totals are exact for counters that did not reset in the window (last − first,
 //! no extrapolation) and Prometheus' `increase()` for those that did; replica hours and
 //! $/h queries are integrated with a subquery at a fixed step.
 
-use super::{DeploymentLine, Gap, ModelLine, Totals};
 use crate::config::CostConfig;
 use crate::domain::cost::{self, HOURS_PER_MONTH};
+use crate::model::{DeploymentLine, Gap, ModelLine, Totals};
 use crate::sources::Deployment;
 use crate::sources::prometheus::api::{Client, Data, PromError};
 use chrono::{DateTime, Utc};

@@ -1,0 +1,279 @@
+//! What the backends report, as plain data: every source (real or the demo) produces these,
+//! the state keeps them, the rules and the views read them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Which backend a figure comes from. The demo reports under all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Prometheus,
+    Redis,
+    Kubernetes,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 3] = [
+        SourceKind::Prometheus,
+        SourceKind::Redis,
+        SourceKind::Kubernetes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Redis => "redis",
+            SourceKind::Kubernetes => "kubernetes",
+        }
+    }
+}
+
+/// One report from a source: a sample, or the reason there is none this time.
+#[derive(Debug, Clone)]
+pub struct SourceUpdate {
+    pub at: DateTime<Utc>,
+    pub payload: Result<Payload, String>,
+    pub source: SourceKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Payload {
+    Metrics(Box<MetricsSample>),
+    Cache(Box<CacheSample>),
+    Cluster(Box<ClusterSample>),
+    /// Prices and $/h figures for the cost model; reported under Prometheus, never as an
+    /// error of its own (the panels already say when Prometheus is down).
+    CostInputs(Box<CostInputs>),
+    /// What today has cost so far, from Prometheus range data.
+    SpendToday(Box<SpendToday>),
+}
+
+/// Spend since local midnight as Prometheus' counters tell it; `missing` names the parts
+/// (e.g. compute without kube-state-metrics) the total leaves out, and why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SpendToday {
+    pub since: DateTime<Utc>,
+    pub total: f64,
+    pub missing: Vec<String>,
+}
+
+/// What the cost model reads from Prometheus besides the panels. Each part is optional:
+/// a cluster without OpenCost or a platform without prompt caching is normal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostInputs {
+    /// OpenCost's node prices by `instance_type`; empty without OpenCost.
+    pub node_prices: BTreeMap<String, NodePrice>,
+    /// Cached input tokens per second, by model.
+    pub cached_input_per_sec: BTreeMap<String, f64>,
+    /// `[cost].storage_query`'s $/h, or why there is none; None when no query is set.
+    pub storage_per_hour: Option<Result<f64, String>>,
+    pub network_per_hour: Option<Result<f64, String>>,
+}
+
+/// OpenCost's prices of one instance type: per vCPU-hour, GiB-hour and GPU-hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NodePrice {
+    pub vcpu_hour: Option<f64>,
+    pub gib_hour: Option<f64>,
+    pub gpu_hour: Option<f64>,
+}
+
+/// Latency, traffic, utilisation and token figures (Prometheus or scrape).
+///
+/// A figure a panel could not give (query error, no data for that row, NaN) is `f64::NAN`
+/// rather than an `Option`: every view already prints a non-finite figure as "—", the SLO
+/// and scaling checks compare with `>`/`<`, which are false for NaN, and the charts skip
+/// non-finite points. So a missing figure can never pass for a zero, and why it is
+/// missing is in `problems`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MetricsSample {
+    pub services: Vec<ServiceLatency>,
+    /// Percent of requests, per deployment.
+    pub utilization: Vec<Utilization>,
+    pub models: Vec<ModelTokens>,
+    /// 0..1, None when not reported.
+    pub cdn_hit_rate: Option<f64>,
+    pub app_cache_hit_rate: Option<f64>,
+    /// Panels that failed or answered something other than a number this round.
+    pub problems: Vec<PanelProblem>,
+}
+
+/// Why one panel (one configured query) gave no usable figure, in the backend's words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PanelProblem {
+    /// The config key of the query, e.g. "p95_ms".
+    pub panel: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceLatency {
+    pub name: String,
+    pub qps: f64,
+    /// Ratio 0..1 of requests that failed.
+    pub error_rate: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub queue_length: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Utilization {
+    pub deployment: String,
+    pub cpu_pct: f64,
+    pub memory_pct: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelTokens {
+    pub model: String,
+    pub input_per_sec: f64,
+    pub output_per_sec: f64,
+}
+
+/// What one Redis (or a cluster, aggregated) looked like over the last interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheSample {
+    /// hits / (hits + misses) over the window; None when there was no traffic.
+    pub hit_rate: Option<f64>,
+    pub hit_rate_lifetime: Option<f64>,
+    pub hits_per_sec: f64,
+    pub misses_per_sec: f64,
+    pub ops_per_sec: f64,
+    pub used_memory_bytes: u64,
+    pub maxmemory_bytes: u64,
+    pub fragmentation: f64,
+    pub evicted_keys_per_sec: f64,
+    pub expired_keys_per_sec: f64,
+    pub connected_clients: u64,
+    pub ping_ms: f64,
+    pub keys: u64,
+    pub eviction_policy: String,
+    /// Keys per configured prefix (an estimate from a budgeted SCAN), in config order.
+    pub prefixes: Vec<PrefixCount>,
+    /// Per node, for a cluster; empty for a single server.
+    pub nodes: Vec<CacheNode>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PrefixCount {
+    pub prefix: String,
+    pub keys: u64,
+    /// Seconds since the count was taken.
+    pub age_s: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheNode {
+    pub addr: String,
+    pub hit_rate: Option<f64>,
+    pub ops_per_sec: f64,
+    pub used_memory_bytes: u64,
+    pub keys: u64,
+}
+
+/// Deployments, their autoscalers and node pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClusterSample {
+    pub context: String,
+    pub deployments: Vec<Deployment>,
+    pub pools: Vec<NodePool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Deployment {
+    pub namespace: String,
+    pub name: String,
+    /// spec.replicas
+    pub replicas: u32,
+    pub ready: u32,
+    pub available: u32,
+    pub updated: u32,
+    pub hpa: Option<Hpa>,
+    /// The VerticalPodAutoscaler targeting it, when the cluster serves VPAs and one does.
+    pub vpa: Option<Vpa>,
+    /// Per pod requests, for the cost model.
+    pub cpu_request_cores: f64,
+    pub memory_request_gib: f64,
+    pub gpus: u32,
+    /// Node pool the pods run on (e.g. "cpu-spot", "gpu-ondemand").
+    pub pool: String,
+    /// metadata.resourceVersion as observed, the precondition of a scale patch.
+    #[serde(skip)]
+    pub resource_version: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Hpa {
+    pub name: String,
+    pub min: u32,
+    pub max: u32,
+    pub current: u32,
+    pub desired: u32,
+    pub metrics: Vec<HpaMetric>,
+    /// The scaling behaviour in words, Kubernetes' defaults filled in where unset.
+    pub behavior: String,
+    /// What the controller sets next by `domain::scaling::next_move`, when known.
+    pub next: Option<HpaNext>,
+    /// metadata.resourceVersion as observed, the precondition of an edit of its min/max.
+    #[serde(skip)]
+    pub resource_version: String,
+}
+
+/// A VerticalPodAutoscaler (`autoscaling.k8s.io/v1`): how it may change the pods' requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Vpa {
+    pub name: String,
+    /// spec.updatePolicy.updateMode; "Auto" when unset, as the VPA admission controller reads it.
+    pub update_mode: String,
+    pub containers: Vec<VpaContainer>,
+}
+
+/// One container's recommendation (from the VPA's status) and its policy's bounds (from its
+/// spec). A container named "*" is the policy for every container without its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VpaContainer {
+    pub name: String,
+    pub target: VpaResources,
+    pub lower_bound: VpaResources,
+    pub upper_bound: VpaResources,
+    pub min_allowed: VpaResources,
+    pub max_allowed: VpaResources,
+}
+
+/// CPU in cores and memory in bytes; None when the VPA says nothing about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct VpaResources {
+    pub cpu_cores: Option<f64>,
+    pub memory_bytes: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HpaNext {
+    pub replicas: u32,
+    /// Why not simply the metrics' ask: "max 20", "policy 4 pods/15s", ...
+    pub limited_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HpaMetric {
+    /// e.g. "cpu", "memory", "queue_length"
+    pub name: String,
+    pub current: Option<f64>,
+    pub target: f64,
+    /// "%" for utilisation, "" for plain values.
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NodePool {
+    pub name: String,
+    /// "gpu" | "cpu" | "memory"
+    pub class: String,
+    pub spot: bool,
+    pub nodes: u32,
+    pub pods: u32,
+}
