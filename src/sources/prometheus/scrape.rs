@@ -7,6 +7,7 @@
 //! apart (a lower value means the counter reset, as `rate()` assumes), quantiles come from
 //! bucket deltas through `histogram_quantile`'s own arithmetic, gauges are taken as read.
 
+use crate::config::redact::redact_url;
 use super::api::{Client, PromError};
 use super::panels::{Panel, PanelAnswer, PanelValues};
 use super::quantile::{Bucket, bucket_quantile};
@@ -280,7 +281,8 @@ pub async fn observe(
             Ok((200..=299, body)) => Some(parse_exposition(&String::from_utf8_lossy(&body))),
             Ok((status, _)) => {
                 failures.push(format!(
-                    "scrape {url}: HTTP {status} — check [prometheus].targets"
+                    "scrape {}: HTTP {status} — check [prometheus].targets",
+                    redact_url(url)
                 ));
                 None
             }
