@@ -1,10 +1,14 @@
 //! `opsdeck snapshot --json`: the figures scripts rely on, as DESIGN.md lists them.
 
+use crate::config::redact::redact_text;
+use crate::domain::grade::{self, Grade};
 use crate::sources::SourceKind;
 use crate::state::{State, Status};
 use serde_json::{Map, Value, json};
 
 pub fn to_json(state: &State) -> Value {
+    let secrets = state.config.secrets();
+    let r = &state.config.rules;
     let mut sources = Map::new();
     for kind in SourceKind::ALL {
         let h = state.health(kind);
@@ -17,7 +21,7 @@ pub fn to_json(state: &State) -> Value {
             Status::Disabled => "disabled",
         };
         let error = match (h.error, h.status) {
-            (Some((e, _)), _) => json!(e),
+            (Some((e, _)), _) => json!(redact_text(e, &secrets)),
             (None, Status::Waiting) => json!("no answer yet"),
             _ => Value::Null,
         };
@@ -33,12 +37,25 @@ pub fn to_json(state: &State) -> Value {
         );
     }
     let latency = state.metrics.value.as_ref().map(|m| {
+        let error_rate = grade::error_rate(&m.services);
+        let problems: Vec<Value> = m.problems.iter().map(|p| json!({
+            "panel": p.panel, "message": redact_text(&p.message, &secrets),
+        })).collect();
         json!({ "services": m.services.iter().map(|s| json!({
             "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
             "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
+            // The same grades the tiles, tables and alerts use.
+            "grade": {
+                "p95_ms": grade::of_p95(s.p95_ms, r),
+                "error_rate": grade::of_error_rate(s.error_rate, r),
+                "queue_length": grade::of_queue(s.queue_length, r),
+            },
         })).collect::<Vec<_>>(),
+        // All traffic's error rate; null when there was none.
+        "error_rate": error_rate,
+        "grade": { "error_rate": error_rate.map_or(Grade::Unknown, |v| grade::of_error_rate(v, r)) },
         // Why a figure above is null: a failed query, no data, NaN.
-        "problems": m.problems })
+        "problems": problems })
     });
     let metrics = state.metrics.value.as_ref().map(|m| {
         json!({
@@ -65,6 +82,11 @@ pub fn to_json(state: &State) -> Value {
             "maxmemory_bytes": c.maxmemory_bytes, "evicted_keys_per_sec": c.evicted_keys_per_sec,
             "connected_clients": c.connected_clients, "ping_ms": c.ping_ms, "keys": c.keys,
             "prefixes": prefixes,
+            "grade": {
+                "hit_rate": grade::of_hit_rate(c.hit_rate, r),
+                "ping_ms": grade::of_cache_latency(c.ping_ms, r),
+                "memory": grade::of_memory_use(grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes)),
+            },
         })
     });
     let deployments: Vec<Value> = state
