@@ -3,8 +3,8 @@
 
 use chrono::{TimeZone, Utc};
 use opsdeck::config::Config;
-use opsdeck::sources::{CacheSample, MetricsSample, Payload, ServiceLatency, SourceKind};
 use opsdeck::sources::SourceUpdate;
+use opsdeck::sources::{CacheSample, MetricsSample, Payload, ServiceLatency, SourceKind};
 use opsdeck::state::{Msg, State, View};
 use opsdeck::ui::{self, Theme, format};
 use ratatui::Terminal;

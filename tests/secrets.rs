@@ -74,14 +74,23 @@ fn snapshot_and_check_config_never_print_the_url_password() {
         )
         .unwrap();
         let json = opsdeck(&path, &["snapshot", "--json"]);
-        assert!(!json.contains(CANARY) && !json.contains(REDIS_CANARY), "{json}");
+        assert!(
+            !json.contains(CANARY) && !json.contains(REDIS_CANARY),
+            "{json}"
+        );
         // The error is there, with the URL as it may be shown.
         assert!(json.contains(&format!("http://***@{addr}/")), "{json}");
         let text = opsdeck(&path, &["snapshot"]);
-        assert!(!text.contains(CANARY) && !text.contains(REDIS_CANARY), "{text}");
+        assert!(
+            !text.contains(CANARY) && !text.contains(REDIS_CANARY),
+            "{text}"
+        );
         assert!(text.contains("prometheus"), "{text}");
         let check = opsdeck(&path, &["check-config", path.to_str().unwrap()]);
-        assert!(!check.contains(CANARY) && !check.contains(REDIS_CANARY), "{check}");
+        assert!(
+            !check.contains(CANARY) && !check.contains(REDIS_CANARY),
+            "{check}"
+        );
         assert!(check.contains("***@"), "{check}");
     }
 }
@@ -94,11 +103,7 @@ fn first_error(cfg: &PrometheusConfig) -> opsdeck::sources::SourceUpdate {
         .unwrap();
     rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-        let task = tokio::spawn(prometheus::run(
-            cfg.clone(),
-            Duration::from_millis(100),
-            tx,
-        ));
+        let task = tokio::spawn(prometheus::run(cfg.clone(), Duration::from_millis(100), tx));
         let u = tokio::time::timeout(Duration::from_secs(10), rx.recv())
             .await
             .expect("a report within 10 s")

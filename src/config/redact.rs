@@ -406,11 +406,20 @@ mod tests {
         let msg = "prometheus http://u:canary-pw-1@127.0.0.1:1/api/v1/query: cannot connect \
                    (error sending request for url (http://127.0.0.1:1/api?token=t0k))";
         let out = redact_text(msg, &["never-there"]);
-        assert!(!out.contains("canary-pw-1") && !out.contains("t0k"), "{out}");
-        assert!(out.contains("http://***@127.0.0.1:1/api/v1/query:"), "{out}");
+        assert!(
+            !out.contains("canary-pw-1") && !out.contains("t0k"),
+            "{out}"
+        );
+        assert!(
+            out.contains("http://***@127.0.0.1:1/api/v1/query:"),
+            "{out}"
+        );
         assert!(out.ends_with("?token=***))"), "{out}");
 
-        let out = redact_text("AUTH failed for p@ss w0rd and p%40ss%20w0rd", &["p@ss w0rd"]);
+        let out = redact_text(
+            "AUTH failed for p@ss w0rd and p%40ss%20w0rd",
+            &["p@ss w0rd"],
+        );
         assert_eq!(out, "AUTH failed for *** and ***");
         assert_eq!(redact_text("nothing here", &[""]), "nothing here");
     }
@@ -444,7 +453,10 @@ mod tests {
             "node-pw",
             "redis-pw",
         ] {
-            assert!(secrets.iter().any(|x| x == s), "{s} missing from {secrets:?}");
+            assert!(
+                secrets.iter().any(|x| x == s),
+                "{s} missing from {secrets:?}"
+            );
             assert!(!shown.contains(s), "{s} in {shown}");
         }
         assert!(shown.contains("bearer_token: Some(***)"), "{shown}");

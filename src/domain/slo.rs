@@ -170,8 +170,20 @@ mod tests {
         let r = Rules::default();
         for (p95, errors, hit, ping, expected) in [
             (900.0, 0.00005, Some(0.86), 1.0, [None, None, None, None]),
-            (1500.0, 0.001, Some(0.75), 20.0, [Some(W), Some(W), Some(W), Some(W)]),
-            (2500.0, 0.02, Some(0.60), 500.0, [Some(C), Some(C), Some(C), Some(W)]),
+            (
+                1500.0,
+                0.001,
+                Some(0.75),
+                20.0,
+                [Some(W), Some(W), Some(W), Some(W)],
+            ),
+            (
+                2500.0,
+                0.02,
+                Some(0.60),
+                500.0,
+                [Some(C), Some(C), Some(C), Some(W)],
+            ),
             (f64::NAN, f64::NAN, None, f64::NAN, [None, None, None, None]),
         ] {
             let metrics = MetricsSample {
@@ -199,7 +211,11 @@ mod tests {
             ];
             let keys = ["p95:chat", "errors:chat", "cache:hit_rate", "cache:ping"];
             for ((key, g), want) in keys.into_iter().zip(grades).zip(expected) {
-                assert_eq!(severity(key), want, "{key} at {p95} {errors} {hit:?} {ping}");
+                assert_eq!(
+                    severity(key),
+                    want,
+                    "{key} at {p95} {errors} {hit:?} {ping}"
+                );
                 assert_eq!(Severity::of(g), want, "{key} graded {g:?}");
             }
         }

@@ -154,7 +154,10 @@ pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<
 
 /// The error a source last reported, for panels to show instead of empty space.
 pub fn source_error(state: &State, kind: SourceKind) -> Option<String> {
-    state.health(kind).error.map(|(msg, _)| redacted(state, msg))
+    state
+        .health(kind)
+        .error
+        .map(|(msg, _)| redacted(state, msg))
 }
 
 /// A message as it may be shown: URLs without userinfo, no secret of the config. Sources

@@ -220,7 +220,9 @@ impl std::fmt::Debug for Auth {
             Auth::None => f.write_str("None"),
             Auth::Bearer(_) => f.write_str("Bearer(***)"),
             Auth::BearerFile(p) => f.debug_tuple("BearerFile").field(p).finish(),
-            Auth::Basic(u, p) => write!(f, "Basic({u:?}, {})", if p.is_some() { "***" } else { "-" }),
+            Auth::Basic(u, p) => {
+                write!(f, "Basic({u:?}, {})", if p.is_some() { "***" } else { "-" })
+            }
         }
     }
 }

@@ -7,10 +7,10 @@
 //! apart (a lower value means the counter reset, as `rate()` assumes), quantiles come from
 //! bucket deltas through `histogram_quantile`'s own arithmetic, gauges are taken as read.
 
-use crate::config::redact::redact_url;
 use super::api::{Client, PromError};
 use super::panels::{Panel, PanelAnswer, PanelValues};
 use super::quantile::{Bucket, bucket_quantile};
+use crate::config::redact::redact_url;
 use std::collections::{BTreeMap, HashMap};
 
 /// One series as Prometheus would store it: histograms are flattened into `_bucket`
