@@ -132,10 +132,17 @@ fn redact_urls_in(text: &str) -> String {
     let mut rest = text;
     while let Some(i) = rest.find("://") {
         let start = rest[..i]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
-            .map_or(0, |p| p + 1);
+            .char_indices()
+            .rfind(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let end = rest[i..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '"' | '\'' | '<' | '>' | '`' | '“' | '”' | '‘' | '’' | '«' | '»'
+                    )
+            })
             .map_or(rest.len(), |p| i + p);
         // A URL in parentheses ("for url (http://…)") leaves the closing ones outside.
         let mut end = end;
@@ -422,6 +429,38 @@ mod tests {
         );
         assert_eq!(out, "AUTH failed for *** and ***");
         assert_eq!(redact_text("nothing here", &[""]), "nothing here");
+    }
+
+    #[test]
+    fn text_around_urls_may_be_any_unicode() {
+        assert_eq!(
+            redact_text("«http://u:pw@h/»—✖ “redis://:x@h:1”", &[] as &[&str]),
+            "«http://***@h/»—✖ “redis://***@h:1”"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "\\PC{0,80}", secret in "\\PC{0,8}") {
+            let _ = redact_url(&text);
+            let _ = redact_text(&text, &[secret]);
+        }
+
+        #[test]
+        fn a_url_password_never_survives(
+            scheme in "(http|https|redis|rediss)",
+            user in "[a-z]{0,6}",
+            pw in "[A-Za-z0-9]{8,16}",
+            host in "([a-z]{1,8}|\\[::1\\]|10\\.0\\.0\\.[0-9])",
+            path in "(/[a-z@:]{0,6}){0,3}",
+            around in "\\PC{0,10}",
+        ) {
+            let url = format!("{scheme}://{user}:{pw}@{host}{path}");
+            proptest::prop_assert!(!redact_url(&url).contains(&pw));
+            let text = format!("{around} {url} {around}");
+            let shown = redact_text(&text, &[] as &[&str]);
+            proptest::prop_assert!(!shown.contains(&pw), "{}", shown);
+        }
     }
 
     #[test]
