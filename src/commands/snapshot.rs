@@ -1,10 +1,32 @@
 //! `opsdeck snapshot --json`: the figures scripts rely on, as DESIGN.md lists them.
 
-use crate::sources::SourceKind;
+use crate::config::Rules;
+use crate::config::redact::redact_text;
+use crate::domain::cost::CostBreakdown;
+use crate::domain::grade::{self, Grade};
+use crate::sources::{CacheSample, MetricsSample, SourceKind};
 use crate::state::{State, Status};
 use serde_json::{Map, Value, json};
 
 pub fn to_json(state: &State) -> Value {
+    let secrets = state.config.secrets();
+    let r = &state.config.rules;
+    let metrics = state.metrics.value.as_ref();
+    json!({
+        "taken_at": state.now.to_rfc3339(),
+        "demo": state.demo,
+        "sources": sources_json(state, &secrets),
+        "latency": metrics.map(|m| latency_json(m, r, &secrets)),
+        "metrics": metrics.map(metrics_json),
+        "cache": state.cache.value.as_ref().map(|c| cache_json(c, r)),
+        "deployments": deployments_json(state),
+        "cost": state.cost.as_ref().map(|c| cost_json(c, state)),
+        "alerts": state.alerts,
+    })
+}
+
+/// Each source's health; errors as they may be shown (no URL userinfo, no secret).
+fn sources_json(state: &State, secrets: &[String]) -> Map<String, Value> {
     let mut sources = Map::new();
     for kind in SourceKind::ALL {
         let h = state.health(kind);
@@ -17,7 +39,7 @@ pub fn to_json(state: &State) -> Value {
             Status::Disabled => "disabled",
         };
         let error = match (h.error, h.status) {
-            (Some((e, _)), _) => json!(e),
+            (Some((e, _)), _) => json!(redact_text(e, secrets)),
             (None, Status::Waiting) => json!("no answer yet"),
             _ => Value::Null,
         };
@@ -32,42 +54,70 @@ pub fn to_json(state: &State) -> Value {
             }),
         );
     }
-    let latency = state.metrics.value.as_ref().map(|m| {
-        json!({ "services": m.services.iter().map(|s| json!({
-            "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
-            "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
+    sources
+}
+
+fn latency_json(m: &MetricsSample, r: &Rules, secrets: &[String]) -> Value {
+    let error_rate = grade::error_rate(&m.services);
+    let problems: Vec<Value> = m
+        .problems
+        .iter()
+        .map(|p| json!({ "panel": p.panel, "message": redact_text(&p.message, secrets) }))
+        .collect();
+    json!({ "services": m.services.iter().map(|s| json!({
+        "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
+        "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
+        // The same grades the tiles, tables and alerts use.
+        "grade": {
+            "p95_ms": grade::of_p95(s.p95_ms, r),
+            "error_rate": grade::of_error_rate(s.error_rate, r),
+            "queue_length": grade::of_queue(s.queue_length, r),
+        },
+    })).collect::<Vec<_>>(),
+    // All traffic's error rate; null when there was none.
+    "error_rate": error_rate,
+    "grade": { "error_rate": error_rate.map_or(Grade::Unknown, |v| grade::of_error_rate(v, r)) },
+    // Why a figure above is null: a failed query, no data, NaN.
+    "problems": problems })
+}
+
+fn metrics_json(m: &MetricsSample) -> Value {
+    json!({
+        "utilization": m.utilization.iter().map(|u| json!({
+            "deployment": u.deployment, "cpu_pct": u.cpu_pct, "memory_pct": u.memory_pct,
         })).collect::<Vec<_>>(),
-        // Why a figure above is null: a failed query, no data, NaN.
-        "problems": m.problems })
-    });
-    let metrics = state.metrics.value.as_ref().map(|m| {
-        json!({
-            "utilization": m.utilization.iter().map(|u| json!({
-                "deployment": u.deployment, "cpu_pct": u.cpu_pct, "memory_pct": u.memory_pct,
-            })).collect::<Vec<_>>(),
-            "llm_tokens": m.models.iter().map(|t| json!({
-                "model": t.model, "input_per_sec": t.input_per_sec, "output_per_sec": t.output_per_sec,
-            })).collect::<Vec<_>>(),
-            "cdn_hit_rate": m.cdn_hit_rate,
-            "app_cache_hit_rate": m.app_cache_hit_rate,
-        })
-    });
-    let cache = state.cache.value.as_ref().map(|c| {
-        let prefixes: Map<String, Value> = c
-            .prefixes
-            .iter()
-            .map(|p| (p.prefix.clone(), json!(p.keys)))
-            .collect();
-        json!({
-            "hit_rate": c.hit_rate, "hit_rate_lifetime": c.hit_rate_lifetime,
-            "hits_per_sec": c.hits_per_sec, "misses_per_sec": c.misses_per_sec,
-            "ops_per_sec": c.ops_per_sec, "used_memory_bytes": c.used_memory_bytes,
-            "maxmemory_bytes": c.maxmemory_bytes, "evicted_keys_per_sec": c.evicted_keys_per_sec,
-            "connected_clients": c.connected_clients, "ping_ms": c.ping_ms, "keys": c.keys,
-            "prefixes": prefixes,
-        })
-    });
-    let deployments: Vec<Value> = state
+        "llm_tokens": m.models.iter().map(|t| json!({
+            "model": t.model, "input_per_sec": t.input_per_sec, "output_per_sec": t.output_per_sec,
+        })).collect::<Vec<_>>(),
+        "cdn_hit_rate": m.cdn_hit_rate,
+        "app_cache_hit_rate": m.app_cache_hit_rate,
+    })
+}
+
+fn cache_json(c: &CacheSample, r: &Rules) -> Value {
+    let prefixes: Map<String, Value> = c
+        .prefixes
+        .iter()
+        .map(|p| (p.prefix.clone(), json!(p.keys)))
+        .collect();
+    let memory = grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes);
+    json!({
+        "hit_rate": c.hit_rate, "hit_rate_lifetime": c.hit_rate_lifetime,
+        "hits_per_sec": c.hits_per_sec, "misses_per_sec": c.misses_per_sec,
+        "ops_per_sec": c.ops_per_sec, "used_memory_bytes": c.used_memory_bytes,
+        "maxmemory_bytes": c.maxmemory_bytes, "evicted_keys_per_sec": c.evicted_keys_per_sec,
+        "connected_clients": c.connected_clients, "ping_ms": c.ping_ms, "keys": c.keys,
+        "prefixes": prefixes,
+        "grade": {
+            "hit_rate": grade::of_hit_rate(c.hit_rate, r),
+            "ping_ms": grade::of_cache_latency(c.ping_ms, r),
+            "memory": grade::of_memory_use(memory),
+        },
+    })
+}
+
+fn deployments_json(state: &State) -> Vec<Value> {
+    state
         .cluster
         .value
         .iter()
@@ -84,34 +134,29 @@ pub fn to_json(state: &State) -> Value {
                 "verdict": { "direction": v.direction, "reasons": v.reasons },
             })
         })
-        .collect();
-    let cost = state.cost.as_ref().map(|c| {
-        json!({
-            "currency": state.config.cost.currency,
-            "per_hour": c.per_hour,
-            "cache_savings_per_hour": state.cache_savings_per_hour(),
-            "per_1k_requests": state.entry_qps().and_then(|q| crate::domain::cost::per_1k_requests(c.per_hour.total, q)),
-            "month_projection": c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH,
-            "today": state.spend_today.as_ref().map(|t| json!({
-                "since": t.since.to_rfc3339(), "total": t.total, "missing": t.missing, "source": "prometheus",
-            })),
-            "spend_since_start": { "since": state.spend.since.map(|t| t.to_rfc3339()), "total": state.spend.total },
-            "by_model": c.by_model.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<Map<_, _>>(),
-            "by_deployment": c.by_deployment,
-            // What the sums above leave out, each with what to set: never priced as zero.
-            "missing_prices": c.missing,
-        })
-    });
+        .collect()
+}
+
+fn cost_json(c: &CostBreakdown, state: &State) -> Value {
+    let month = c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH;
     json!({
-        "taken_at": state.now.to_rfc3339(),
-        "demo": state.demo,
-        "sources": sources,
-        "latency": latency,
-        "metrics": metrics,
-        "cache": cache,
-        "deployments": deployments,
-        "cost": cost,
-        "alerts": state.alerts,
+        "currency": state.config.cost.currency,
+        "per_hour": c.per_hour,
+        "cache_savings_per_hour": state.cache_savings_per_hour(),
+        "per_1k_requests": state.entry_qps().and_then(|q| crate::domain::cost::per_1k_requests(c.per_hour.total, q)),
+        "month_projection": month,
+        // Against [cost] monthly_budget; null without one.
+        "grade": state.config.cost.monthly_budget.map(|b| json!({
+            "month_projection": grade::of_spend(month, b),
+        })),
+        "today": state.spend_today.as_ref().map(|t| json!({
+            "since": t.since.to_rfc3339(), "total": t.total, "missing": t.missing, "source": "prometheus",
+        })),
+        "spend_since_start": { "since": state.spend.since.map(|t| t.to_rfc3339()), "total": state.spend.total },
+        "by_model": c.by_model.iter().map(|(m, v)| (m.clone(), json!(v))).collect::<Map<_, _>>(),
+        "by_deployment": c.by_deployment,
+        // What the sums above leave out, each with what to set: never priced as zero.
+        "missing_prices": c.missing,
     })
 }
 

@@ -1,6 +1,7 @@
 //! `opsdeck check-config [PATH]`: resolve, load, validate, say so.
 
 use super::load::{ConfigError, implicit_candidates, load, lookup};
+use super::redact::redact_url;
 use super::{Config, PromMode};
 use std::io::Write;
 use std::path::Path;
@@ -61,33 +62,4 @@ pub fn summary(c: &Config) -> String {
     };
     let ro = if c.ui.read_only { "; read-only" } else { "" };
     format!("sources: {prometheus}; {redis}; {kube}{ro}")
-}
-
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redact_hides_credentials_only() {
-        assert_eq!(
-            redact_url("redis://:hunter2@db:6379/0"),
-            "redis://***@db:6379/0"
-        );
-        assert_eq!(redact_url("redis://db:6379/0"), "redis://db:6379/0");
-        assert_eq!(
-            redact_url("unix:///run/redis.sock"),
-            "unix:///run/redis.sock"
-        );
-    }
 }

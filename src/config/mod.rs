@@ -7,6 +7,7 @@ mod check;
 mod interp;
 mod keypath;
 mod load;
+pub mod redact;
 mod validate;
 
 pub use check::{check_config, summary};
@@ -58,7 +59,8 @@ pub enum PromMode {
     Scrape,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+// Debug is written out in `redact.rs`: it masks the secrets.
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrometheusConfig {
     pub url: String,
@@ -138,7 +140,8 @@ impl Default for PromQueries {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+// Debug is written out in `redact.rs`: it masks the secrets.
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisConfig {
     pub url: Option<String>,
@@ -269,7 +272,8 @@ pub struct InvalidateGroup {
     pub patterns: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+// Debug is written out in `redact.rs`: it masks the secrets.
+#[derive(Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct WarmupConfig {
     pub http_url: Option<String>,

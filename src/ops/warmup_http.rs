@@ -4,6 +4,7 @@
 //! Body: `{"kb_version": "v1", "entries": [{"question", "answer", "context"?, "ttl_s"?}]}`,
 //! `context` only when the line has one, `ttl_s` only when the line or `--ttl` gives one.
 
+use crate::config::redact::redact_url;
 use crate::ops::audit::Audit;
 use crate::ops::warmup::{
     WarmupError, WarmupOptions, WarmupPlan, WarmupReport, audit_params, per_sec, progress,
@@ -58,18 +59,6 @@ pub fn body(plan: &WarmupPlan, opts: &WarmupOptions) -> serde_json::Value {
         entries,
     })
     .unwrap_or(serde_json::Value::Null)
-}
-
-/// The URL without its userinfo, for audit lines and messages.
-pub fn shown_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_password(None);
-            let _ = u.set_username("");
-            u.to_string()
-        }
-        Err(_) => url.to_string(),
-    }
 }
 
 /// `HTTP 200 OK: <first line>`, shortened.
@@ -166,7 +155,7 @@ pub(crate) async fn run(
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<WarmupReport, WarmupError> {
-    let shown = shown_url(url);
+    let shown = redact_url(url);
     let mut params = audit_params(plan, opts);
     params["http_url"] = shown.clone().into();
     params["timeout_ms"] = (timeout.as_millis() as u64).into();
@@ -229,14 +218,6 @@ pub(crate) async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn userinfo_is_not_shown() {
-        assert_eq!(
-            shown_url("http://ops:secret@faq:8080/warmup"),
-            "http://faq:8080/warmup"
-        );
-    }
 
     #[test]
     fn response_is_status_and_first_nonblank_line() {

@@ -260,11 +260,10 @@ impl State {
             (_, Ok(Payload::Metrics(m))) => {
                 let busiest = m.services.iter().map(|s| s.p95_ms).fold(f64::NAN, f64::max);
                 let qps: f64 = m.services.iter().map(|s| s.qps).sum();
-                let errors: f64 = m.services.iter().map(|s| s.qps * s.error_rate).sum();
                 self.history.p95_ms.push(t, busiest);
                 self.history.qps.push(t, qps);
-                if qps > 0.0 {
-                    self.history.error_rate.push(t, errors / qps);
+                if let Some(rate) = crate::domain::grade::error_rate(&m.services) {
+                    self.history.error_rate.push(t, rate);
                 }
                 self.metrics.set(u.at, Ok(*m));
             }

@@ -1,9 +1,9 @@
 //! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes, nodes.
 
-use super::overview::{grade_high, grade_low};
 use super::widgets::{bar, empty_note, panel};
-use super::{Theme, format, health_spans, source_error};
-use crate::sources::SourceKind;
+use super::{Theme, format, health_spans, redacted, source_error};
+use crate::domain::grade;
+use crate::sources::{CacheSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,7 +23,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let r = &state.config.rules;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let block = panel("Redis", Some(badge), theme);
@@ -31,24 +30,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, left);
     let [figures, chart] =
         Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(inner);
-
     let w = (figures.width as usize).saturating_sub(24).clamp(6, 30);
-    let hit = c.hit_rate.map_or(f64::NAN, |v| v);
-    let hit_style = if hit.is_finite() {
-        grade_low(hit, r.hit_rate_target, r.hit_rate_alert, theme)
+    frame.render_widget(Paragraph::new(figure_lines(c, state, w, theme)), figures);
+    if chart.height > 1 {
+        draw_hit_rate_chart(frame, chart, state, theme);
+    }
+
+    let nodes_h = if c.nodes.is_empty() {
+        0
     } else {
-        theme.muted
+        (c.nodes.len() as u16 + 3).min(right.height / 2)
     };
-    let mem_frac = if c.maxmemory_bytes > 0 {
-        c.used_memory_bytes as f64 / c.maxmemory_bytes as f64
-    } else {
-        f64::NAN
-    };
-    let mem_style = if mem_frac.is_finite() {
-        grade_high(mem_frac, 0.8, 0.95, theme)
-    } else {
-        theme.muted
-    };
+    let [prefixes, nodes] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(nodes_h)]).areas(right);
+    draw_prefixes(frame, prefixes, c, state, theme);
+    if nodes_h > 0 {
+        draw_nodes(frame, nodes, c, theme);
+    }
+}
+
+/// The Redis panel's figures, each graded against its target; `w` is the bars' width.
+fn figure_lines(c: &CacheSample, state: &State, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let r = &state.config.rules;
+    let hit = c.hit_rate.unwrap_or(f64::NAN);
+    let mem_frac = grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes);
     let line = |label: &str, value: String, style: Style| {
         Line::from(vec![
             Span::styled(format!("{label:<13}"), theme.muted),
@@ -64,7 +69,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format::ratio_pct(hit),
                 r.hit_rate_target * 100.0
             ),
-            hit_style,
+            theme.graded(grade::of_hit_rate(c.hit_rate, r)),
         ),
         line(
             "lifetime",
@@ -74,17 +79,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         line(
             "memory",
-            if c.maxmemory_bytes > 0 {
-                format!(
+            match mem_frac {
+                Some(f) => format!(
                     "{} {} / {}",
-                    bar(mem_frac, w),
+                    bar(f, w),
                     format::bytes(c.used_memory_bytes),
                     format::bytes(c.maxmemory_bytes)
-                )
-            } else {
-                format!("{} (no maxmemory)", format::bytes(c.used_memory_bytes))
+                ),
+                None => format!("{} (no maxmemory)", format::bytes(c.used_memory_bytes)),
             },
-            mem_style,
+            theme.graded(grade::of_memory_use(mem_frac)),
         ),
         line(
             "ops/s",
@@ -117,12 +121,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format::ms(c.ping_ms),
                 format::ms(r.cache_latency_ms)
             ),
-            grade_high(
-                c.ping_ms,
-                r.cache_latency_ms,
-                10.0 * r.cache_latency_ms,
-                theme,
-            ),
+            theme.graded(grade::of_cache_latency(c.ping_ms, r)),
         ),
         line("clients", c.connected_clients.to_string(), theme.text),
         line(
@@ -138,35 +137,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some((e, at)) = &state.cache.error {
         let ago = format::age((state.now - *at).num_seconds().max(0));
         lines.push(Line::from(Span::styled(
-            format!("error {ago} ago: {e}"),
+            format!("error {ago} ago: {}", redacted(state, e)),
             theme.critical,
         )));
     }
-    frame.render_widget(Paragraph::new(lines), figures);
-    if chart.height > 1 {
-        let data = state
-            .history
-            .hit_rate
-            .tail_scaled(chart.width as usize, 1000.0);
-        let [label, spark] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
-        frame.render_widget(Span::styled("hit rate, last 10 min", theme.muted), label);
-        frame.render_widget(
-            Sparkline::default()
-                .data(&data)
-                .max(1000)
-                .style(Style::default().fg(theme.series(0))),
-            spark,
-        );
-    }
+    lines
+}
 
-    let nodes_h = if c.nodes.is_empty() {
-        0
-    } else {
-        (c.nodes.len() as u16 + 3).min(right.height / 2)
-    };
-    let [prefixes, nodes] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(nodes_h)]).areas(right);
+fn draw_hit_rate_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let data = state
+        .history
+        .hit_rate
+        .tail_scaled(area.width as usize, 1000.0);
+    let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Span::styled("hit rate, last 10 min", theme.muted), label);
+    frame.render_widget(
+        Sparkline::default()
+            .data(&data)
+            .max(1000)
+            .style(Style::default().fg(theme.series(0))),
+        spark,
+    );
+}
+
+fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, theme: &Theme) {
     let f = state.filter.to_ascii_lowercase();
     let rows: Vec<Row> = c
         .prefixes
@@ -191,31 +185,32 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     )
     .header(Row::new(vec!["PREFIX", "KEYS", "AGE"]).style(theme.muted))
     .block(panel("Keys per prefix (SCAN estimate)", None, theme));
-    frame.render_widget(table, prefixes);
-    if nodes_h > 0 {
-        let rows: Vec<Row> = c
-            .nodes
-            .iter()
-            .map(|n| {
-                Row::new(vec![
-                    n.addr.clone(),
-                    n.hit_rate.map_or(format::MISSING.into(), format::ratio_pct),
-                    format::count(n.ops_per_sec),
-                    format::bytes(n.used_memory_bytes),
-                ])
-            })
-            .collect();
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Min(14),
-                Constraint::Length(7),
-                Constraint::Length(7),
-                Constraint::Length(9),
-            ],
-        )
-        .header(Row::new(vec!["NODE", "HIT", "OPS/S", "MEM"]).style(theme.muted))
-        .block(panel("Cluster nodes", None, theme));
-        frame.render_widget(table, nodes);
-    }
+    frame.render_widget(table, area);
+}
+
+fn draw_nodes(frame: &mut Frame, area: Rect, c: &CacheSample, theme: &Theme) {
+    let rows: Vec<Row> = c
+        .nodes
+        .iter()
+        .map(|n| {
+            Row::new(vec![
+                n.addr.clone(),
+                n.hit_rate.map_or(format::MISSING.into(), format::ratio_pct),
+                format::count(n.ops_per_sec),
+                format::bytes(n.used_memory_bytes),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(14),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Length(9),
+        ],
+    )
+    .header(Row::new(vec!["NODE", "HIT", "OPS/S", "MEM"]).style(theme.muted))
+    .block(panel("Cluster nodes", None, theme));
+    frame.render_widget(table, area);
 }

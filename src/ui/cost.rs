@@ -3,7 +3,8 @@
 
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format};
-use crate::domain::cost::{HOURS_PER_MONTH, PriceSource};
+use crate::domain::cost::{CostBreakdown, HOURS_PER_MONTH, PriceSource};
+use crate::domain::grade;
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,15 +31,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let cur = state.config.cost.currency.as_str();
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     let [summary, history] =
         Layout::vertical([Constraint::Length(14), Constraint::Min(0)]).areas(left);
+    let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
+    frame.render_widget(
+        Paragraph::new(summary_lines(c, state, w, theme)).block(panel("Cost now", None, theme)),
+        summary,
+    );
+    draw_history(frame, history, state, theme);
+    let [models, deployments] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    draw_models(frame, models, c, state, theme);
+    draw_deployments(frame, deployments, c, state, theme);
+}
 
+/// "Cost now": the rate, what it leaves out, the categories (bars `w` wide), the extras,
+/// the budget and the reduction targets.
+fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let cur = state.config.cost.currency.as_str();
     let p = &c.per_hour;
     let total = p.total.max(f64::MIN_POSITIVE);
-    let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
     let cat = |name: &str, v: f64, style: Style| {
         Line::from(vec![
             Span::styled(format!("{name:<9}"), theme.muted),
@@ -71,15 +85,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if let Some(line) = price_sources(state) {
         lines.push(Line::from(Span::styled(line, theme.muted)));
     }
-    let mut extras = Vec::new();
+    lines.extend(
+        extras(p.total, state)
+            .into_iter()
+            .map(|e| Line::from(Span::styled(e, theme.text))),
+    );
+    lines.extend(budget_lines(month, state, theme));
+    lines
+}
+
+/// Cache savings, cost per 1K requests, and what today (or this session) has cost.
+fn extras(per_hour: f64, state: &State) -> Vec<String> {
+    let cur = state.config.cost.currency.as_str();
+    let mut out = Vec::new();
     if let Some(v) = state.cache_savings_per_hour() {
-        extras.push(format!("cache saves ≈{}/h", format::money(v, cur)));
+        out.push(format!("cache saves ≈{}/h", format::money(v, cur)));
     }
     if let Some(v) = state
         .entry_qps()
-        .and_then(|q| crate::domain::cost::per_1k_requests(p.total, q))
+        .and_then(|q| crate::domain::cost::per_1k_requests(per_hour, q))
     {
-        extras.push(format!("{} per 1K requests", format::money(v, cur)));
+        out.push(format!("{} per 1K requests", format::money(v, cur)));
     }
     if let Some(t) = &state.spend_today {
         let partial = if t.missing.is_empty() {
@@ -87,19 +113,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             " (partial)"
         };
-        extras.push(format!("{} today{partial}", format::money(t.total, cur)));
+        out.push(format!("{} today{partial}", format::money(t.total, cur)));
     } else if let Some(since) = state.spend.since {
-        extras.push(format!(
+        out.push(format!(
             "{} since {}",
             format::money(state.spend.total, cur),
             since.format("%H:%M")
         ));
     }
-    lines.extend(
-        extras
-            .into_iter()
-            .map(|e| Line::from(Span::styled(e, theme.text))),
-    );
+    out
+}
+
+/// The month's projection against the budget, and against the baseline's targets.
+fn budget_lines(month: f64, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let cur = state.config.cost.currency.as_str();
+    let mut lines = Vec::new();
     match state.config.cost.monthly_budget {
         Some(b) => lines.push(Line::from(Span::styled(
             format!(
@@ -107,7 +135,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format::money(b, cur),
                 100.0 * month / b.max(f64::MIN_POSITIVE)
             ),
-            if month > b { theme.critical } else { theme.ok },
+            theme.graded(grade::of_spend(month, b)),
         ))),
         None => lines.push(Line::from(Span::styled(
             "no monthly_budget set ([cost])",
@@ -136,14 +164,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         )));
         lines.push(Line::from(Span::styled(reached.join("  "), theme.muted)));
     }
-    frame.render_widget(
-        Paragraph::new(lines).block(panel("Cost now", None, theme)),
-        summary,
-    );
+    lines
+}
 
+fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let block = panel("$/h, last 10 min", None, theme);
-    let inner = block.inner(history);
-    frame.render_widget(block, history);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     let data = state
         .history
         .cost_per_hour
@@ -156,9 +183,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .style(Style::default().fg(theme.series(0))),
         inner,
     );
+}
 
-    let [models, deployments] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+/// Token rates and $/h per model; a CACHED column only when some prompt caching shows.
+fn draw_models(frame: &mut Frame, area: Rect, c: &CostBreakdown, state: &State, theme: &Theme) {
+    let cur = state.config.cost.currency.as_str();
     let tokens = state
         .metrics
         .value
@@ -204,8 +233,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
         .block(panel("AI models", None, theme));
-    frame.render_widget(table, models);
-    // List prices are the default; the column shows only when some price is not one.
+    frame.render_widget(table, area);
+}
+
+/// Compute $/h per deployment; a PRICE column only when some price is not the list's.
+fn draw_deployments(
+    frame: &mut Frame,
+    area: Rect,
+    c: &CostBreakdown,
+    state: &State,
+    theme: &Theme,
+) {
+    let cur = state.config.cost.currency.as_str();
     let traced = c
         .by_deployment
         .iter()
@@ -239,7 +278,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
         .block(panel("Compute by deployment", None, theme));
-    frame.render_widget(table, deployments);
+    frame.render_widget(table, area);
 }
 
 /// Where compute prices come from, when not only the `[cost]` list: OpenCost's instance

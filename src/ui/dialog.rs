@@ -2,6 +2,7 @@
 
 use super::widgets::panel;
 use super::{Theme, format};
+use crate::config::redact::redact_url;
 use crate::state::dialog::Preview;
 use crate::state::{Dialog, DialogKind, Focus, State};
 use ratatui::Frame;
@@ -46,13 +47,13 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
                     .as_deref()
                     .filter(|u| !u.is_empty());
                 let to = match (http, &state.config.redis) {
-                    (Some(url), _) => format!("to: POST {}", redact_userinfo(url)),
+                    (Some(url), _) => format!("to: POST {}", redact_url(url)),
                     (None, Some(r)) => format!(
                         "to: Redis {}",
-                        r.url
-                            .as_deref()
-                            .map(redact_userinfo)
-                            .unwrap_or_else(|| r.urls.join(", "))
+                        r.url.as_deref().map(redact_url).unwrap_or_else(|| {
+                            let urls: Vec<String> = r.urls.iter().map(|u| redact_url(u)).collect();
+                            urls.join(", ")
+                        })
                     ),
                     (None, None) => {
                         "to: nowhere — configure [redis] or [actions.warmup] http_url".into()
@@ -194,16 +195,6 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             .block(panel(d.title(), None, theme)),
         popup,
     );
-}
-
-/// `redis://user:secret@host` → `redis://***@host`: the dialog must not show a password.
-fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// "+N replicas ≈ +X/h": the cost model's difference for this change. An HPA min change

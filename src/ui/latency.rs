@@ -1,10 +1,10 @@
 //! Latency: per service P50/P95/P99, QPS, errors, queue; P95 chart with the target line;
 //! the alerts with the time they started.
 
-use super::overview::grade_high;
 use super::widgets::{empty_note, panel};
-use super::{Theme, format, health_spans, source_error};
-use crate::sources::SourceKind;
+use super::{Theme, format, health_spans, redacted, source_error};
+use crate::domain::grade;
+use crate::sources::{MetricsSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -25,10 +25,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let r = &state.config.rules;
     let table_h = (m.services.len() as u16 + 3).min(area.height / 2);
     let [table_area, bottom] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
+    draw_services(frame, table_area, m, badge, state, theme);
+    let [chart_area, alerts_area] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
+    draw_chart(frame, chart_area, state, theme);
+    draw_alerts(frame, alerts_area, m, state, theme);
+}
+
+/// One row per service, each graded figure in its grade's style.
+fn draw_services(
+    frame: &mut Frame,
+    area: Rect,
+    m: &MetricsSample,
+    badge: Line,
+    state: &State,
+    theme: &Theme,
+) {
+    let r = &state.config.rules;
     let f = state.filter.to_ascii_lowercase();
     let rows: Vec<Row> = m
         .services
@@ -40,22 +56,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled(format::ms(s.p50_ms), theme.text),
                 Span::styled(
                     format::ms(s.p95_ms),
-                    grade_high(s.p95_ms, r.p95_up_ms, 2.0 * r.p95_up_ms, theme),
+                    theme.graded(grade::of_p95(s.p95_ms, r)),
                 ),
                 Span::styled(format::ms(s.p99_ms), theme.text),
                 Span::styled(format::count(s.qps), theme.text),
                 Span::styled(
                     format::percent_precise(s.error_rate),
-                    grade_high(
-                        s.error_rate,
-                        r.error_rate_alert,
-                        100.0 * r.error_rate_alert,
-                        theme,
-                    ),
+                    theme.graded(grade::of_error_rate(s.error_rate, r)),
                 ),
                 Span::styled(
                     format::count(s.queue_length),
-                    grade_high(s.queue_length, r.queue_up, 2.0 * r.queue_up, theme),
+                    theme.graded(grade::of_queue(s.queue_length, r)),
                 ),
             ])
         })
@@ -79,16 +90,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .style(theme.muted),
     )
     .block(panel("Services", Some(badge), theme));
-    frame.render_widget(table, table_area);
+    frame.render_widget(table, area);
+}
 
-    let [chart_area, alerts_area] =
-        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    draw_chart(frame, chart_area, state, theme);
-    // Panel problems come first: a failed query means the figures above are "—", and the
-    // operator needs Prometheus' own words to fix it.
-    let width = alerts_area.width.saturating_sub(2).max(10) as usize;
+/// Panel problems come first: a failed query means the figures above are "—", and the
+/// operator needs Prometheus' own words to fix it. Then Prometheus' alerts, by severity.
+fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, theme: &Theme) {
+    let width = area.width.saturating_sub(2).max(10) as usize;
     let problems = m.problems.iter().map(|p| {
-        let text = format!("✖ {}: {}", p.panel, p.message);
+        let text = redacted(state, &format!("✖ {}: {}", p.panel, p.message));
         ListItem::new(
             wrap(&text, width)
                 .into_iter()
@@ -103,7 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|a| {
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted),
-                Span::styled(a.message.clone(), theme.warn),
+                Span::styled(a.message.clone(), theme.graded(a.severity.into())),
             ]))
         });
     let items: Vec<ListItem> = problems.chain(alerts).collect();
@@ -115,10 +125,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         items
     };
-    frame.render_widget(
-        List::new(items).block(panel("Alerts", None, theme)),
-        alerts_area,
-    );
+    frame.render_widget(List::new(items).block(panel("Alerts", None, theme)), area);
 }
 
 fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -153,8 +153,17 @@ pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<
 }
 
 /// The error a source last reported, for panels to show instead of empty space.
-pub fn source_error(state: &State, kind: SourceKind) -> Option<&str> {
-    state.health(kind).error.map(|(msg, _)| msg)
+pub fn source_error(state: &State, kind: SourceKind) -> Option<String> {
+    state
+        .health(kind)
+        .error
+        .map(|(msg, _)| redacted(state, msg))
+}
+
+/// A message as it may be shown: URLs without userinfo, no secret of the config. Sources
+/// already redact their errors; this is the last line before the screen.
+pub fn redacted(state: &State, text: &str) -> String {
+    crate::config::redact::redact_text(text, &state.config.secrets())
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -231,7 +240,7 @@ fn status_line(state: &State, theme: &Theme) -> Line<'static> {
     };
     if let Some((text, style)) = message {
         spans.push(sep());
-        spans.push(Span::styled(text, style));
+        spans.push(Span::styled(redacted(state, &text), style));
     }
     spans.push(sep());
     spans.push(Span::styled("? help", theme.muted));

@@ -3,11 +3,11 @@
 use super::format::{self, MISSING};
 use super::widgets::{Tile, panel};
 use super::{Theme, health_spans};
-use crate::sources::SourceKind;
+use crate::domain::grade::{self, Grade};
+use crate::sources::{ServiceLatency, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem};
 
@@ -46,151 +46,165 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
-    let r = &state.config.rules;
-    let h = &state.history;
-    let n = 60;
-    let mut out = Vec::with_capacity(6);
-
-    // Replicas, warn when any HPA is pinned at its max.
-    out.push(match &state.cluster.value {
-        Some(c) => {
-            let total: u32 = c.deployments.iter().map(|d| d.replicas).sum();
-            let ready: u32 = c.deployments.iter().map(|d| d.ready).sum();
-            let at_max = c
-                .deployments
-                .iter()
-                .filter(|d| d.hpa.as_ref().is_some_and(|h| h.current >= h.max))
-                .count();
-            Tile {
-                title: "Replicas",
-                value: format!("{ready}/{total} ready"),
-                style: if at_max > 0 { theme.warn } else { theme.ok },
-                note: if at_max > 0 {
-                    format!("{at_max} HPA at max")
-                } else {
-                    format!("{} deployments", c.deployments.len())
-                },
-                history: h.replicas.tail_scaled(n, 1.0),
-            }
-        }
-        None => missing("Replicas", state, SourceKind::Kubernetes, theme),
-    });
-
-    out.push(match state.cache.value.as_ref() {
-        Some(c) => {
-            let (value, style) = match c.hit_rate {
-                Some(v) => (
-                    format::ratio_pct(v),
-                    grade_low(v, r.hit_rate_target, r.hit_rate_alert, theme),
-                ),
-                None => ("no traffic".into(), theme.muted),
-            };
-            Tile {
-                title: "Cache hit rate",
-                value,
-                style,
-                note: format!(
-                    "target >{:.0}% alert <{:.0}%",
-                    r.hit_rate_target * 100.0,
-                    r.hit_rate_alert * 100.0
-                ),
-                history: h.hit_rate.tail_scaled(n, 1000.0),
-            }
-        }
-        None => missing("Cache hit rate", state, SourceKind::Redis, theme),
-    });
-
     let services = state.metrics.value.as_ref().map(|m| m.services.as_slice());
-    out.push(match services {
-        Some(s) if !s.is_empty() => {
-            let worst = s
-                .iter()
-                .max_by(|a, b| a.p95_ms.total_cmp(&b.p95_ms))
-                .expect("non-empty");
-            Tile {
-                title: "P95 latency",
-                value: format::ms(worst.p95_ms),
-                style: grade_high(worst.p95_ms, r.p95_up_ms, 2.0 * r.p95_up_ms, theme),
-                note: format!("{} · target <{}", worst.name, format::ms(r.p95_up_ms)),
-                history: h.p95_ms.tail_scaled(n, 1.0),
-            }
-        }
-        _ => missing("P95 latency", state, SourceKind::Prometheus, theme),
-    });
+    let services = services.filter(|s| !s.is_empty());
+    vec![
+        replicas_tile(state, theme),
+        hit_rate_tile(state, theme),
+        services.map_or_else(
+            || missing("P95 latency", state, SourceKind::Prometheus, theme),
+            |s| p95_tile(s, state, theme),
+        ),
+        services.map_or_else(
+            || missing("Error rate", state, SourceKind::Prometheus, theme),
+            |s| error_rate_tile(s, state, theme),
+        ),
+        services.map_or_else(
+            || missing("QPS", state, SourceKind::Prometheus, theme),
+            |s| qps_tile(s, state, theme),
+        ),
+        cost_tile(state, theme),
+    ]
+}
 
-    out.push(match services {
-        Some(s) if !s.is_empty() => {
-            let qps: f64 = s.iter().map(|x| x.qps).sum();
-            let errors: f64 = s.iter().map(|x| x.qps * x.error_rate).sum();
-            let rate = if qps > 0.0 { errors / qps } else { 0.0 };
-            Tile {
-                title: "Error rate",
-                value: format::percent_precise(rate),
-                style: grade_high(rate, r.error_rate_alert, 100.0 * r.error_rate_alert, theme),
-                note: format!("target <{}", format::percent_precise(r.error_rate_alert)),
-                history: h.error_rate.tail_scaled(n, 1e6),
-            }
-        }
-        _ => missing("Error rate", state, SourceKind::Prometheus, theme),
-    });
+/// How many samples of history a tile's sparkline shows.
+const TILE_HISTORY: usize = 60;
 
-    out.push(match services {
-        Some(s) if !s.is_empty() => {
-            let entry = s.first().map_or(0.0, |x| x.qps);
-            Tile {
-                title: "QPS",
-                value: format!("{} req/s", format::count(entry)),
-                style: theme.accent,
-                note: format!("{} (entry)", s.first().map_or("", |x| x.name.as_str())),
-                history: h.qps.tail_scaled(n, 1.0),
-            }
-        }
-        _ => missing("QPS", state, SourceKind::Prometheus, theme),
-    });
+/// Replicas, warn when any HPA is pinned at its max.
+fn replicas_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
+    let Some(c) = &state.cluster.value else {
+        return missing("Replicas", state, SourceKind::Kubernetes, theme);
+    };
+    let total: u32 = c.deployments.iter().map(|d| d.replicas).sum();
+    let ready: u32 = c.deployments.iter().map(|d| d.ready).sum();
+    let at_max = c
+        .deployments
+        .iter()
+        .filter(|d| d.hpa.as_ref().is_some_and(|h| h.current >= h.max))
+        .count();
+    Tile {
+        title: "Replicas",
+        value: format!("{ready}/{total} ready"),
+        style: if at_max > 0 { theme.warn } else { theme.ok },
+        note: if at_max > 0 {
+            format!("{at_max} HPA at max")
+        } else {
+            format!("{} deployments", c.deployments.len())
+        },
+        history: state.history.replicas.tail_scaled(TILE_HISTORY, 1.0),
+    }
+}
 
-    let currency = &state.config.cost.currency;
-    out.push(match &state.cost {
-        Some(c) => {
-            let month = c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH;
-            let (style, note) = match state.config.cost.monthly_budget {
-                Some(b) if month > b => (
-                    theme.critical,
-                    format!(
-                        "≈{}/mo > budget {}",
-                        format::money(month, currency),
-                        format::money(b, currency)
-                    ),
-                ),
-                Some(b) => (
-                    theme.ok,
-                    format!(
-                        "≈{}/mo of {}",
-                        format::money(month, currency),
-                        format::money(b, currency)
-                    ),
-                ),
-                None => (
-                    theme.accent,
-                    format!("≈{}/month", format::money(month, currency)),
-                ),
-            };
-            Tile {
-                title: "Cost per hour",
-                value: format!("{}/h", format::money(c.per_hour.total, currency)),
-                style,
-                note,
-                history: h.cost_per_hour.tail_scaled(n, 100.0),
-            }
-        }
-        None => Tile {
+fn hit_rate_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
+    let Some(c) = state.cache.value.as_ref() else {
+        return missing("Cache hit rate", state, SourceKind::Redis, theme);
+    };
+    let r = &state.config.rules;
+    let value = c.hit_rate.map_or("no traffic".into(), format::ratio_pct);
+    Tile {
+        title: "Cache hit rate",
+        value,
+        style: theme.graded(grade::of_hit_rate(c.hit_rate, r)),
+        note: format!(
+            "target >{:.0}% alert <{:.0}%",
+            r.hit_rate_target * 100.0,
+            r.hit_rate_alert * 100.0
+        ),
+        history: state.history.hit_rate.tail_scaled(TILE_HISTORY, 1000.0),
+    }
+}
+
+/// The worst service's P95.
+fn p95_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme) -> Tile<'a> {
+    let r = &state.config.rules;
+    let worst = services
+        .iter()
+        .max_by(|a, b| a.p95_ms.total_cmp(&b.p95_ms))
+        .expect("the tile is only built for a non-empty service list");
+    Tile {
+        title: "P95 latency",
+        value: format::ms(worst.p95_ms),
+        style: theme.graded(grade::of_p95(worst.p95_ms, r)),
+        note: format!("{} · target <{}", worst.name, format::ms(r.p95_up_ms)),
+        history: state.history.p95_ms.tail_scaled(TILE_HISTORY, 1.0),
+    }
+}
+
+/// All traffic's error rate; "no traffic" rather than a reassuring 0 % when nothing ran.
+fn error_rate_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme) -> Tile<'a> {
+    let r = &state.config.rules;
+    let rate = grade::error_rate(services);
+    let value = match rate {
+        Some(v) => format::percent_precise(v),
+        None if services.iter().map(|s| s.qps).sum::<f64>() == 0.0 => "no traffic".into(),
+        None => MISSING.into(),
+    };
+    Tile {
+        title: "Error rate",
+        value,
+        style: theme.graded(rate.map_or(Grade::Unknown, |v| grade::of_error_rate(v, r))),
+        note: format!("target <{}", format::percent_precise(r.error_rate_alert)),
+        history: state.history.error_rate.tail_scaled(TILE_HISTORY, 1e6),
+    }
+}
+
+/// The entry service's QPS (the first in the list).
+fn qps_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme) -> Tile<'a> {
+    let entry = services.first().map_or(0.0, |x| x.qps);
+    Tile {
+        title: "QPS",
+        value: format!("{} req/s", format::count(entry)),
+        style: theme.accent,
+        note: format!(
+            "{} (entry)",
+            services.first().map_or("", |x| x.name.as_str())
+        ),
+        history: state.history.qps.tail_scaled(TILE_HISTORY, 1.0),
+    }
+}
+
+fn cost_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
+    let Some(c) = &state.cost else {
+        return Tile {
             title: "Cost per hour",
             value: MISSING.into(),
             style: theme.muted,
             note: "needs cluster or metrics".into(),
             history: Vec::new(),
-        },
-    });
-    out
+        };
+    };
+    let currency = &state.config.cost.currency;
+    let month = c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH;
+    let (style, note) = match state.config.cost.monthly_budget {
+        Some(b) => {
+            let g = grade::of_spend(month, b);
+            let note = if g == Grade::Critical {
+                format!(
+                    "≈{}/mo > budget {}",
+                    format::money(month, currency),
+                    format::money(b, currency)
+                )
+            } else {
+                format!(
+                    "≈{}/mo of {}",
+                    format::money(month, currency),
+                    format::money(b, currency)
+                )
+            };
+            (theme.graded(g), note)
+        }
+        None => (
+            theme.accent,
+            format!("≈{}/month", format::money(month, currency)),
+        ),
+    };
+    Tile {
+        title: "Cost per hour",
+        value: format!("{}/h", format::money(c.per_hour.total, currency)),
+        style,
+        note,
+        history: state.history.cost_per_hour.tail_scaled(TILE_HISTORY, 100.0),
+    }
 }
 
 fn missing<'a>(title: &'a str, state: &State, kind: SourceKind, theme: &Theme) -> Tile<'a> {
@@ -207,28 +221,6 @@ fn missing<'a>(title: &'a str, state: &State, kind: SourceKind, theme: &Theme) -
     }
 }
 
-/// Higher is better: ok at or above target, warn down to the alert line, critical below.
-pub fn grade_low(v: f64, target: f64, alert: f64, theme: &Theme) -> Style {
-    if v >= target {
-        theme.ok
-    } else if v >= alert {
-        theme.warn
-    } else {
-        theme.critical
-    }
-}
-
-/// Lower is better: ok at or under the limit, warn up to `critical`, critical above.
-pub fn grade_high(v: f64, limit: f64, critical: f64, theme: &Theme) -> Style {
-    if v <= limit {
-        theme.ok
-    } else if v <= critical {
-        theme.warn
-    } else {
-        theme.critical
-    }
-}
-
 fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let title = format!("Alerts ({})", state.alerts.len());
     let block = panel(&title, None, theme);
@@ -242,10 +234,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .alerts
             .iter()
             .map(|a| {
-                let style = match a.severity {
-                    crate::domain::slo::Severity::Critical => theme.critical,
-                    crate::domain::slo::Severity::Warning => theme.warn,
-                };
+                let style = theme.graded(a.severity.into());
                 ListItem::new(Line::from(vec![
                     Span::styled(format!("{} ", a.since.format("%H:%M:%S")), theme.muted),
                     Span::styled(format!("{:<10} ", a.source), theme.muted),

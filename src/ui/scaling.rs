@@ -3,7 +3,7 @@
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, source_error};
 use crate::domain::scaling::Direction;
-use crate::sources::{Deployment, SourceKind, Vpa, VpaResources};
+use crate::sources::{Deployment, NodePool, SourceKind, Vpa, VpaResources};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -27,30 +27,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
     let deployments = state.visible_deployments();
     let wide = area.width >= 110;
-    let header = if wide {
-        vec![
-            "DEPLOYMENT",
-            "READY",
-            "UPD",
-            "AVAIL",
-            "HPA MIN-MAX",
-            "CUR→DES",
-            "CPU/TGT",
-            "MEM/TGT",
-            "RULES",
-            "POOL",
-        ]
-    } else {
-        vec![
-            "DEPLOYMENT",
-            "READY",
-            "HPA",
-            "CUR→DES",
-            "CPU",
-            "MEM",
-            "RULES",
-        ]
-    };
+    let (header, widths) = columns(wide);
     // Only the rows that fit are built: with 500 deployments, building every row (and its
     // verdict) per frame costs more than the whole rest of the screen. The window keeps
     // the selection on screen the way ratatui's own scrolling does from offset 0.
@@ -63,30 +40,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .take(fits)
         .map(|d| row(d, state, theme, wide))
         .collect();
-    let widths: Vec<Constraint> = if wide {
-        vec![
-            Constraint::Min(22),
-            Constraint::Length(7),
-            Constraint::Length(5),
-            Constraint::Length(6),
-            Constraint::Length(12),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(6),
-            Constraint::Length(16),
-        ]
-    } else {
-        vec![
-            Constraint::Min(14),
-            Constraint::Length(6),
-            Constraint::Length(6),
-            Constraint::Length(8),
-            Constraint::Length(5),
-            Constraint::Length(5),
-            Constraint::Length(5),
-        ]
-    };
     let title = format!("Deployments ({})", deployments.len());
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
@@ -101,8 +54,65 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
             .areas(detail_area);
     draw_detail(frame, detail, state, theme);
-    let lines: Vec<Line> = cluster
-        .pools
+    draw_pools(frame, pools, &cluster.pools, theme);
+}
+
+/// The Deployments table's headers and widths: every column when `wide`, the essentials
+/// at 80 columns.
+fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+    if wide {
+        (
+            vec![
+                "DEPLOYMENT",
+                "READY",
+                "UPD",
+                "AVAIL",
+                "HPA MIN-MAX",
+                "CUR→DES",
+                "CPU/TGT",
+                "MEM/TGT",
+                "RULES",
+                "POOL",
+            ],
+            vec![
+                Constraint::Min(22),
+                Constraint::Length(7),
+                Constraint::Length(5),
+                Constraint::Length(6),
+                Constraint::Length(12),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(9),
+                Constraint::Length(6),
+                Constraint::Length(16),
+            ],
+        )
+    } else {
+        (
+            vec![
+                "DEPLOYMENT",
+                "READY",
+                "HPA",
+                "CUR→DES",
+                "CPU",
+                "MEM",
+                "RULES",
+            ],
+            vec![
+                Constraint::Min(14),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(8),
+                Constraint::Length(5),
+                Constraint::Length(5),
+                Constraint::Length(5),
+            ],
+        )
+    }
+}
+
+fn draw_pools(frame: &mut Frame, area: Rect, pools: &[NodePool], theme: &Theme) {
+    let lines: Vec<Line> = pools
         .iter()
         .map(|p| {
             Line::from(vec![
@@ -117,7 +127,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .collect();
     frame.render_widget(
         Paragraph::new(lines).block(panel("Node pools", None, theme)),
-        pools,
+        area,
     );
 }
 

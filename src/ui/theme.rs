@@ -6,6 +6,8 @@
 
 mod parse;
 
+use crate::domain::grade::Grade;
+
 use ratatui::style::{Color, Modifier, Style};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -176,6 +178,16 @@ impl Theme {
             .get(i % self.series.len().max(1))
             .copied()
             .unwrap_or(Color::Reset)
+    }
+
+    /// The one mapping from a figure's grade to its look, for tiles, tables and alerts.
+    pub fn graded(&self, g: Grade) -> Style {
+        match g {
+            Grade::Ok => self.ok,
+            Grade::Warn => self.warn,
+            Grade::Critical => self.critical,
+            Grade::Unknown => self.muted,
+        }
     }
 }
 

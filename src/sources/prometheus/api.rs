@@ -5,6 +5,7 @@
 //! without a network.
 
 use crate::config::PrometheusConfig;
+use crate::config::redact::{redact_text, redact_url};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -193,7 +194,7 @@ pub fn parse_response(body: &[u8]) -> Result<Answer, Result<PromError, String>> 
     })
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Auth {
     None,
     Bearer(String),
@@ -202,10 +203,36 @@ enum Auth {
     Basic(String, Option<String>),
 }
 
+impl Auth {
+    /// The secrets an error message must not repeat.
+    fn secrets(&self) -> Vec<&str> {
+        match self {
+            Auth::Bearer(t) => vec![t.as_str()],
+            Auth::Basic(_, p) => p.as_deref().into_iter().collect(),
+            Auth::None | Auth::BearerFile(_) => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+            Auth::BearerFile(p) => f.debug_tuple("BearerFile").field(p).finish(),
+            Auth::Basic(u, p) => {
+                write!(f, "Basic({u:?}, {})", if p.is_some() { "***" } else { "-" })
+            }
+        }
+    }
+}
+
 /// An HTTP client for one server, with its timeout, auth and concurrency limit.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// As configured, userinfo included (reqwest sends it as basic auth); errors and
+    /// anything shown use `redact_url` of it.
     base: String,
     timeout: Duration,
     auth: Auth,
@@ -254,8 +281,9 @@ impl Client {
         })
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base
+    /// The server's URL as it may be shown: without its userinfo.
+    pub fn base_url(&self) -> String {
+        redact_url(&self.base)
     }
 
     /// An instant query evaluated at `at`.
@@ -292,10 +320,11 @@ impl Client {
         match parse_response(&body) {
             Ok(answer) => Ok(answer),
             Err(Ok(api_error)) => Err(api_error),
-            Err(Err(detail)) if (200..300).contains(&status) => {
-                Err(PromError::Decode { url, detail })
-            }
-            Err(Err(_)) => Err(http_error(url, status, &body)),
+            Err(Err(detail)) if (200..300).contains(&status) => Err(PromError::Decode {
+                url: redact_url(&url),
+                detail,
+            }),
+            Err(Err(_)) => Err(http_error(redact_url(&url), status, &body)),
         }
     }
 
@@ -330,16 +359,17 @@ impl Client {
             }
             Auth::Basic(u, p) => req.basic_auth(u, p.as_ref()),
         };
+        // reqwest's own message quotes the URL it sent; both go through the redactor.
         let transport = |e: reqwest::Error| {
             if e.is_timeout() {
                 PromError::Timeout {
-                    url: url.to_string(),
+                    url: redact_url(url),
                     timeout_ms: self.timeout.as_millis() as u64,
                 }
             } else {
                 PromError::Unreachable {
-                    url: url.to_string(),
-                    detail: error_chain(&e),
+                    url: redact_url(url),
+                    detail: redact_text(&error_chain(&e), &self.auth.secrets()),
                 }
             }
         };

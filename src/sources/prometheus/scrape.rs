@@ -10,6 +10,7 @@
 use super::api::{Client, PromError};
 use super::panels::{Panel, PanelAnswer, PanelValues};
 use super::quantile::{Bucket, bucket_quantile};
+use crate::config::redact::redact_url;
 use std::collections::{BTreeMap, HashMap};
 
 /// One series as Prometheus would store it: histograms are flattened into `_bucket`
@@ -280,7 +281,8 @@ pub async fn observe(
             Ok((200..=299, body)) => Some(parse_exposition(&String::from_utf8_lossy(&body))),
             Ok((status, _)) => {
                 failures.push(format!(
-                    "scrape {url}: HTTP {status} — check [prometheus].targets"
+                    "scrape {}: HTTP {status} — check [prometheus].targets",
+                    redact_url(url)
                 ));
                 None
             }
