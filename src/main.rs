@@ -233,10 +233,23 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     let exit = app::run(&mut terminal, events, &mut app).await;
     ratatui::restore();
     let exit = exit?;
-    if let Exit::Signal(name) = exit {
-        tracing::info!("stopped by {name}");
-    }
-    Ok(0)
+    Ok(match exit {
+        Exit::Signal {
+            name,
+            stopped_action,
+        } => {
+            tracing::info!("stopped by {name}");
+            if stopped_action {
+                eprintln!(
+                    "opsdeck: {name}: the running action was interrupted; its audit line says what it did"
+                );
+                1
+            } else {
+                0
+            }
+        }
+        _ => 0,
+    })
 }
 
 fn init_logging() {

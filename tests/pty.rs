@@ -329,3 +329,65 @@ fn audit_and_config_lookup_stay_in_the_test_home() {
     let (code, _) = console.wait_exit(Instant::now());
     assert_eq!(code, 0);
 }
+
+/// The demo's audit file, as the console in tmux writes it.
+fn audit_lines(console: &Console) -> Vec<serde_json::Value> {
+    let path = console.home().join(".local/state/opsdeck/audit.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect()
+}
+
+/// SIGTERM while a warmup runs: the action stops between batches, its end line says it
+/// was interrupted and how far it got, and the exit status says so too.
+#[test]
+fn sigterm_during_an_action_writes_its_end_line_and_exits_non_zero() {
+    let console = Console::start();
+    console.wait_console();
+    // w opens the warmup on the demo's hot questions (20000 entries, a few seconds);
+    // Tab Tab reaches Warm up.
+    for key in ["w", "Tab", "Tab", "Enter"] {
+        console.tmux(&["send-keys", "-t", "t", key]);
+    }
+    console.wait_screen("the warmup running", |s| s.contains("/20000"));
+    let sent = console.signal("TERM");
+    let (code, took) = console.wait_exit(sent);
+    assert_ne!(code, 0, "an interrupted action is not a clean exit");
+    assert!(took <= Duration::from_secs(5), "took {took:?}");
+    let lines = audit_lines(&console);
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["started", "interrupted"], "{lines:?}");
+    let done = lines[1]["parameters"]["done"].as_u64().unwrap();
+    assert!(done > 0 && done < 20_000, "done {done}");
+}
+
+/// q while an action runs asks first; any key but y goes back, y cancels and quits.
+#[test]
+fn q_during_an_action_asks_and_y_cancels_and_quits() {
+    let console = Console::start();
+    console.wait_console();
+    for key in ["w", "Tab", "Tab", "Enter"] {
+        console.tmux(&["send-keys", "-t", "t", key]);
+    }
+    console.wait_screen("the warmup running", |s| s.contains("/20000"));
+    console.tmux(&["send-keys", "-t", "t", "q"]);
+    console.wait_screen("the question", |s| s.contains("Cancel it and quit?"));
+    console.tmux(&["send-keys", "-t", "t", "n"]);
+    console.wait_screen("the question gone", |s| !s.contains("Cancel it and quit?"));
+    console.tmux(&["send-keys", "-t", "t", "q"]);
+    console.wait_screen("the question again", |s| s.contains("Cancel it and quit?"));
+    let sent = Instant::now();
+    console.tmux(&["send-keys", "-t", "t", "y"]);
+    let (code, _) = console.wait_exit(sent);
+    console.assert_restored(code);
+    let outcomes: Vec<String> = audit_lines(&console)
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, ["started", "cancelled"]);
+}

@@ -290,3 +290,51 @@ fn read_only_refuses_warmup_and_invalidate_but_not_a_dry_run() {
                 .all(|l| l.contains("\"dry_run\":true"))
     );
 }
+
+/// SIGTERM during a throttled `invalidate --yes`: it stops between batches, the audit's end
+/// line says "interrupted" with the keys deleted so far, and the exit status is 1.
+#[test]
+fn sigterm_interrupts_a_headless_invalidation_and_finishes_its_audit() {
+    let server = RedisServer::start();
+    let mut pipe = String::new();
+    for i in 0..3000 {
+        pipe.push_str(&format!("SET answer:{i} 1\r\n"));
+    }
+    server.pipe(&pipe);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("[actions.invalidate]\nmax_keys_per_sec = 500\n");
+    std::fs::write(&config, toml).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(&config)
+        .args(["invalidate", "--group", "knowledge", "--yes"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["started", "interrupted"], "{audit}");
+    let deleted = lines[1]["parameters"]["deleted"].as_u64().unwrap();
+    let left: u64 = server.cli(&["DBSIZE"]).trim().parse().unwrap();
+    assert!(deleted > 0 && deleted < 3000, "deleted {deleted}");
+    assert_eq!(deleted + left, 3000, "the end line counts what is gone");
+}

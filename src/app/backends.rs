@@ -85,16 +85,24 @@ impl Backends {
         ))
     }
 
-    /// Cancels the running action and waits for it to write its end line, at most `limit`.
-    /// True when it ended in time (or nothing was running).
-    pub async fn cancel_and_wait(&mut self, limit: std::time::Duration) -> bool {
+    /// Stops the running action (cancelled by the operator, or interrupted by a signal)
+    /// and waits for it to write its end line, at most `limit`. Returns whether an action
+    /// was running.
+    pub async fn stop_and_wait(&mut self, interrupt: bool, limit: std::time::Duration) -> bool {
         let Some((flag, task)) = self.running.take() else {
-            return true;
+            return false;
         };
         if task.is_finished() {
-            return true;
+            return false;
         }
-        flag.cancel();
-        tokio::time::timeout(limit, task).await.is_ok()
+        if interrupt {
+            flag.interrupt();
+        } else {
+            flag.cancel();
+        }
+        if tokio::time::timeout(limit, task).await.is_err() {
+            tracing::warn!("the action did not stop within {limit:?}");
+        }
+        true
     }
 }

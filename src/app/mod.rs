@@ -34,8 +34,16 @@ pub enum Exit {
     Quit,
     /// The terminal went away (SSH dropped) or its event stream failed.
     TerminalClosed,
-    Signal(&'static str),
+    /// A signal ended it; `stopped_action` when an action was running and was
+    /// interrupted (its end line written), which the process reports with a non-zero exit.
+    Signal {
+        name: &'static str,
+        stopped_action: bool,
+    },
 }
+
+/// How long a running action gets to stop and write its end line on the way out.
+const STOP_LIMIT: Duration = Duration::from_secs(5);
 
 /// What of the clock is visible: each source's status and age in whole seconds.
 fn clock_face(state: &State) -> Vec<(crate::state::Status, Option<i64>)> {
@@ -113,12 +121,15 @@ where
                 app.state.apply(Msg::Tick(Utc::now()));
                 dirty = clock_face(&app.state) != before || app.state.view != view;
             }
-            _ = sigterm.recv() => return Ok(Exit::Signal("SIGTERM")),
-            _ = sighup.recv() => return Ok(Exit::Signal("SIGHUP")),
+            _ = sigterm.recv() => return Ok(signalled(app, "SIGTERM").await),
+            _ = sighup.recv() => return Ok(signalled(app, "SIGHUP").await),
         }
         for effect in effects {
             let reply = match effect {
-                Effect::Quit => return Ok(Exit::Quit),
+                Effect::Quit => {
+                    app.backends.stop_and_wait(false, STOP_LIMIT).await;
+                    return Ok(Exit::Quit);
+                }
                 Effect::Refresh => app.backends.refresh_now(),
                 Effect::CancelAction => app.backends.cancel(),
                 Effect::Run(plan) => Some(app.backends.run(plan)),
@@ -132,6 +143,14 @@ where
                 app.state.apply(msg);
             }
         }
+    }
+}
+
+async fn signalled(app: &mut App, name: &'static str) -> Exit {
+    let stopped_action = app.backends.stop_and_wait(true, STOP_LIMIT).await;
+    Exit::Signal {
+        name,
+        stopped_action,
     }
 }
 

@@ -15,11 +15,29 @@ fn events() -> (mpsc::Sender<ActionEvent>, tokio::task::JoinHandle<()>) {
     (tx, tokio::spawn(print_progress(rx)))
 }
 
-/// Ctrl-C during a headless action cancels it between batches; what was done is reported.
-fn cancel_on_ctrl_c() -> CancelFlag {
+/// Ctrl-C during a headless action cancels it between batches; SIGTERM and SIGHUP interrupt
+/// it the same way. Either way the action writes its end line and what was done is
+/// reported (exit 1).
+fn cancel_on_signals() -> CancelFlag {
     let cancel = CancelFlag::default();
     let c = cancel.clone();
     tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => c.cancel(),
+                _ = term.recv() => c.interrupt(),
+                _ = hup.recv() => c.interrupt(),
+            }
+        }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_ok() {
             c.cancel();
         }
@@ -59,7 +77,7 @@ pub async fn warmup(config: &Config, args: WarmupArgs<'_>) -> u8 {
     let mut on_bad = |bad: &warmup::BadLine| {
         eprintln!("{shown}:{}: skipped: {}", bad.line, bad.reason);
     };
-    let cancel = cancel_on_ctrl_c();
+    let cancel = cancel_on_signals();
     let run = warmup::warmup_file(target, args.file, &opts, &audit, &tx, &cancel, &mut on_bad);
     let result = run.await;
     drop(tx);
@@ -153,7 +171,7 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
     let audit = Audit::new(config.actions.audit_log.clone());
     let (tx, printer) = events();
     let result =
-        invalidate::invalidate(redis, &plan, &opts, &audit, &tx, &cancel_on_ctrl_c()).await;
+        invalidate::invalidate(redis, &plan, &opts, &audit, &tx, &cancel_on_signals()).await;
     drop(tx);
     let _ = printer.await;
     match result {

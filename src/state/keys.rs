@@ -9,18 +9,31 @@ pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-        return vec![Effect::Quit];
+    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+    if state.mode == Mode::ConfirmQuit {
+        state.mode = Mode::Normal;
+        return match key.code {
+            KeyCode::Char('y' | 'Y') => vec![Effect::Quit],
+            _ if ctrl_c => vec![Effect::Quit],
+            _ => {
+                state.notice = Some("not quitting: the action goes on".into());
+                Vec::new()
+            }
+        };
+    }
+    if ctrl_c {
+        return quit(state);
     }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
         Mode::Normal => normal(state, key),
         Mode::Help => {
             // Any key closes help; `q` still quits.
             if key.code == KeyCode::Char('q') {
-                return vec![Effect::Quit];
+                return quit(state);
             }
             Vec::new()
         }
+        Mode::ConfirmQuit => unreachable!("answered above"),
         Mode::Command(line) => command(state, line, key),
         Mode::Filter(text) => filter(state, text, key),
         Mode::Dialog(dialog) => dialog_key(state, dialog, key),
@@ -49,7 +62,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Up => state.selected = state.selected.saturating_sub(1),
         Action::Details => switch(state, View::Scaling.index()),
         Action::Refresh => return vec![Effect::Refresh],
-        Action::Quit => return vec![Effect::Quit],
+        Action::Quit => return quit(state),
         Action::Escape => {
             if state.running.is_some() {
                 return vec![Effect::CancelAction];
@@ -69,6 +82,15 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Invalidate => return open_invalidate(state, 0, String::new()),
     }
     Vec::new()
+}
+
+/// Quits at once, or asks first while an action runs: quitting cancels it.
+fn quit(state: &mut State) -> Vec<Effect> {
+    if state.running.is_some() {
+        state.mode = Mode::ConfirmQuit;
+        return Vec::new();
+    }
+    vec![Effect::Quit]
 }
 
 fn switch(state: &mut State, i: usize) {
@@ -168,7 +190,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         .split_once(' ')
         .map_or((line, ""), |(c, a)| (c, a.trim()));
     match command_named(word) {
-        Some("q") => return vec![Effect::Quit],
+        Some("q") => return quit(state),
         Some("view") => match View::from_name(arg) {
             Some(v) => state.view = v,
             None => {

@@ -77,11 +77,14 @@ pub enum Mode {
     Filter(String),
     /// Boxed: a dialog is many times the size of the other modes.
     Dialog(Box<Dialog>),
+    /// `q` or Ctrl-C while an action runs: "cancel it and quit?"
+    ConfirmQuit,
 }
 
 /// Everything a message can ask the App loop to do outside `State`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Quit; a running action is cancelled first and its end line written.
     Quit,
     Refresh,
     SetTheme(String),

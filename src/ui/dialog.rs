@@ -228,3 +228,34 @@ fn scale_cost_line(
     };
     Line::from(Span::styled(text, theme.accent))
 }
+
+/// "An action is running: cancel it and quit?" — y quits, any other key goes back.
+pub fn draw_confirm_quit(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let what = state
+        .running
+        .as_ref()
+        .map_or("an action", |r| r.kind.name());
+    let lines = vec![
+        Line::from(Span::styled(
+            format!("The {what} is still running."),
+            theme.warn,
+        )),
+        Line::from(Span::styled(
+            "Cancel it and quit? It stops after its current batch and its audit line is written.",
+            theme.text,
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            "y: cancel and quit · any other key: keep going",
+            theme.accent,
+        )),
+    ];
+    let popup = super::widgets::centered(area, 56, lines.len() as u16 + 4);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel("Quit?", None, theme)),
+        popup,
+    );
+}

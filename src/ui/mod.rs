@@ -81,6 +81,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     match &state.mode {
         Mode::Help => help::draw(frame, body, state, theme),
         Mode::Dialog(d) => dialog::draw(frame, body, d, state, theme),
+        Mode::ConfirmQuit => dialog::draw_confirm_quit(frame, body, state, theme),
         _ => {}
     }
     draw_status(frame, status, state, theme);

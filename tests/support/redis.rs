@@ -117,6 +117,26 @@ impl RedisServer {
         redis_cli(self.port, &all)
     }
 
+    /// Sends raw RESP (or inline commands) through `redis-cli --pipe`: fast bulk loading.
+    #[allow(dead_code)]
+    pub fn pipe(&self, commands: &str) {
+        use std::io::Write;
+        let mut child = std::process::Command::new("redis-cli")
+            .args(self.cli_tls_args())
+            .args(["-p", &self.port.to_string(), "--pipe"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-cli --pipe");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(commands.as_bytes())
+            .expect("write to redis-cli");
+        assert!(child.wait().expect("redis-cli").success());
+    }
+
     fn cli_tls_args(&self) -> Vec<String> {
         match &self.tls {
             Some(t) => vec!["--tls".into(), "--cacert".into(), path_arg(&t.ca)],
