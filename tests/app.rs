@@ -321,3 +321,76 @@ fn a_scale_conflict_does_not_replace_a_dialog_opened_meanwhile() {
     let Mode::Dialog(d) = &s.mode else { panic!() };
     assert!(d.title().starts_with("Scale"));
 }
+
+/// On a live backend, an invalidation whose count is not known (still counting, the count
+/// failed, or a new user id not yet counted) asks for the group's name to be typed; a count
+/// under the threshold lifts that.
+#[test]
+fn an_unknown_count_asks_for_the_name_to_be_typed() {
+    use opsdeck::config::RedisConfig;
+    use opsdeck::ops::ActionEvent;
+    let config = Config {
+        redis: Some(RedisConfig::default()),
+        ..Default::default()
+    };
+    let mut s = State::new(config, Utc::now(), false);
+    let require = |s: &State| match &s.mode {
+        Mode::Dialog(d) => d.require_typed.clone(),
+        m => panic!("{m:?}"),
+    };
+    let effects = press(&mut s, KeyCode::Char('i'));
+    assert!(matches!(effects.as_slice(), [Effect::PreviewInvalidate(_)]));
+    assert_eq!(require(&s).as_deref(), Some("knowledge"), "counting");
+    let answer = |result| {
+        Msg::Action(ActionEvent::Preview {
+            group: "knowledge".into(),
+            user_id: None,
+            result,
+        })
+    };
+    s.apply(answer(Err("connection refused".into())));
+    assert_eq!(require(&s).as_deref(), Some("knowledge"), "failed");
+    s.apply(answer(Ok((3, vec!["answer:1".into()]))));
+    assert_eq!(require(&s), None, "3 keys, counted");
+    // The user group: a typed id is a new, uncounted target.
+    press(&mut s, KeyCode::Down);
+    typed(&mut s, "4");
+    assert_eq!(require(&s).as_deref(), Some("user"));
+    // Confirming without the name is refused and says why.
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert_eq!(d.error.as_deref(), Some("type \"user\" to confirm"));
+}
+
+/// Every `:` command help lists is handled, and an unlisted one says what exists.
+#[test]
+fn every_listed_command_is_handled() {
+    use opsdeck::state::keymap::COMMANDS;
+    for c in COMMANDS {
+        for name in c.names {
+            let mut s = demo_state();
+            press(&mut s, KeyCode::Char(':'));
+            typed(&mut s, &format!("{name} overview"));
+            press(&mut s, KeyCode::Enter);
+            assert!(
+                s.notice
+                    .as_deref()
+                    .is_none_or(|n| !n.starts_with("unknown command")),
+                ":{name}: {:?}",
+                s.notice
+            );
+        }
+    }
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "frobnicate");
+    press(&mut s, KeyCode::Enter);
+    let notice = s.notice.unwrap();
+    assert!(
+        notice.contains(":filter TEXT") && notice.contains(":view NAME"),
+        "{notice}"
+    );
+}

@@ -172,10 +172,15 @@ async fn a_second_user_keyed_group_deletes_only_its_own_keys_for_that_user() {
     assert_eq!(names, ["knowledge", "user", "sessions"]);
     let mut console = live_console(config);
     let k = |c: KeyCode| (KeyEvent::new(c, KeyModifiers::NONE), 0);
-    // Open, choose the third group, type the id, move to Invalidate, confirm.
+    // Open, choose the third group, type the id, Enter to count it, then (counted, under
+    // the threshold, so no name to type) move to Invalidate and confirm.
     let mut script = vec![k(KeyCode::Char('i')), k(KeyCode::Down), k(KeyCode::Down)];
     script.extend("42".chars().map(|c| k(KeyCode::Char(c))));
-    script.extend([k(KeyCode::Tab), k(KeyCode::Tab), k(KeyCode::Enter)]);
+    script.push(k(KeyCode::Enter));
+    script.extend([
+        (KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), 800),
+        k(KeyCode::Enter),
+    ]);
     script.push((
         KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
         2000,

@@ -185,12 +185,18 @@ impl Dialog {
         }
         *preview = match result {
             Ok((count, samples)) => {
-                if count > typed_over {
-                    self.require_typed = Some(group.to_string());
+                // Counted: the name is asked for only over the threshold.
+                self.require_typed = (count > typed_over).then(|| group.to_string());
+                if self.require_typed.is_none() && self.focus == Focus::Typed {
+                    self.focus = Focus::Cancel;
                 }
                 Preview::Counted { count, samples }
             }
-            Err(e) => Preview::Failed(e),
+            // Not known: the name stays asked for.
+            Err(e) => {
+                self.require_typed = Some(group.to_string());
+                Preview::Failed(e)
+            }
         };
     }
 

@@ -147,7 +147,10 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
         estimate,
         preview,
     });
-    if estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
+    // Over the threshold, or not known at all on a live backend (counting, failed, or an
+    // id not yet counted): the group's name must be typed.
+    let unknown = !state.demo && estimate.is_none();
+    if unknown || estimate.unwrap_or(0) > state.config.actions.confirm_typed_over_keys {
         dialog.require_typed = Some(g.name.clone());
     }
     // The preview counts what the same plan the confirm runs would delete; a plan refused
@@ -295,9 +298,19 @@ fn dialog_key(state: &mut State, mut dialog: Box<Dialog>, key: KeyEvent) -> Vec<
         }
         KeyCode::Char(c) => {
             if dialog.focus == Focus::Input
-                && let DialogKind::Invalidate { preview, .. } = &mut dialog.kind
+                && let DialogKind::Invalidate { preview, group, .. } = &mut dialog.kind
             {
+                // A new id is a new count: until it is known, the name must be typed.
                 *preview = Preview::None;
+                if !state.demo {
+                    dialog.require_typed = state
+                        .config
+                        .actions
+                        .invalidate
+                        .groups
+                        .get(*group)
+                        .map(|g| g.name.clone());
+                }
             }
             if let Some(s) = dialog.input_mut() {
                 s.push(c);
