@@ -4,6 +4,7 @@
 //! rejected (`deny_unknown_fields`) so a typo never silently falls back to a default.
 
 mod check;
+pub mod glob;
 mod interp;
 mod keypath;
 mod load;

@@ -175,13 +175,11 @@ fn check_groups(c: &Config, out: &mut Vec<Issue>) {
             ));
         }
         for (j, pat) in g.patterns.iter().enumerate() {
-            let trimmed = pat.trim();
-            if trimmed.is_empty() || trimmed.chars().all(|ch| ch == '*') {
+            // A user id has at least one literal character; `x` stands in for it.
+            if let Some(why) = super::glob::refuse_reason(&pat.replace("{user_id}", "x")) {
                 out.push(issue(
                     vec![at(&["patterns".into(), Seg::Index(j)])],
-                    format!(
-                        "pattern {pat:?} would delete every key; give a prefix such as \"answer:*\""
-                    ),
+                    format!("{why}: it would delete every key or nearly"),
                 ));
             }
         }

@@ -2,7 +2,6 @@
 
 pub mod cache_key;
 pub mod cost;
-pub mod glob;
 pub mod grade;
 pub mod scaling;
 pub mod slo;

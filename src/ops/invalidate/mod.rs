@@ -16,7 +16,7 @@ pub use redis::{
 };
 
 use crate::config::InvalidateConfig;
-use crate::domain::glob;
+use crate::config::glob;
 use thiserror::Error;
 
 /// The group named by `--user ID` alone: `user:{user_id}:*` in the platform's design.
@@ -145,21 +145,6 @@ fn check_user_id(id: &str) -> Result<&str, PatternError> {
         return Err(PatternError::UserIdColon(id.into()));
     }
     Ok(id)
-}
-
-/// Every configured group's patterns that could never run, with the reason: check-config
-/// refuses them before an operator meets them at 3 a.m.
-pub fn refused_groups(cfg: &InvalidateConfig) -> Vec<String> {
-    let mut out = Vec::new();
-    for g in &cfg.groups {
-        for p in &g.patterns {
-            // A user id has at least one literal character; `x` stands in for it.
-            if let Some(why) = glob::refuse_reason(&p.replace("{user_id}", "x")) {
-                out.push(format!("[[actions.invalidate.groups]] {:?}: {why}", g.name));
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

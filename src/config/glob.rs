@@ -1,5 +1,6 @@
 //! Redis glob rules the invalidation relies on: escaping text so it matches only itself, and
-//! the literal prefix that keeps a pattern from reaching the whole keyspace.
+//! the literal prefix that keeps a pattern from reaching the whole keyspace. Here, at the
+//! bottom, so config validation and the actions apply the same rule.
 
 /// Escapes the glob metacharacters Redis knows (`* ? [ ] \`) so the text matches itself only.
 pub fn escape(text: &str) -> String {
