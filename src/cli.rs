@@ -55,8 +55,9 @@ pub enum Command {
         /// Knowledge-base version in the key (default: [cache] kb_version).
         #[arg(long, value_name = "V")]
         kb_version: Option<String>,
-        /// TTL in seconds for every entry (default: the line's ttl_s, else [cache] answer_ttl_s).
-        #[arg(long, value_name = "S")]
+        /// TTL in seconds for every entry, at least 1 (default: the line's ttl_s, else
+        /// [cache] answer_ttl_s). 0 would make Redis refuse the write or keep the key forever.
+        #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
         ttl: Option<u64>,
         /// Read and check the file, write nothing.
         #[arg(long)]

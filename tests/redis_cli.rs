@@ -338,3 +338,32 @@ fn sigterm_interrupts_a_headless_invalidation_and_finishes_its_audit() {
     assert!(deleted > 0 && deleted < 3000, "deleted {deleted}");
     assert_eq!(deleted + left, 3000, "the end line counts what is gone");
 }
+
+/// `--ttl 0` is refused before anything is read or sent, whichever route the config picks.
+#[test]
+fn a_zero_ttl_is_refused_on_every_route() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.jsonl");
+    std::fs::write(&file, "{\"question\":\"q\",\"answer\":\"a\"}\n").unwrap();
+    let redis = write_config(dir.path(), &server);
+    let http = dir.path().join("http.toml");
+    std::fs::write(
+        &http,
+        "[actions.warmup]\nhttp_url = \"http://127.0.0.1:9/warmup\"\n",
+    )
+    .unwrap();
+    for config in [&redis, &http] {
+        let out = opsdeck(
+            config,
+            &["warmup", "--file", file.to_str().unwrap(), "--ttl", "0"],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--ttl"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(server.cli(&["DBSIZE"]).trim(), "0");
+}

@@ -79,6 +79,17 @@ pub fn check(c: &Config) -> Vec<Issue> {
             "must be at least 1".into(),
         ));
     }
+    for (key, ttl) in [
+        ("answer_ttl_s", c.cache.answer_ttl_s),
+        ("retrieval_ttl_s", c.cache.retrieval_ttl_s),
+    ] {
+        if ttl < 1 {
+            out.push(issue(
+                vec![path(&["cache", key])],
+                "must be at least 1 second (0 would make Redis refuse the write)".into(),
+            ));
+        }
+    }
     check_groups(c, &mut out);
 
     if let Some(p) = &c.prometheus {
