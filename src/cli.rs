@@ -112,5 +112,8 @@ pub enum Command {
         /// Do not ask: needed when there is no terminal.
         #[arg(long)]
         yes: bool,
+        /// The deployment's name, typed: what a production context asks for with --yes.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
     },
 }

@@ -271,6 +271,7 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         hpa_max,
         dry_run,
         yes,
+        confirm,
     }) = &cli.command
     else {
         unreachable!("dispatched on Command::Scale")
@@ -311,6 +312,7 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         },
         dry_run: *dry_run,
         yes: *yes,
+        confirm: confirm.clone(),
     };
     let audit = Audit::new(setup.config.actions.audit_log.clone());
     let max = setup.config.actions.max_replicas;

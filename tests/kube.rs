@@ -347,6 +347,10 @@ impl Prompt for Script {
         self.said.push(format!("? {q}"));
         self.answers.pop().unwrap_or(false)
     }
+    fn typed(&mut self, q: &str, expected: &str) -> bool {
+        self.said.push(format!("? {q} [{expected}]"));
+        self.answers.pop().unwrap_or(false)
+    }
     fn out(&mut self, line: &str) {
         self.said.push(line.into());
     }
@@ -356,14 +360,27 @@ impl Prompt for Script {
 }
 
 async fn headless(api: &KubeApi, target: ScaleTarget, yes: bool, prompt: &mut Script) -> u8 {
+    headless_in(api, &kcfg(api), target, yes, None, prompt).await
+}
+
+async fn headless_in(
+    api: &KubeApi,
+    k: &opsdeck::config::KubernetesConfig,
+    target: ScaleTarget,
+    yes: bool,
+    confirm: Option<&str>,
+    prompt: &mut Script,
+) -> u8 {
+    let _ = api;
     let dir = tempfile::tempdir().unwrap();
     let cmd = ScaleCommand {
         request: req("ingest", target),
         dry_run: false,
         yes,
+        confirm: confirm.map(String::from),
     };
     scale_cli::run(
-        &kcfg(api),
+        k,
         50,
         Audit::new(dir.path().join("audit.jsonl")),
         cmd,
@@ -443,5 +460,62 @@ async fn headless_scale_confirms_on_a_terminal_and_refuses_without_one() {
             .last()
             .unwrap()
             .contains("cannot patch deployments/scale")
+    );
+}
+
+/// `[kubernetes] production`: a script must name the deployment with --confirm; a person at
+/// the terminal types it. Nothing is patched otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_scale_in_production_wants_the_name_typed() {
+    let api = cluster().await;
+    let mut prod = kcfg(&api);
+    prod.production = true;
+    let mut p = Script::default();
+    let code = headless_in(&api, &prod, ScaleTarget::Replicas(3), true, None, &mut p).await;
+    assert_eq!(code, 3);
+    assert!(
+        p.said.last().unwrap().contains("--confirm ingest"),
+        "{:?}",
+        p.said
+    );
+    let mut p = Script::default();
+    let code = headless_in(
+        &api,
+        &prod,
+        ScaleTarget::Replicas(3),
+        true,
+        Some("answer-api"),
+        &mut p,
+    )
+    .await;
+    assert_eq!(code, 3, "the wrong name");
+    assert!(patches(&api).is_empty());
+    // At a terminal: y is not enough, the name is asked for.
+    let mut p = Script {
+        interactive: true,
+        answers: vec![true],
+        ..Default::default()
+    };
+    let code = headless_in(&api, &prod, ScaleTarget::Replicas(3), false, None, &mut p).await;
+    assert_eq!(code, 0);
+    assert!(
+        p.said.iter().any(|l| l.ends_with("[ingest]")),
+        "{:?}",
+        p.said
+    );
+    let mut p = Script::default();
+    let code = headless_in(
+        &api,
+        &prod,
+        ScaleTarget::Replicas(4),
+        true,
+        Some("ingest"),
+        &mut p,
+    )
+    .await;
+    assert_eq!(code, 0, "{:?}", p.said);
+    assert_eq!(
+        api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["spec"]["replicas"],
+        4
     );
 }

@@ -13,6 +13,8 @@ pub trait Prompt {
     /// A person can answer (stdin is a terminal).
     fn interactive(&self) -> bool;
     fn confirm(&mut self, question: &str) -> bool;
+    /// Asks for `expected` to be typed (production targets); true when it was.
+    fn typed(&mut self, question: &str, expected: &str) -> bool;
     fn out(&mut self, line: &str);
     fn err(&mut self, line: &str);
 }
@@ -33,6 +35,15 @@ impl Prompt for TerminalPrompt {
         }
         matches!(answer.trim(), "y" | "Y" | "yes")
     }
+    fn typed(&mut self, question: &str, expected: &str) -> bool {
+        eprint!("{question} Type {expected:?} to go on: ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+            return false;
+        }
+        answer.trim() == expected
+    }
     fn out(&mut self, line: &str) {
         println!("{line}");
     }
@@ -45,6 +56,8 @@ pub struct ScaleCommand {
     pub request: ScaleRequest,
     pub dry_run: bool,
     pub yes: bool,
+    /// `--confirm NAME`: a script's typed confirmation of a production target.
+    pub confirm: Option<String>,
 }
 
 pub async fn run(
@@ -57,6 +70,17 @@ pub async fn run(
     if let Err(e) = check_bounds(cmd.request.target, max_replicas) {
         prompt.err(&format!("{}: {e}", cmd.request.label()));
         return e.exit_code();
+    }
+    // A production context wants the target's name typed, as the console's dialog does;
+    // a script types it with --confirm NAME.
+    let production = kube.production && !cmd.dry_run;
+    let name = cmd.request.name.as_str();
+    if production && cmd.yes && cmd.confirm.as_deref() != Some(name) {
+        prompt.err(&format!(
+            "refused: {} is in a production context ([kubernetes] production = true): pass --confirm {name} with --yes to scale it from a script",
+            cmd.request.label()
+        ));
+        return 3;
     }
     let client = match crate::sources::kube::connect(kube).await {
         Ok((client, _)) => client,
@@ -86,7 +110,12 @@ pub async fn run(
                 prompt.err("refused: no terminal to confirm on; pass --yes to scale from a script");
                 return 3;
             }
-            if !prompt.confirm("apply this change?") {
+            let confirmed = if production {
+                prompt.typed("production context: apply this change?", name)
+            } else {
+                prompt.confirm("apply this change?")
+            };
+            if !confirmed {
                 prompt.err("cancelled: nothing was changed");
                 return 3;
             }
