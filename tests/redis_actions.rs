@@ -418,3 +418,40 @@ async fn cluster_warmup_and_invalidation_span_all_masters() {
     assert_eq!(n, 1500);
     assert_eq!(cluster.total_keys(), 20);
 }
+
+/// A cluster configured with `urls` (the default `url` left in place, as a config file
+/// with only `urls` has it): the audit names a node of that cluster, never the unused
+/// default 127.0.0.1:6379.
+#[tokio::test]
+async fn a_cluster_given_by_urls_is_the_server_named_in_the_audit() {
+    let cluster = RedisCluster::start();
+    let cfg = RedisConfig {
+        urls: cluster.nodes.iter().map(|n| n.url()).collect(),
+        cluster: true,
+        ..RedisConfig::default()
+    };
+    assert!(cfg.url.is_some(), "the default url is still set");
+    support::redis::redis_cli(cluster.nodes[0].port, &["-c", "SET", "answer:1", "v"]);
+    let (_d, audit) = audit();
+    let (tx, _rx) = events();
+    let opts = InvalidateOptions::from_config(&InvalidateConfig::default());
+    let r = invalidate(
+        &cfg,
+        &plan_of(InvalidateTarget::group("knowledge")),
+        &opts,
+        &audit,
+        &tx,
+        &CancelFlag::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.deleted, 1);
+    let first = format!("127.0.0.1:{}", cluster.nodes[0].port);
+    for line in audit_lines(&audit) {
+        let target = line["target"].as_str().unwrap();
+        assert!(
+            target.contains(&first) && !target.contains(":6379"),
+            "{target}"
+        );
+    }
+}

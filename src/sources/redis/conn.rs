@@ -182,7 +182,13 @@ impl Endpoint {
     pub fn from_config(cfg: &RedisConfig) -> Result<Vec<Endpoint>, ConnectError> {
         let ca_pem = cfg.ca_file.as_deref().map(read_ca).transpose()?;
         let ca_file = cfg.ca_file.as_ref().map(|p| p.display().to_string());
-        let urls: Vec<&String> = cfg.url.iter().chain(cfg.urls.iter()).collect();
+        // `urls` are the seeds when given; `url` (which has a default) only without them, so
+        // an unused default never becomes the server actions name and write to.
+        let urls: Vec<&String> = if cfg.urls.is_empty() {
+            cfg.url.iter().collect()
+        } else {
+            cfg.urls.iter().collect()
+        };
         if urls.is_empty() {
             return Err(ConnectError::NoUrl);
         }
