@@ -142,6 +142,7 @@ fn scaler(api: &KubeApi, client: ::kube::Client, dir: &tempfile::TempDir) -> Sca
         client,
         max_replicas: 50,
         audit: Audit::new(dir.path().join("audit.jsonl")),
+        who: Default::default(),
     }
 }
 
@@ -518,4 +519,36 @@ async fn headless_scale_in_production_wants_the_name_typed() {
         api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["spec"]["replicas"],
         4
     );
+}
+
+/// Scale audit lines name the kube context and the identity the server sees; this server
+/// does not serve SelfSubjectReview, so the kubeconfig's user for the context stands in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_audit_lines_name_the_context_and_identity() {
+    let api = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = ScaleCommand {
+        request: req("ingest", ScaleTarget::Replicas(3)),
+        dry_run: false,
+        yes: true,
+        confirm: None,
+    };
+    let audit = Audit::new(dir.path().join("audit.jsonl"));
+    let mut p = Script::default();
+    assert_eq!(scale_cli::run(&kcfg(&api), 50, audit, cmd, &mut p).await, 0);
+    let text = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for l in &lines {
+        assert_eq!(l["parameters"]["kube_context"], "test-ctx", "{l}");
+        assert_eq!(
+            l["parameters"]["kube_identity"], "test (kubeconfig user)",
+            "{l}"
+        );
+        assert_eq!(l["parameters"]["from"], 2);
+        assert_eq!(l["parameters"]["replicas"], 3);
+    }
 }

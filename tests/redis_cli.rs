@@ -367,3 +367,40 @@ fn a_zero_ttl_is_refused_on_every_route() {
     }
     assert_eq!(server.cli(&["DBSIZE"]).trim(), "0");
 }
+
+/// The audit names the OS account from the uid; `$USER` is only recorded beside it.
+#[test]
+fn the_audit_names_the_account_not_the_environment() {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(&config)
+        .args(["invalidate", "--group", "knowledge", "--dry-run"])
+        .env("USER", "mallory")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next().map(String::from))
+        .unwrap();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    let account = passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.get(2) == Some(&uid.as_str())).then(|| f[0].to_string())
+        })
+        .unwrap_or(format!("uid {uid}"));
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    for line in audit.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["user"], account.as_str(), "{line}");
+        assert_eq!(v["env_user"], "mallory", "{line}");
+    }
+}

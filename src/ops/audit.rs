@@ -13,7 +13,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AuditRecord {
     pub time: String,
+    /// The OS account running opsdeck (from the process' uid), not `$USER`, which anyone
+    /// can set.
     pub user: String,
+    /// `$USER` (or `$LOGNAME`) as the environment says, recorded beside `user` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_user: Option<String>,
     pub host: String,
     pub action: String,
     pub target: String,
@@ -52,6 +57,10 @@ impl Audit {
         let record = AuditRecord {
             time: Utc::now().to_rfc3339(),
             user: current_user(),
+            env_user: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .ok()
+                .filter(|u| !u.is_empty()),
             host: hostname(),
             action: action.into(),
             target: target.into(),
@@ -76,14 +85,9 @@ impl Audit {
     }
 }
 
-/// The operator: $USER or $LOGNAME, else the process' uid looked up in /etc/passwd (cron
-/// jobs and some SSH setups leave both variables unset), else "uid N".
+/// The operator: the process' uid looked up in /etc/passwd, else "uid N". `$USER` is not
+/// used here: the environment is the operator's to set, the uid is not.
 fn current_user() -> String {
-    if let Ok(u) = std::env::var("USER").or_else(|_| std::env::var("LOGNAME"))
-        && !u.is_empty()
-    {
-        return u;
-    }
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -5,6 +5,7 @@
 
 use super::audit::Audit;
 use super::invalidate::{self, InvalidateOptions, InvalidatePlan};
+use super::scale::identity::Who;
 use super::scale::{ScaleError, ScalePlan, Scaler};
 use super::warmup::{self, WarmupOptions, WarmupTarget};
 use super::{ActionPlan, warmup_demo};
@@ -157,11 +158,13 @@ impl Executor {
                 target: plan.target(),
                 message: e.to_string(),
             }),
-            Ok((client, _)) => {
+            Ok((client, context)) => {
+                let who = Who::find(&client, k, &context).await;
                 let scaler = Scaler {
                     client,
                     max_replicas: config.actions.max_replicas,
                     audit: self.audit.clone(),
+                    who,
                 };
                 scaler.apply(plan, false).await
             }

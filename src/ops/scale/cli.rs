@@ -2,6 +2,7 @@
 //! the same plan and patch as the `s` key, asking on the terminal instead of a dialog.
 //! Exit codes: 0 done, 1 failed, 3 refused (bad usage, 2, is clap's).
 
+use super::identity::Who;
 use super::plan::{self, check_bounds};
 use super::{ScaleError, ScaleRequest, Scaler};
 use crate::config::KubernetesConfig;
@@ -82,17 +83,19 @@ pub async fn run(
         ));
         return 3;
     }
-    let client = match crate::sources::kube::connect(kube).await {
-        Ok((client, _)) => client,
+    let (client, context) = match crate::sources::kube::connect(kube).await {
+        Ok(c) => c,
         Err(e) => {
             prompt.err(&e.to_string());
             return 1;
         }
     };
+    let who = Who::find(&client, kube, &context).await;
     let scaler = Scaler {
         client,
         max_replicas,
         audit,
+        who,
     };
     let mut next = scaler.plan(&cmd.request).await;
     loop {

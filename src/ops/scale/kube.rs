@@ -4,6 +4,7 @@
 //! decide again. Dry-run uses the server's `dryRun=All`: the request is sent and checked
 //! (RBAC, preconditions, validation) but nothing is stored.
 
+use super::identity::Who;
 use super::plan::{self, PlannedChange, ScalePlan, check_bounds};
 use super::{HpaBounds, Observed, ScaleError, ScaleRequest};
 use crate::ops::audit::Audit;
@@ -62,6 +63,8 @@ pub struct Scaler {
     pub client: Client,
     pub max_replicas: u32,
     pub audit: Audit,
+    /// The kube context and identity the audit lines name.
+    pub who: Who,
 }
 
 impl Scaler {
@@ -117,11 +120,14 @@ impl Scaler {
                 "{target}: no resourceVersion was seen for it; refresh (r) and scale again"
             )));
         }
+        let mut params = plan.parameters();
+        params["kube_context"] = self.who.context.clone().into();
+        params["kube_identity"] = self.who.identity.clone().into();
         self.audit
             .append(
                 "scale",
                 &target,
-                plan.parameters(),
+                params.clone(),
                 dry_run,
                 "started",
                 &plan.preview(),
@@ -132,16 +138,18 @@ impl Scaler {
             Ok(s) => ("ok", s.clone()),
             Err(e) => ("failed", e.to_string()),
         };
-        // The change is made (or not) whatever happens to this line; report it, don't undo.
-        if let Err(e) = self.audit.append(
-            "scale",
-            &target,
-            plan.parameters(),
-            dry_run,
-            outcome,
-            &detail,
-        ) {
-            tracing::warn!("audit log: {e}");
+        // The change is made (or not) whatever happens to this line: never undo it, say it.
+        if let Err(e) = self
+            .audit
+            .append("scale", &target, params, dry_run, outcome, &detail)
+        {
+            return match result {
+                Ok(done) => Err(ScaleError::AuditEnd {
+                    done,
+                    message: e.to_string(),
+                }),
+                Err(failed) => Err(failed),
+            };
         }
         result
     }

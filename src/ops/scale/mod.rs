@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod identity;
 pub mod kube;
 pub mod plan;
 
@@ -75,6 +76,10 @@ pub enum ScaleError {
     Api { target: String, message: String },
     #[error("refused: cannot write the audit log ({0}); fix [actions].audit_log")]
     Audit(String),
+    #[error(
+        "{done}, but the audit log's end line could not be written ({message}): fix [actions].audit_log and record this change by hand"
+    )]
+    AuditEnd { done: String, message: String },
 }
 
 impl ScaleError {
