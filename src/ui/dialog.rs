@@ -12,150 +12,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Theme) {
-    let mut lines = Vec::new();
-    let field = |label: &str, value: &str, focused: bool| {
-        Line::from(vec![
-            Span::styled(format!("{label}: "), theme.muted),
-            Span::styled(
-                format!("{value}{}", if focused { "█" } else { "" }),
-                if focused { theme.selection } else { theme.text },
-            ),
-        ])
+    let mut lines = match &d.kind {
+        DialogKind::Warmup { file } => warmup_lines(d, file, state, theme),
+        DialogKind::Invalidate { .. } => invalidate_lines(d, state, theme),
+        DialogKind::Scale { .. } => scale_lines(d, state, theme),
     };
-    match &d.kind {
-        DialogKind::Warmup { file } => {
-            lines.push(Line::from(Span::styled(
-                "Write answers from a JSONL file into the cache.",
-                theme.text,
-            )));
-            lines.push(field("file", file, d.focus == Focus::Input));
-            let c = &state.config.cache;
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "kb_version {} · TTL {} · keys answer:<md5>",
-                    c.kb_version,
-                    format::age(c.answer_ttl_s as i64)
-                ),
-                theme.muted,
-            )));
-            if !state.demo {
-                let http = state
-                    .config
-                    .actions
-                    .warmup
-                    .http_url
-                    .as_deref()
-                    .filter(|u| !u.is_empty());
-                let to = match (http, &state.config.redis) {
-                    (Some(url), _) => format!("to: POST {}", redact_url(url)),
-                    (None, Some(r)) => format!(
-                        "to: Redis {}",
-                        r.url.as_deref().map(redact_url).unwrap_or_else(|| {
-                            let urls: Vec<String> = r.urls.iter().map(|u| redact_url(u)).collect();
-                            urls.join(", ")
-                        })
-                    ),
-                    (None, None) => {
-                        "to: nowhere — configure [redis] or [actions.warmup] http_url".into()
-                    }
-                };
-                lines.push(Line::from(Span::styled(to, theme.accent)));
-            }
-        }
-        DialogKind::Invalidate {
-            group,
-            user_id,
-            estimate,
-            preview,
-        } => {
-            let groups = &state.config.actions.invalidate.groups;
-            if let Some(g) = groups.get(*group) {
-                lines.push(Line::from(vec![
-                    Span::styled("group (↑/↓): ", theme.muted),
-                    Span::styled(g.name.clone(), theme.accent),
-                    Span::styled(format!("  {}", g.patterns.join(" ")), theme.text),
-                ]));
-                if g.patterns.iter().any(|p| p.contains("{user_id}")) {
-                    lines.push(field("user id", user_id, d.focus == Focus::Input));
-                }
-            }
-            match preview {
-                Preview::Counting => lines.push(Line::from(Span::styled(
-                    "counting matching keys (SCAN)…",
-                    theme.muted,
-                ))),
-                Preview::Failed(e) => lines.push(Line::from(Span::styled(
-                    format!("preview failed: {e}"),
-                    theme.critical,
-                ))),
-                Preview::Counted { count, samples } => {
-                    lines.push(Line::from(Span::styled(
-                        format!("{count} keys match, e.g.:"),
-                        theme.warn,
-                    )));
-                    for k in samples.iter().take(3) {
-                        lines.push(Line::from(Span::styled(format!("  {k}"), theme.muted)));
-                    }
-                }
-                Preview::None => {}
-            }
-            lines.push(Line::from(Span::styled(
-                match estimate {
-                    Some(n) => format!(
-                        "deletes ≈{} keys (SCAN + UNLINK, throttled, Esc cancels)",
-                        format::count(*n as f64)
-                    ),
-                    None => {
-                        "deletes the matching keys (SCAN + UNLINK, throttled, Esc cancels)".into()
-                    }
-                },
-                theme.warn,
-            )));
-        }
-        DialogKind::Scale {
-            namespace,
-            name,
-            seen,
-            input,
-            changed,
-        } => {
-            let replicas = &seen.replicas;
-            lines.push(Line::from(Span::styled(
-                format!("{namespace}/{name}: {replicas} replicas now"),
-                theme.text,
-            )));
-            if let Some(c) = changed {
-                lines.push(Line::from(Span::styled(c.clone(), theme.warn)));
-            }
-            match &seen.hpa {
-                Some(h) => {
-                    lines.push(Line::from(Span::styled(
-                        format!(
-                            "HPA {} owns replicas (min {}, max {}): this sets its minReplicas",
-                            h.name, h.min, h.max
-                        ),
-                        theme.warn,
-                    )));
-                    lines.push(field("new minReplicas", input, d.focus == Focus::Input));
-                }
-                None => lines.push(field("replicas", input, d.focus == Focus::Input)),
-            }
-            match d.scale_plan(state.config.actions.max_replicas) {
-                Ok(plan) => {
-                    let to = plan.replicas_after();
-                    lines.push(scale_cost_line(
-                        state, namespace, name, *replicas, to, theme,
-                    ));
-                }
-                Err(e) if !input.is_empty() => {
-                    lines.push(Line::from(Span::styled(e, theme.critical)))
-                }
-                Err(_) => {}
-            }
-        }
-    }
     if let Some(name) = &d.require_typed {
         lines.push(field(
+            theme,
             &format!("type {name:?} to confirm"),
             &d.typed,
             d.focus == Focus::Typed,
@@ -195,6 +59,166 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
             .block(panel(d.title(), None, theme)),
         popup,
     );
+}
+
+/// `label: value█`, the value in reverse video while it has the focus.
+fn field(theme: &Theme, label: &str, value: &str, focused: bool) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{label}: "), theme.muted),
+        Span::styled(
+            format!("{value}{}", if focused { "█" } else { "" }),
+            if focused { theme.selection } else { theme.text },
+        ),
+    ])
+}
+
+/// The file, the key scheme, and where the entries go.
+fn warmup_lines(d: &Dialog, file: &str, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    lines.push(Line::from(Span::styled(
+        "Write answers from a JSONL file into the cache.",
+        theme.text,
+    )));
+    lines.push(field(theme, "file", file, d.focus == Focus::Input));
+    let c = &state.config.cache;
+    lines.push(Line::from(Span::styled(
+        format!(
+            "kb_version {} · TTL {} · keys answer:<md5>",
+            c.kb_version,
+            format::age(c.answer_ttl_s as i64)
+        ),
+        theme.muted,
+    )));
+    if !state.demo {
+        let http = state
+            .config
+            .actions
+            .warmup
+            .http_url
+            .as_deref()
+            .filter(|u| !u.is_empty());
+        let to = match (http, &state.config.redis) {
+            (Some(url), _) => format!("to: POST {}", redact_url(url)),
+            (None, Some(r)) => format!(
+                "to: Redis {}",
+                r.url.as_deref().map(redact_url).unwrap_or_else(|| {
+                    let urls: Vec<String> = r.urls.iter().map(|u| redact_url(u)).collect();
+                    urls.join(", ")
+                })
+            ),
+            (None, None) => "to: nowhere — configure [redis] or [actions.warmup] http_url".into(),
+        };
+        lines.push(Line::from(Span::styled(to, theme.accent)));
+    }
+    lines
+}
+
+/// The group (↑/↓), the user id for groups keyed by user, and the SCAN preview.
+fn invalidate_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let DialogKind::Invalidate {
+        group,
+        user_id,
+        estimate,
+        preview,
+    } = &d.kind
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let groups = &state.config.actions.invalidate.groups;
+    if let Some(g) = groups.get(*group) {
+        lines.push(Line::from(vec![
+            Span::styled("group (↑/↓): ", theme.muted),
+            Span::styled(g.name.clone(), theme.accent),
+            Span::styled(format!("  {}", g.patterns.join(" ")), theme.text),
+        ]));
+        if g.patterns.iter().any(|p| p.contains("{user_id}")) {
+            lines.push(field(theme, "user id", user_id, d.focus == Focus::Input));
+        }
+    }
+    match preview {
+        Preview::Counting => lines.push(Line::from(Span::styled(
+            "counting matching keys (SCAN)…",
+            theme.muted,
+        ))),
+        Preview::Failed(e) => lines.push(Line::from(Span::styled(
+            format!("preview failed: {e}"),
+            theme.critical,
+        ))),
+        Preview::Counted { count, samples } => {
+            lines.push(Line::from(Span::styled(
+                format!("{count} keys match, e.g.:"),
+                theme.warn,
+            )));
+            for k in samples.iter().take(3) {
+                lines.push(Line::from(Span::styled(format!("  {k}"), theme.muted)));
+            }
+        }
+        Preview::None => {}
+    }
+    lines.push(Line::from(Span::styled(
+        match estimate {
+            Some(n) => format!(
+                "deletes ≈{} keys (SCAN + UNLINK, throttled, Esc cancels)",
+                format::count(*n as f64)
+            ),
+            None => "deletes the matching keys (SCAN + UNLINK, throttled, Esc cancels)".into(),
+        },
+        theme.warn,
+    )));
+    lines
+}
+
+/// The replicas now, who owns them, the number asked for, and the plan's cost or why not.
+fn scale_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let DialogKind::Scale {
+        namespace,
+        name,
+        seen,
+        input,
+        changed,
+    } = &d.kind
+    else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    let replicas = &seen.replicas;
+    lines.push(Line::from(Span::styled(
+        format!("{namespace}/{name}: {replicas} replicas now"),
+        theme.text,
+    )));
+    if let Some(c) = changed {
+        lines.push(Line::from(Span::styled(c.clone(), theme.warn)));
+    }
+    match &seen.hpa {
+        Some(h) => {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "HPA {} owns replicas (min {}, max {}): this sets its minReplicas",
+                    h.name, h.min, h.max
+                ),
+                theme.warn,
+            )));
+            lines.push(field(
+                theme,
+                "new minReplicas",
+                input,
+                d.focus == Focus::Input,
+            ));
+        }
+        None => lines.push(field(theme, "replicas", input, d.focus == Focus::Input)),
+    }
+    match d.scale_plan(state.config.actions.max_replicas) {
+        Ok(plan) => {
+            let to = plan.replicas_after();
+            lines.push(scale_cost_line(
+                state, namespace, name, *replicas, to, theme,
+            ));
+        }
+        Err(e) if !input.is_empty() => lines.push(Line::from(Span::styled(e, theme.critical))),
+        Err(_) => {}
+    }
+    lines
 }
 
 /// "+N replicas ≈ +X/h": the cost model's difference for this change. An HPA min change
