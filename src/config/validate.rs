@@ -28,7 +28,16 @@ fn issue(paths: Vec<Vec<Seg>>, message: String) -> Issue {
 
 pub fn check(c: &Config) -> Vec<Issue> {
     let mut out = Vec::new();
+    check_rules(c, &mut out);
+    check_actions(c, &mut out);
+    check_groups(c, &mut out);
+    check_backends(c, &mut out);
+    check_prices(c, &mut out);
+    out
+}
 
+/// Refresh and the thresholds the verdicts and grades use.
+fn check_rules(c: &Config, out: &mut Vec<Issue>) {
     if c.ui.refresh_ms < 100 {
         out.push(issue(
             vec![path(&["ui", "refresh_ms"])],
@@ -72,7 +81,10 @@ pub fn check(c: &Config) -> Vec<Issue> {
             ));
         }
     }
+}
 
+/// Limits the actions keep to, and the warmup's TTLs and endpoint.
+fn check_actions(c: &Config, out: &mut Vec<Issue>) {
     if c.actions.max_replicas < 1 {
         out.push(issue(
             vec![path(&["actions", "max_replicas"])],
@@ -90,8 +102,26 @@ pub fn check(c: &Config) -> Vec<Issue> {
             ));
         }
     }
-    check_groups(c, &mut out);
+    let warmup = &c.actions.warmup;
+    // Empty means unset, as it does for WarmupTarget.
+    if let Some(url) = warmup.http_url.as_deref().filter(|u| !u.is_empty())
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        out.push(issue(
+            vec![path(&["actions", "warmup", "http_url"])],
+            "must start with http:// or https:// (the service's warmup endpoint)".into(),
+        ));
+    }
+    if warmup.timeout_ms == Some(0) {
+        out.push(issue(
+            vec![path(&["actions", "warmup", "timeout_ms"])],
+            "must be at least 1; leave it out for the default of 30000".into(),
+        ));
+    }
+}
 
+/// Prometheus and Redis addresses.
+fn check_backends(c: &Config, out: &mut Vec<Issue>) {
     if let Some(p) = &c.prometheus {
         if p.mode == PromMode::Scrape && p.targets.is_empty() {
             out.push(issue(
@@ -125,26 +155,6 @@ pub fn check(c: &Config) -> Vec<Issue> {
             }
         }
     }
-
-    let warmup = &c.actions.warmup;
-    // Empty means unset, as it does for WarmupTarget.
-    if let Some(url) = warmup.http_url.as_deref().filter(|u| !u.is_empty())
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        out.push(issue(
-            vec![path(&["actions", "warmup", "http_url"])],
-            "must start with http:// or https:// (the service's warmup endpoint)".into(),
-        ));
-    }
-    if warmup.timeout_ms == Some(0) {
-        out.push(issue(
-            vec![path(&["actions", "warmup", "timeout_ms"])],
-            "must be at least 1; leave it out for the default of 30000".into(),
-        ));
-    }
-
-    check_prices(c, &mut out);
-    out
 }
 
 /// Names the scheme only: the rest of a Redis URL may carry a password.
