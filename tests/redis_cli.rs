@@ -404,3 +404,22 @@ fn the_audit_names_the_account_not_the_environment() {
         assert_eq!(v["env_user"], "mallory", "{line}");
     }
 }
+
+/// A key name with control characters is printed escaped: it cannot move the cursor or
+/// recolour the operator's terminal.
+#[test]
+fn key_names_are_printed_with_control_characters_escaped() {
+    let server = RedisServer::start();
+    server.pipe("SET \"answer:\\x1b[2Jwipe\" 1\r\n");
+    assert_eq!(server.cli(&["DBSIZE"]).trim(), "1");
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    let out = opsdeck(
+        &config,
+        &["invalidate", "--group", "knowledge", "--dry-run"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(stdout.contains("answer:\\u{1b}[2Jwipe"), "{stdout}");
+}
