@@ -44,7 +44,7 @@ impl Executor {
             match plan {
                 ActionPlan::Warmup { file } => this.warmup(file, &cancel).await,
                 ActionPlan::Invalidate(p) => this.invalidate(&p, &cancel).await,
-                ActionPlan::Scale(p) => this.scale(&p).await,
+                ActionPlan::Scale(p) => this.scale(&p, &cancel).await,
             }
         })
     }
@@ -142,7 +142,7 @@ impl Executor {
         }
     }
 
-    async fn scale(&self, plan: &ScalePlan) {
+    async fn scale(&self, plan: &ScalePlan, cancel: &CancelFlag) {
         let config = match &self.backend {
             Backend::Demo { sim, .. } => {
                 return super::scale::demo::run(sim, plan, &self.audit, &self.events).await;
@@ -153,21 +153,35 @@ impl Executor {
             let why = "scale: scaling needs [kubernetes] in the config";
             return self.finish(ActionKind::Scale, Err(why.into())).await;
         };
-        let result = match kube::connect(k).await {
-            Err(e) => Err(ScaleError::Api {
+        // Esc while connecting and finding who we are: nothing was sent, nothing to undo.
+        let prepare = async {
+            let (client, context) = kube::connect(k).await.map_err(|e| ScaleError::Api {
                 target: plan.target(),
                 message: e.to_string(),
-            }),
-            Ok((client, context)) => {
-                let who = Who::find(&client, k, &context).await;
-                let scaler = Scaler {
-                    client,
-                    max_replicas: config.actions.max_replicas,
-                    audit: self.audit.clone(),
-                    who,
-                };
-                scaler.apply(plan, false).await
+            })?;
+            let who = Who::find(&client, k, &context).await;
+            Ok::<_, ScaleError>(Scaler {
+                client,
+                max_replicas: config.actions.max_replicas,
+                audit: self.audit.clone(),
+                who,
+            })
+        };
+        let cancelled = async {
+            while !cancel.is_cancelled() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
+        };
+        let scaler = tokio::select! {
+            s = prepare => s,
+            () = cancelled => {
+                let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
+                return self.finish(ActionKind::Scale, Err(why)).await;
+            }
+        };
+        let result = match scaler {
+            Ok(scaler) => scaler.apply(plan, false).await,
+            Err(e) => Err(e),
         };
         let event = match result {
             Ok(done) => ActionEvent::Finished {
