@@ -81,13 +81,115 @@ fn each_dialog_opens_and_cancels_without_effect() {
         assert!(d.title().starts_with(title));
         assert!(press(&mut s, KeyCode::Esc).is_empty());
         assert_eq!(s.mode, Mode::Normal);
-        // Enter from the input lands on Cancel, and Enter on Cancel closes: no effect.
+        assert_eq!(s.notice.as_deref(), Some("cancelled: nothing was done"));
+        // Enter on Cancel closes too, and says so: no effect, no stale result shown.
+        s.last_outcome = Some(Ok("an earlier scale".into()));
         press(&mut s, KeyCode::Char(key));
-        typed(&mut s, "7");
-        assert!(press(&mut s, KeyCode::Enter).is_empty());
+        let Mode::Dialog(d) = &mut s.mode else {
+            panic!()
+        };
+        d.focus = opsdeck::state::Focus::Cancel;
         assert!(press(&mut s, KeyCode::Enter).is_empty());
         assert_eq!(s.mode, Mode::Normal, "dialog {key}");
+        assert_eq!(s.notice.as_deref(), Some("cancelled: nothing was done"));
+        assert_eq!(
+            s.last_outcome, None,
+            "the earlier result is not shown as this one's"
+        );
     }
+}
+
+/// Enter in a valid input field submits; focus starts in the first field that takes input.
+#[test]
+fn enter_in_a_valid_field_submits_and_focus_starts_where_input_goes() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('s'));
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert_eq!(d.focus, opsdeck::state::Focus::Input);
+    typed(&mut s, "5");
+    let effects = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Run(ActionPlan::Scale(_))]),
+        "{effects:?}"
+    );
+    // A whole-group invalidation has nothing to type but, being large, the group's name:
+    // the focus starts there, and Enter with the name typed submits.
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('i'));
+    let Mode::Dialog(d) = &s.mode else { panic!() };
+    assert_eq!(d.focus, opsdeck::state::Focus::Typed);
+    typed(&mut s, "knowledge");
+    let effects = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(effects.as_slice(), [Effect::Run(ActionPlan::Invalidate(_))]),
+        "{effects:?}"
+    );
+}
+
+/// Keys act where their target is shown; elsewhere an action key says where to go, and
+/// read-only says why nothing happens.
+#[test]
+fn keys_act_where_their_target_is_shown() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('5'));
+    press(&mut s, KeyCode::Char('s'));
+    assert_eq!(s.mode, Mode::Normal);
+    let notice = s.notice.clone().unwrap();
+    assert!(notice.contains("scaling (2)"), "{notice}");
+    press(&mut s, KeyCode::Char('w'));
+    assert!(s.notice.clone().unwrap().contains("cache (3)"));
+    let before = s.selected;
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.selected, before, "no selection is drawn on the Cost view");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.view, View::Cost, "Enter never jumps views");
+    // Enter on Scaling opens the details; Esc closes them.
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Enter);
+    assert!(s.details_open);
+    press(&mut s, KeyCode::Esc);
+    assert!(!s.details_open);
+    // Read-only: the key says why it does nothing.
+    s.read_only = true;
+    press(&mut s, KeyCode::Char('s'));
+    assert_eq!(s.mode, Mode::Normal);
+    assert_eq!(
+        s.notice.as_deref(),
+        Some("s: read-only: actions are off (--read-only)")
+    );
+}
+
+/// Under the minimum size, keys other than quit do nothing; the `:` line survives an
+/// empty backspace; messages fade after ten seconds, errors stay until a key.
+#[test]
+fn small_screens_the_command_line_and_fading_messages() {
+    let mut s = demo_state();
+    s.apply(Msg::Resize(50, 15));
+    press(&mut s, KeyCode::Char('2'));
+    press(&mut s, KeyCode::Char('s'));
+    assert_eq!((s.view, &s.mode), (View::Overview, &Mode::Normal));
+    assert_eq!(press(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
+    s.apply(Msg::Resize(80, 24));
+    press(&mut s, KeyCode::Char(':'));
+    press(&mut s, KeyCode::Backspace);
+    assert_eq!(s.mode, Mode::Command(String::new()));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.mode, Mode::Normal);
+    let t0 = s.now;
+    s.apply(Msg::Notice("the demo is busy".into()));
+    s.apply(Msg::Tick(t0 + chrono::Duration::seconds(5)));
+    assert!(s.notice.is_some());
+    s.apply(Msg::Tick(t0 + chrono::Duration::seconds(11)));
+    assert!(s.notice.is_none(), "a notice fades");
+    s.apply(Msg::Action(opsdeck::ops::ActionEvent::Finished {
+        kind: opsdeck::ops::ActionKind::Scale,
+        outcome: Err("forbidden".into()),
+    }));
+    s.apply(Msg::Tick(t0 + chrono::Duration::seconds(60)));
+    assert!(s.last_outcome.is_some(), "an error stays");
+    press(&mut s, KeyCode::Char('1'));
+    assert!(s.last_outcome.is_none(), "until a key");
 }
 
 #[test]

@@ -267,15 +267,14 @@ async fn invalidate_from_the_keys_previews_asks_for_the_name_and_deletes_only_it
     let screen = terminal.backend().to_string();
     assert!(screen.contains("3 keys match"), "{screen}");
 
-    // Type the name, move to Invalidate, confirm; the deletion runs off the loop.
-    let mut script = vec![(k(KeyCode::Tab), 0)];
-    script.extend("knowledge".chars().map(|c| (k(KeyCode::Char(c)), 0)));
-    script.extend([
-        (k(KeyCode::Tab), 0),
-        (k(KeyCode::Tab), 0),
-        (k(KeyCode::Enter), 0),
-        (ctrl_c, 1500),
-    ]);
+    // The focus is on the name to type (the group has no input of its own): type it and
+    // press Enter; the deletion runs off the loop.
+    assert_eq!(d.focus, opsdeck::state::Focus::Typed);
+    let mut script: Vec<(KeyEvent, u64)> = "knowledge"
+        .chars()
+        .map(|c| (k(KeyCode::Char(c)), 0))
+        .collect();
+    script.extend([(k(KeyCode::Enter), 0), (ctrl_c, 1500)]);
     app::run(&mut terminal, typing(script), &mut console)
         .await
         .unwrap();

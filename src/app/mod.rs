@@ -45,16 +45,18 @@ pub enum Exit {
 /// How long a running action gets to stop and write its end line on the way out.
 const STOP_LIMIT: Duration = Duration::from_secs(5);
 
-/// What of the clock is visible: each source's status and age in whole seconds.
-fn clock_face(state: &State) -> Vec<(crate::state::Status, Option<i64>)> {
+/// What of the clock is visible: each source's status and age in whole seconds, and
+/// whether a message is still in the status bar (it fades).
+fn clock_face(state: &State) -> (Vec<(crate::state::Status, Option<i64>)>, bool) {
     use crate::sources::SourceKind;
-    SourceKind::ALL
+    let ages = SourceKind::ALL
         .into_iter()
         .map(|k| {
             let h = state.health(k);
             (h.status, h.age_s)
         })
-        .collect()
+        .collect();
+    (ages, state.message_at.is_some())
 }
 
 pub async fn run<B, S>(
@@ -78,6 +80,9 @@ where
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    if let Ok(size) = terminal.size() {
+        app.state.apply(Msg::Resize(size.width, size.height));
+    }
     loop {
         if dirty {
             // Log lines move into the Logs view's buffer here rather than on tui-logger's own
@@ -93,8 +98,9 @@ where
                     effects = app.state.apply(Msg::Key(key));
                     dirty = true;
                 }
-                Some(Ok(Event::Resize(..))) => {
+                Some(Ok(Event::Resize(w, h))) => {
                     terminal.autoresize()?;
+                    app.state.apply(Msg::Resize(w, h));
                     dirty = true;
                 }
                 Some(Ok(_)) => {}
@@ -109,8 +115,10 @@ where
                 dirty = true;
             }
             Some(event) = app.actions.recv() => {
+                log_result(&event);
                 app.state.apply(Msg::Action(event));
                 while let Ok(more) = app.actions.try_recv() {
+                    log_result(&more);
                     app.state.apply(Msg::Action(more));
                 }
                 dirty = true;
@@ -143,6 +151,22 @@ where
                 app.state.apply(msg);
             }
         }
+    }
+}
+
+/// Every action's result goes to the Logs view, in words.
+fn log_result(event: &ActionEvent) {
+    match event {
+        ActionEvent::Finished {
+            kind,
+            outcome: Ok(text),
+        } => tracing::info!("{}: {text}", kind.name()),
+        ActionEvent::Finished {
+            kind,
+            outcome: Err(text),
+        } => tracing::warn!("{}: {text}", kind.name()),
+        ActionEvent::ScaleConflict { message, .. } => tracing::warn!("scale: {message}"),
+        ActionEvent::Progress { .. } | ActionEvent::Preview { .. } => {}
     }
 }
 

@@ -25,6 +25,8 @@ pub enum DialogKind {
     Invalidate {
         /// Index into the configured groups.
         group: usize,
+        /// The group's patterns take a user id: the dialog has an input field.
+        keyed: bool,
         user_id: String,
         /// Keys the target holds by the latest per-prefix counts, when known.
         estimate: Option<u64>,
@@ -200,8 +202,28 @@ impl Dialog {
         };
     }
 
+    /// The dialog has a field to type into (not an invalidation of a whole group).
+    pub fn has_input(&self) -> bool {
+        !matches!(self.kind, DialogKind::Invalidate { keyed: false, .. })
+    }
+
+    /// Focus starts in the first field that takes input: the input, else the name to type,
+    /// else Cancel.
+    pub fn first_focus(&self) -> Focus {
+        if self.has_input() {
+            Focus::Input
+        } else if self.require_typed.is_some() {
+            Focus::Typed
+        } else {
+            Focus::Cancel
+        }
+    }
+
     pub fn focus_order(&self) -> Vec<Focus> {
-        let mut order = vec![Focus::Input];
+        let mut order = Vec::new();
+        if self.has_input() {
+            order.push(Focus::Input);
+        }
         if self.require_typed.is_some() {
             order.push(Focus::Typed);
         }
@@ -221,6 +243,9 @@ impl Dialog {
     }
 
     pub fn input_mut(&mut self) -> Option<&mut String> {
+        if self.focus == Focus::Input && !self.has_input() {
+            return None;
+        }
         match self.focus {
             Focus::Typed => Some(&mut self.typed),
             Focus::Input => match &mut self.kind {

@@ -1,6 +1,7 @@
 //! User intents and the one keymap that produces them. Help and the status bar hints are
 //! generated from `KEYMAP`, so they cannot drift from what the keys do.
 
+use super::View;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,24 @@ impl Action {
     pub fn is_mutating(self) -> bool {
         matches!(self, Action::Scale | Action::Warmup | Action::Invalidate)
     }
+
+    /// The views where the key has something to act on; empty means every view.
+    pub fn views(self) -> &'static [View] {
+        match self {
+            // Deployments are listed (with a selection) on these two.
+            Action::Scale | Action::Up | Action::Down => &[View::Overview, View::Scaling],
+            Action::Details => &[View::Scaling],
+            // The cache is shown on these two.
+            Action::Warmup | Action::Invalidate => &[View::Overview, View::Cache],
+            _ => &[],
+        }
+    }
+
+    /// True when the key acts in `view`.
+    pub fn acts_in(self, view: View) -> bool {
+        let views = self.views();
+        views.is_empty() || views.contains(&view)
+    }
 }
 
 pub struct Binding {
@@ -37,6 +56,8 @@ pub struct Binding {
     pub codes: &'static [(KeyCode, KeyModifiers)],
     pub action: Action,
     pub help: &'static str,
+    /// One word for the hint bar.
+    pub short: &'static str,
 }
 
 const NONE: KeyModifiers = KeyModifiers::NONE;
@@ -50,30 +71,35 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[key('?')],
         action: Action::Help,
         help: "help",
+        short: "help",
     },
     Binding {
         keys: ":",
         codes: &[key(':')],
         action: Action::CommandLine,
         help: "command line (commands below)",
+        short: "command",
     },
     Binding {
         keys: "/",
         codes: &[key('/')],
         action: Action::Filter,
         help: "filter tables",
+        short: "filter",
     },
     Binding {
         keys: "Tab",
         codes: &[(KeyCode::Tab, NONE)],
         action: Action::NextView,
         help: "next view",
+        short: "next",
     },
     Binding {
         keys: "S-Tab",
         codes: &[(KeyCode::BackTab, NONE)],
         action: Action::PrevView,
         help: "previous view",
+        short: "previous",
     },
     Binding {
         keys: "1-6",
@@ -81,60 +107,70 @@ pub const KEYMAP: &[Binding] = &[
         codes: &[key('1'), key('2'), key('3'), key('4'), key('5'), key('6')],
         action: Action::View(0),
         help: "overview scaling cache latency cost logs",
+        short: "views",
     },
     Binding {
         keys: "j/↓",
         codes: &[key('j'), (KeyCode::Down, NONE)],
         action: Action::Down,
         help: "select next",
+        short: "down",
     },
     Binding {
         keys: "k/↑",
         codes: &[key('k'), (KeyCode::Up, NONE)],
         action: Action::Up,
         help: "select previous",
+        short: "up",
     },
     Binding {
         keys: "Enter",
         codes: &[(KeyCode::Enter, NONE)],
         action: Action::Details,
         help: "details",
+        short: "details",
     },
     Binding {
         keys: "s",
         codes: &[key('s')],
         action: Action::Scale,
         help: "scale selected deployment",
+        short: "scale",
     },
     Binding {
         keys: "w",
         codes: &[key('w')],
         action: Action::Warmup,
         help: "warm up the cache",
+        short: "warm up",
     },
     Binding {
         keys: "i",
         codes: &[key('i')],
         action: Action::Invalidate,
         help: "invalidate cache keys",
+        short: "invalidate",
     },
     Binding {
         keys: "r",
         codes: &[key('r')],
         action: Action::Refresh,
         help: "refresh now",
+        short: "refresh",
     },
     Binding {
         keys: "Esc",
         codes: &[(KeyCode::Esc, NONE)],
         action: Action::Escape,
         help: "close / cancel",
+        short: "close",
     },
     Binding {
         keys: "q/C-c",
         codes: &[key('q'), (KeyCode::Char('c'), KeyModifiers::CONTROL)],
         action: Action::Quit,
         help: "quit",
+        short: "quit",
     },
 ];
 
@@ -194,6 +230,31 @@ pub fn action_for(key: KeyEvent, read_only: bool) -> Option<Action> {
         return None;
     }
     Some(action)
+}
+
+/// The hint bar: the keys that act in `view`, short, generated from the table (k9s style).
+/// Keys for this view first, then those that work everywhere.
+pub fn hints(view: View, read_only: bool) -> Vec<(&'static str, &'static str)> {
+    let usable = |b: &&Binding| !(read_only && b.action.is_mutating()) && b.action.acts_in(view);
+    let (here, everywhere): (Vec<&Binding>, Vec<&Binding>) = KEYMAP
+        .iter()
+        .filter(usable)
+        .partition(|b| !b.action.views().is_empty());
+    here.into_iter()
+        .chain(everywhere)
+        .filter(|b| b.action != Action::Help)
+        .map(|b| (b.keys, b.short))
+        .collect()
+}
+
+/// Where a key acts, for the operator who pressed it elsewhere.
+pub fn where_it_acts(action: Action) -> String {
+    let views: Vec<String> = action
+        .views()
+        .iter()
+        .map(|v| format!("{} ({})", v.name(), v.index() + 1))
+        .collect();
+    views.join(" or ")
 }
 
 /// The bindings shown in help: all of them, less the actions read-only mode removes.

@@ -2,7 +2,7 @@
 
 use super::dialog::Preview;
 use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
-use crate::state::keymap::{Action, COMMANDS, action_for, command_named};
+use crate::state::keymap::{Action, COMMANDS, KEYMAP, action_for, command_named, where_it_acts};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -24,6 +24,10 @@ pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if ctrl_c {
         return quit(state);
     }
+    // Nothing is drawn but the size note: a key would act on something unseen.
+    if state.too_small() && state.mode == Mode::Normal && key.code != KeyCode::Char('q') {
+        return Vec::new();
+    }
     match std::mem::replace(&mut state.mode, Mode::Normal) {
         Mode::Normal => normal(state, key),
         Mode::Help => {
@@ -41,10 +45,33 @@ pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let Some(action) = action_for(key, state.read_only) else {
+    let Some(action) = action_for(key, false) else {
         return Vec::new();
     };
     state.notice = None;
+    let short = KEYMAP
+        .iter()
+        .find(|b| b.action == action)
+        .map_or("", |b| b.keys);
+    if state.read_only && action.is_mutating() {
+        state.notice = Some(format!("{short}: read-only: actions are off (--read-only)"));
+        return Vec::new();
+    }
+    if !action.acts_in(state.view) {
+        // Moving a selection that is not drawn, or Enter where there are no details, does
+        // nothing; an action key says where it works.
+        if action.is_mutating() {
+            state.notice = Some(format!(
+                "{short}: {} from the {} view",
+                KEYMAP
+                    .iter()
+                    .find(|b| b.action == action)
+                    .map_or("", |b| b.help),
+                where_it_acts(action)
+            ));
+        }
+        return Vec::new();
+    }
     match action {
         Action::Help => state.mode = Mode::Help,
         Action::CommandLine => state.mode = Mode::Command(String::new()),
@@ -60,14 +87,18 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.selected = (state.selected + 1).min(n.saturating_sub(1));
         }
         Action::Up => state.selected = state.selected.saturating_sub(1),
-        Action::Details => switch(state, View::Scaling.index()),
+        Action::Details => state.details_open = !state.details_open,
         Action::Refresh => return vec![Effect::Refresh],
         Action::Quit => return quit(state),
         Action::Escape => {
             if state.running.is_some() {
                 return vec![Effect::CancelAction];
             }
-            state.filter.clear();
+            if state.details_open {
+                state.details_open = false;
+            } else {
+                state.filter.clear();
+            }
         }
         Action::Scale => open_scale(state),
         Action::Warmup => {
@@ -81,6 +112,14 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Action::Invalidate => return open_invalidate(state, 0, String::new()),
     }
+    Vec::new()
+}
+
+/// A dialog closed without acting says so: the status bar must not keep the last
+/// result, as if this one had run.
+fn cancelled(state: &mut State) -> Vec<Effect> {
+    state.notice = Some("cancelled: nothing was done".into());
+    state.last_outcome = None;
     Vec::new()
 }
 
@@ -143,6 +182,7 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
     };
     let mut dialog = Dialog::new(DialogKind::Invalidate {
         group,
+        keyed: needs_user,
         user_id,
         estimate,
         preview,
@@ -166,6 +206,7 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
             }
         }
     }
+    dialog.focus = dialog.first_focus();
     state.mode = Mode::Dialog(Box::new(dialog));
     effects
 }
@@ -173,10 +214,10 @@ fn open_invalidate(state: &mut State, group: usize, user_id: String) -> Vec<Effe
 fn command(state: &mut State, mut line: String, key: KeyEvent) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => {}
+        // Backspace on an empty line keeps the prompt open; Esc closes it.
         KeyCode::Backspace => {
-            if line.pop().is_some() {
-                state.mode = Mode::Command(line);
-            }
+            line.pop();
+            state.mode = Mode::Command(line);
         }
         KeyCode::Char(c) => {
             line.push(c);
@@ -250,7 +291,7 @@ fn filter(state: &mut State, mut text: String, key: KeyEvent) -> Vec<Effect> {
 
 fn dialog_key(state: &mut State, mut dialog: Box<Dialog>, key: KeyEvent) -> Vec<Effect> {
     match key.code {
-        KeyCode::Esc => return Vec::new(),
+        KeyCode::Esc => return cancelled(state),
         KeyCode::Tab | KeyCode::Right
             if key.code == KeyCode::Tab || dialog.focus == Focus::Cancel =>
         {
@@ -274,22 +315,32 @@ fn dialog_key(state: &mut State, mut dialog: Box<Dialog>, key: KeyEvent) -> Vec<
         }
         KeyCode::Enter => match dialog.focus {
             Focus::Input if matches!(dialog.kind, DialogKind::Invalidate { .. }) => {
-                // The user id is complete: count what it matches before asking.
+                // The user id is complete: count what it matches; until the count is in,
+                // the name is asked for, so the focus goes there.
                 let DialogKind::Invalidate { group, user_id, .. } = &dialog.kind else {
                     unreachable!()
                 };
                 let effects = open_invalidate(state, *group, user_id.clone());
                 if let Mode::Dialog(d) = &mut state.mode {
-                    d.focus = Focus::Cancel;
+                    d.focus = if d.require_typed.is_some() {
+                        Focus::Typed
+                    } else {
+                        Focus::Cancel
+                    };
                 }
                 return effects;
             }
-            Focus::Input | Focus::Typed => dialog.focus = Focus::Cancel,
-            Focus::Cancel => return Vec::new(),
-            Focus::Confirm => match dialog.confirm(&state.config) {
-                Ok(request) => return vec![Effect::Run(request)],
+            // Enter in a field submits when the dialog is valid; a name still to type takes
+            // the focus there first.
+            Focus::Input | Focus::Typed | Focus::Confirm => match dialog.confirm(&state.config) {
+                Ok(plan) => return vec![Effect::Run(plan)],
+                Err(_) if dialog.focus == Focus::Input && dialog.require_typed.is_some() => {
+                    dialog.error = None;
+                    dialog.focus = Focus::Typed;
+                }
                 Err(e) => dialog.error = Some(e),
             },
+            Focus::Cancel => return cancelled(state),
         },
         KeyCode::Backspace => {
             if let Some(s) = dialog.input_mut() {

@@ -98,7 +98,8 @@ pub enum Effect {
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize,
+    /// The terminal's new size.
+    Resize(u16, u16),
     Tick(DateTime<Utc>),
     Source(SourceUpdate),
     Action(ActionEvent),
@@ -175,7 +176,20 @@ pub struct State {
     pub last_outcome: Option<Result<String, String>>,
     /// A one-line message for the operator (bad command, refused key...).
     pub notice: Option<String>,
+    /// When the notice or the last outcome was set: the status bar shows the time, and a
+    /// message that is not an error fades after [`MESSAGE_FADE_S`].
+    pub message_at: Option<DateTime<Utc>>,
+    /// The selected deployment's details fill the Scaling view (Enter opens, Esc closes).
+    pub details_open: bool,
+    /// The terminal's size; keys other than quit do nothing while it is under the minimum.
+    pub screen: (u16, u16),
 }
+
+/// The smallest terminal the layout works in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+/// Seconds a message that is not an error stays in the status bar.
+pub const MESSAGE_FADE_S: i64 = 10;
 
 impl State {
     pub fn new(config: Config, now: DateTime<Utc>, demo: bool) -> State {
@@ -206,6 +220,9 @@ impl State {
             running: None,
             last_outcome: None,
             notice: None,
+            message_at: None,
+            details_open: false,
+            screen: (u16::MAX, u16::MAX),
         }
     }
 
@@ -218,12 +235,23 @@ impl State {
         match msg {
             Msg::Key(key) => {
                 self.last_key = self.now;
-                keys::handle(self, key)
+                let before = (self.notice.clone(), self.last_outcome.clone());
+                // An error stays until the operator presses a key after seeing it.
+                if matches!(self.last_outcome, Some(Err(_))) {
+                    self.last_outcome = None;
+                }
+                let effects = keys::handle(self, key);
+                self.stamp_message(before);
+                effects
             }
-            Msg::Resize => Vec::new(),
+            Msg::Resize(w, h) => {
+                self.screen = (w, h);
+                Vec::new()
+            }
             Msg::Tick(now) => {
                 self.now = now;
                 self.cycle_view();
+                self.fade_message();
                 Vec::new()
             }
             Msg::Source(update) => {
@@ -231,7 +259,9 @@ impl State {
                 Vec::new()
             }
             Msg::Action(event) => {
+                let before = (self.notice.clone(), self.last_outcome.clone());
                 self.apply_action(event);
+                self.stamp_message(before);
                 Vec::new()
             }
             Msg::ActionStarted(kind) => {
@@ -245,6 +275,7 @@ impl State {
             }
             Msg::Notice(text) => {
                 self.notice = Some(text);
+                self.message_at = Some(self.now);
                 Vec::new()
             }
             Msg::ThemeChanged(name) => {
@@ -252,6 +283,35 @@ impl State {
                 Vec::new()
             }
         }
+    }
+
+    /// Dates the status bar's message when it changed.
+    fn stamp_message(&mut self, before: (Option<String>, Option<Result<String, String>>)) {
+        let now = (self.notice.clone(), self.last_outcome.clone());
+        if now != before && (now.0.is_some() || now.1.is_some()) {
+            self.message_at = Some(self.now);
+        }
+    }
+
+    /// A message that is not an error goes after [`MESSAGE_FADE_S`]; errors stay until a
+    /// key is pressed.
+    fn fade_message(&mut self) {
+        let Some(at) = self.message_at else { return };
+        if (self.now - at).num_seconds() < MESSAGE_FADE_S {
+            return;
+        }
+        self.notice = None;
+        if matches!(self.last_outcome, Some(Ok(_))) {
+            self.last_outcome = None;
+        }
+        if self.notice.is_none() && self.last_outcome.is_none() {
+            self.message_at = None;
+        }
+    }
+
+    /// Under the minimum size nothing is drawn but a note; keys other than quit wait.
+    pub fn too_small(&self) -> bool {
+        self.screen.0 < MIN_WIDTH || self.screen.1 < MIN_HEIGHT
     }
 
     fn apply_source(&mut self, u: SourceUpdate) {

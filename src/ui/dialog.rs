@@ -120,6 +120,7 @@ fn invalidate_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'stati
         user_id,
         estimate,
         preview,
+        ..
     } = &d.kind
     else {
         return Vec::new();

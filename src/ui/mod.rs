@@ -33,9 +33,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 pub use theme::Theme;
 
-/// The smallest terminal the layout works in.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 16;
+pub use crate::state::{MIN_HEIGHT, MIN_WIDTH};
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
@@ -59,10 +57,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         return;
     }
     let banner_h = u16::from(state.banner.is_some());
-    let [header, banner, body, status] = Layout::vertical([
+    let [header, banner, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_h),
         Constraint::Min(0),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -85,6 +84,27 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         _ => {}
     }
     draw_status(frame, status, state, theme);
+    draw_hints(frame, hints, state, theme);
+}
+
+/// The keys that act in this view, from the keymap table, and `? help` always at the right.
+fn draw_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let help = " ? help ";
+    let room = (area.width as usize).saturating_sub(help.len());
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (keys, what) in crate::state::keymap::hints(state.view, state.read_only) {
+        let w = keys.chars().count() + what.chars().count() + 3;
+        if used + w > room {
+            break;
+        }
+        spans.push(Span::styled(format!(" {keys}"), theme.accent));
+        spans.push(Span::styled(format!(" {what} "), theme.muted));
+        used += w;
+    }
+    spans.push(Span::raw(" ".repeat(room - used)));
+    spans.push(Span::styled(help, theme.accent));
+    frame.render_widget(Line::from(spans), area);
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -241,9 +261,12 @@ fn status_line(state: &State, theme: &Theme) -> Line<'static> {
     };
     if let Some((text, style)) = message {
         spans.push(sep());
+        // A message carries its time: "it looks as if it happened" needs "when".
+        if let (None, Some(at)) = (&state.running, state.message_at) {
+            let local = at.with_timezone(&chrono::Local).format("%H:%M:%S ");
+            spans.push(Span::styled(local.to_string(), theme.muted));
+        }
         spans.push(Span::styled(redacted(state, &text), style));
     }
-    spans.push(sep());
-    spans.push(Span::styled("? help", theme.muted));
     Line::from(spans)
 }

@@ -11,6 +11,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if state.details_open && state.selected_deployment().is_some() {
+        return draw_detail(frame, area, state, theme);
+    }
     let badge = Line::from(health_spans(state, SourceKind::Kubernetes, theme));
     let Some(cluster) = state.cluster.value.as_ref() else {
         let msg = source_error(state, SourceKind::Kubernetes)
