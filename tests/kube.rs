@@ -132,7 +132,8 @@ async fn snapshot_lists_deployments_with_hpa_and_verdict() {
     assert_eq!(d[0]["hpa"]["current"], 4);
     assert_eq!(d[1]["name"], "ingest");
     assert!(d[1]["hpa"].is_null());
-    assert_eq!(d[1]["verdict"]["direction"], "hold");
+    // No Prometheus and no HPA: nothing to decide on.
+    assert_eq!(d[1]["verdict"]["direction"], "unknown");
     assert_eq!(json["sources"]["kubernetes"]["status"], "ok");
 }
 

@@ -20,6 +20,7 @@ fn signals(cpu: Option<f64>, mem: Option<f64>, queue: Option<f64>, p95: Option<f
         memory_pct: mem,
         queue_length: queue,
         p95_ms: p95,
+        ..Default::default()
     }
 }
 
@@ -101,7 +102,7 @@ fn slow_p95_scales_up_even_when_everything_else_is_idle() {
 
 #[test]
 fn down_needs_cpu_memory_and_queue_all_low() {
-    let (dir, reasons) = seed_verdict(signals(Some(20.0), Some(30.0), Some(5.0), None));
+    let (dir, reasons) = seed_verdict(signals(Some(20.0), Some(30.0), Some(5.0), Some(300.0)));
     assert_eq!(dir, Direction::Down);
     assert_eq!(
         reasons,
@@ -109,32 +110,62 @@ fn down_needs_cpu_memory_and_queue_all_low() {
     );
 
     // One of the three not low: hold, and the reason names only the one that blocks.
-    let (dir, reasons) = seed_verdict(signals(Some(20.0), Some(45.0), Some(5.0), None));
+    let (dir, reasons) = seed_verdict(signals(Some(20.0), Some(45.0), Some(5.0), Some(300.0)));
     assert_eq!(dir, Direction::Hold);
     assert_eq!(reasons, ["memory 45% ≥ 40%"]);
 }
 
 #[test]
 fn down_thresholds_are_strict() {
-    let (dir, reasons) = seed_verdict(signals(Some(30.0), Some(39.0), Some(9.0), None));
+    let p95 = Some(300.0);
+    let (dir, reasons) = seed_verdict(signals(Some(30.0), Some(39.0), Some(9.0), p95));
     assert_eq!(dir, Direction::Hold);
     assert_eq!(reasons, ["cpu 30% ≥ 30%"]);
-    let (dir, _) = seed_verdict(signals(Some(29.0), Some(40.0), Some(9.0), None));
+    let (dir, _) = seed_verdict(signals(Some(29.0), Some(40.0), Some(9.0), p95));
     assert_eq!(dir, Direction::Hold);
-    let (dir, _) = seed_verdict(signals(Some(29.0), Some(39.0), Some(10.0), None));
+    let (dir, _) = seed_verdict(signals(Some(29.0), Some(39.0), Some(10.0), p95));
     assert_eq!(dir, Direction::Hold);
 }
 
 #[test]
-fn unknown_signals_never_scale_down() {
-    // A Prometheus outage must not read as "idle": CPU and memory low, queue unknown.
+fn unknown_signals_give_no_verdict() {
+    // A Prometheus outage must read neither as "idle" nor as "fine": CPU and memory low,
+    // queue and p95 unknown.
     let (dir, reasons) = seed_verdict(signals(Some(5.0), Some(10.0), None, None));
-    assert_eq!(dir, Direction::Hold);
-    assert_eq!(reasons, ["queue unknown"]);
+    assert_eq!(dir, Direction::Unknown);
+    assert_eq!(reasons, ["queue unknown", "p95 unknown"]);
 
     let (dir, reasons) = seed_verdict(Signals::default());
-    assert_eq!(dir, Direction::Hold);
-    assert_eq!(reasons, ["cpu unknown", "memory unknown", "queue unknown"]);
+    assert_eq!(dir, Direction::Unknown);
+    assert_eq!(
+        reasons,
+        [
+            "cpu unknown",
+            "memory unknown",
+            "queue unknown",
+            "p95 unknown"
+        ]
+    );
+
+    // Everything in the middle but p95 unknown: the p95 alone could ask for more pods.
+    let (dir, reasons) = seed_verdict(signals(Some(50.0), Some(50.0), Some(20.0), None));
+    assert_eq!(dir, Direction::Unknown);
+    assert_eq!(reasons, ["p95 unknown"]);
+    // Idle but p95 unknown: not down either.
+    let (dir, _) = seed_verdict(signals(Some(5.0), Some(10.0), Some(0.0), None));
+    assert_eq!(dir, Direction::Unknown);
+}
+
+#[test]
+fn a_figure_that_is_not_a_number_is_unknown() {
+    // histogram_quantile over no traffic is NaN: not "under 1000 ms".
+    let v = verdict(
+        &signals(Some(50.0), Some(50.0), Some(20.0), Some(f64::NAN)),
+        &Rules::default(),
+    );
+    assert_eq!(v.direction, Direction::Unknown);
+    assert_eq!(v.reasons, ["p95 unknown"]);
+    assert_eq!(v.label(), "?");
 }
 
 #[test]

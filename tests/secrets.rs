@@ -164,3 +164,33 @@ fn latency_view_and_status_bar_never_show_the_url_password() {
         assert!(!format!("{:?}", state.config).contains(CANARY));
     }
 }
+
+/// A server or proxy may quote the request's `Authorization: Basic` header back in an error
+/// body: the header, base64 of `user:password`, is a secret like the password.
+#[test]
+fn a_basic_auth_header_is_a_secret_too() {
+    use opsdeck::config::redact::{basic_auth_token, redact_text};
+    // RFC 7617's example, then each padding length.
+    for (user, pw, header) in [
+        ("Aladdin", "open sesame", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+        ("a", "b", "YTpi"),
+        ("a", "bc", "YTpiYw=="),
+        ("a", "bcd", "YTpiY2Q="),
+    ] {
+        assert_eq!(basic_auth_token(user, pw), header);
+    }
+    // From the URL's userinfo (percent-decoded, as the client sends it) and from
+    // username/password.
+    let p = PrometheusConfig {
+        url: "http://ops:p%40ss@prom:9090".into(),
+        username: Some("u".into()),
+        password: Some("field-pw".into()),
+        ..Default::default()
+    };
+    let secrets = p.secrets();
+    for header in ["b3BzOnBAc3M=", "dTpmaWVsZC1wdw=="] {
+        assert!(secrets.iter().any(|s| s == header), "{header}: {secrets:?}");
+        let shown = redact_text(&format!("401: authorization: Basic {header}"), &secrets);
+        assert_eq!(shown, "401: authorization: Basic ***");
+    }
+}

@@ -131,7 +131,9 @@ fn deployments_json(state: &State) -> Vec<Value> {
                     "name": h.name, "min": h.min, "max": h.max, "current": h.current, "desired": h.desired,
                 })),
                 "vpa": d.vpa,
-                "verdict": { "direction": v.direction, "reasons": v.reasons },
+                // direction: up|down|hold|unknown; at_limit: the HPA's max (up) or min
+                // (down) forbids the move.
+                "verdict": { "direction": v.direction, "reasons": v.reasons, "at_limit": v.at_limit },
             })
         })
         .collect()
@@ -205,7 +207,7 @@ pub fn to_text(state: &State) -> String {
             d.name,
             d.ready,
             d.replicas,
-            state.verdict(d).direction.label()
+            state.verdict(d).label()
         ));
     }
     if let Some(c) = &state.cost {

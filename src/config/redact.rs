@@ -159,7 +159,60 @@ fn redact_urls_in(text: &str) -> String {
     out
 }
 
-/// The password inside a URL, and any credential in its query, as written in the config.
+/// The value of an `Authorization: Basic` header for `user` and `password`:
+/// base64 of `user:password`. A server or proxy that quotes the request's headers back in
+/// an error body would otherwise show the password, merely encoded.
+pub fn basic_auth_token(user: &str, password: &str) -> String {
+    base64(format!("{user}:{password}").as_bytes())
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as HTTP basic auth writes it.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// `%XX` sequences decoded (a `+` stays a `+`), as HTTP clients read a URL's userinfo.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The password inside a URL (and the basic-auth header made of it), and any credential in
+/// its query, as written in the config.
 fn url_secrets(s: &str, out: &mut Vec<String>) {
     if let Ok(u) = Url::parse(s) {
         if let Some(p) = u.password() {
@@ -168,6 +221,9 @@ fn url_secrets(s: &str, out: &mut Vec<String>) {
                 .next()
                 .map(|(_, v)| v.into_owned());
             out.extend(decoded.filter(|d| d != p));
+            let (user, pw) = (percent_decode(u.username()), percent_decode(p));
+            out.push(basic_auth_token(&user, &pw));
+            out.push(basic_auth_token(u.username(), p));
         }
         for (k, v) in u.query_pairs() {
             if is_secret_param(&k) && !v.is_empty() {
@@ -192,6 +248,10 @@ impl PrometheusConfig {
             .flatten()
             .cloned()
             .collect();
+        if let Some(pw) = &self.password {
+            let user = self.username.as_deref().unwrap_or_default();
+            out.push(basic_auth_token(user, pw));
+        }
         for u in std::iter::once(&self.url).chain(&self.targets) {
             url_secrets(u, &mut out);
         }

@@ -5,6 +5,7 @@
 //! HorizontalPodAutoscaler controller will actually do next given its behaviour.
 
 use crate::config::Rules;
+use crate::model::Hpa;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -13,6 +14,8 @@ pub enum Direction {
     Up,
     Down,
     Hold,
+    /// Nothing known is over a threshold, but an input is unknown: no verdict.
+    Unknown,
 }
 
 impl Direction {
@@ -21,6 +24,7 @@ impl Direction {
             Direction::Up => "up",
             Direction::Down => "down",
             Direction::Hold => "hold",
+            Direction::Unknown => "?",
         }
     }
 }
@@ -29,6 +33,20 @@ impl Direction {
 pub struct Verdict {
     pub direction: Direction,
     pub reasons: Vec<String>,
+    /// The rules ask for a direction the HPA's bounds forbid: up at its max, down at its min.
+    pub at_limit: bool,
+}
+
+impl Verdict {
+    /// The verdict in words, the limit spelled out so it reads without colour:
+    /// "up (at max)", "down (at min)", "up", "down", "hold", "?".
+    pub fn label(&self) -> &'static str {
+        match (self.direction, self.at_limit) {
+            (Direction::Up, true) => "up (at max)",
+            (Direction::Down, true) => "down (at min)",
+            (d, _) => d.label(),
+        }
+    }
 }
 
 /// What the rules look at for one deployment. `None` means the figure is unknown.
@@ -38,66 +56,174 @@ pub struct Signals {
     pub memory_pct: Option<f64>,
     pub queue_length: Option<f64>,
     pub p95_ms: Option<f64>,
+    /// Which of the figures above came from the HPA's `status.currentMetrics`.
+    pub from_hpa: FromHpa,
+    /// The HPA's replicas and bounds, when an HPA owns the deployment.
+    pub bounds: Option<Bounds>,
 }
 
-/// Scale up when any signal is over its up threshold; scale down only when CPU, memory and
-/// queue are all known and all under their down thresholds; hold otherwise.
-pub fn verdict(s: &Signals, r: &Rules) -> Verdict {
-    let mut up = Vec::new();
-    let over = |v: Option<f64>, t: f64| v.filter(|v| *v > t);
-    if let Some(v) = over(s.cpu_pct, r.cpu_up) {
-        up.push(format!("cpu {v:.0}% > {:.0}%", r.cpu_up));
-    }
-    if let Some(v) = over(s.memory_pct, r.mem_up) {
-        up.push(format!("memory {v:.0}% > {:.0}%", r.mem_up));
-    }
-    if let Some(v) = over(s.queue_length, r.queue_up) {
-        up.push(format!("queue {v:.0} > {:.0}", r.queue_up));
-    }
-    if let Some(v) = over(s.p95_ms, r.p95_up_ms) {
-        up.push(format!("p95 {v:.0}ms > {:.0}ms", r.p95_up_ms));
-    }
-    if !up.is_empty() {
-        return Verdict {
-            direction: Direction::Up,
-            reasons: up,
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FromHpa {
+    pub cpu: bool,
+    pub memory: bool,
+    pub queue: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub current: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// The HPA metric the platform names its queue length by (an External metric).
+pub const HPA_QUEUE_METRIC: &str = "queue_length";
+
+impl Signals {
+    /// Takes the HPA's bounds, and every figure still unknown from its `status.currentMetrics`
+    /// when it has one: cpu and memory as utilisation (% of requests), the queue from the
+    /// `queue_length` metric.
+    pub fn with_hpa(mut self, hpa: &Hpa) -> Signals {
+        self.bounds = Some(Bounds {
+            current: hpa.current,
+            min: hpa.min,
+            max: hpa.max,
+        });
+        let current = |name: &str, percent: bool| {
+            hpa.metrics
+                .iter()
+                .filter(|m| m.name == name && (m.unit == "%") == percent)
+                .find_map(|m| m.current.filter(|v| v.is_finite()))
         };
+        let fill = |slot: &mut Option<f64>, flag: &mut bool, value: Option<f64>| {
+            if known(*slot).is_none()
+                && let Some(v) = value
+            {
+                *slot = Some(v);
+                *flag = true;
+            }
+        };
+        fill(
+            &mut self.cpu_pct,
+            &mut self.from_hpa.cpu,
+            current("cpu", true),
+        );
+        fill(
+            &mut self.memory_pct,
+            &mut self.from_hpa.memory,
+            current("memory", true),
+        );
+        fill(
+            &mut self.queue_length,
+            &mut self.from_hpa.queue,
+            current(HPA_QUEUE_METRIC, false),
+        );
+        self
     }
-    let under = [
-        ("cpu", s.cpu_pct, r.cpu_down, "%"),
-        ("memory", s.memory_pct, r.mem_down, "%"),
-        ("queue", s.queue_length, r.queue_down, ""),
+}
+
+/// A figure counts only when it is a number: NaN (a quantile over no traffic) is unknown.
+fn known(v: Option<f64>) -> Option<f64> {
+    v.filter(|v| v.is_finite())
+}
+
+/// One input of the rules, as the reasons name it.
+struct Input {
+    name: &'static str,
+    value: Option<f64>,
+    unit: &'static str,
+    /// " (HPA)" when the figure is the HPA's own.
+    origin: &'static str,
+}
+
+impl Input {
+    fn compare(&self, v: f64, op: &str, limit: f64) -> String {
+        let (n, u, o) = (self.name, self.unit, self.origin);
+        format!("{n} {v:.0}{u} {op} {limit:.0}{u}{o}")
+    }
+}
+
+/// Scale up when any known signal is over its up threshold (even with others unknown);
+/// otherwise a verdict needs every input: any unknown gives `Unknown`, naming what is
+/// missing. Scale down only when CPU, memory and queue are all under their down
+/// thresholds; hold otherwise. `at_limit` when the HPA's bounds forbid the move.
+pub fn verdict(s: &Signals, r: &Rules) -> Verdict {
+    let origin = |hpa: bool| if hpa { " (HPA)" } else { "" };
+    let input = |name, value, unit, hpa| Input {
+        name,
+        value: known(value),
+        unit,
+        origin: origin(hpa),
+    };
+    let cpu = input("cpu", s.cpu_pct, "%", s.from_hpa.cpu);
+    let mem = input("memory", s.memory_pct, "%", s.from_hpa.memory);
+    let queue = input("queue", s.queue_length, "", s.from_hpa.queue);
+    let p95 = input("p95", s.p95_ms, "ms", false);
+
+    let ups = [
+        (&cpu, r.cpu_up),
+        (&mem, r.mem_up),
+        (&queue, r.queue_up),
+        (&p95, r.p95_up_ms),
     ];
-    let mut reasons = Vec::new();
-    let mut all_low = true;
-    for (name, value, limit, unit) in under {
-        match value {
-            Some(v) if v < limit => reasons.push(format!("{name} {v:.0}{unit} < {limit:.0}{unit}")),
-            Some(v) => {
-                all_low = false;
-                reasons.push(format!("{name} {v:.0}{unit} ≥ {limit:.0}{unit}"));
-            }
-            None => {
-                all_low = false;
-                reasons.push(format!("{name} unknown"));
-            }
-        }
+    let up: Vec<String> = ups
+        .iter()
+        .filter_map(|(i, limit)| {
+            let v = i.value.filter(|v| v > limit)?;
+            Some(i.compare(v, ">", *limit))
+        })
+        .collect();
+    if !up.is_empty() {
+        let at_max = s.bounds.filter(|b| b.current >= b.max);
+        return limited(
+            Direction::Up,
+            up,
+            at_max.map(|b| format!("HPA at max {}", b.max)),
+        );
     }
-    if all_low {
-        Verdict {
-            direction: Direction::Down,
+    let unknown: Vec<String> = [&cpu, &mem, &queue, &p95]
+        .iter()
+        .filter(|i| i.value.is_none())
+        .map(|i| format!("{} unknown", i.name))
+        .collect();
+    if !unknown.is_empty() {
+        return limited(Direction::Unknown, unknown, None);
+    }
+    let downs = [
+        (&cpu, r.cpu_down),
+        (&mem, r.mem_down),
+        (&queue, r.queue_down),
+    ];
+    let blocking: Vec<String> = downs
+        .iter()
+        .filter_map(|(i, limit)| {
+            let v = i.value.filter(|v| v >= limit)?;
+            Some(i.compare(v, "≥", *limit))
+        })
+        .collect();
+    if blocking.is_empty() {
+        let reasons = downs
+            .iter()
+            .filter_map(|(i, limit)| Some(i.compare(i.value?, "<", *limit)))
+            .collect();
+        let at_min = s.bounds.filter(|b| b.current <= b.min);
+        return limited(
+            Direction::Down,
             reasons,
-        }
-    } else {
-        reasons.retain(|r| !r.contains(" < "));
-        Verdict {
-            direction: Direction::Hold,
-            reasons: if reasons.is_empty() {
-                vec!["within thresholds".into()]
-            } else {
-                reasons
-            },
-        }
+            at_min.map(|b| format!("HPA at min {}", b.min)),
+        );
+    }
+    limited(Direction::Hold, blocking, None)
+}
+
+/// The verdict, with the HPA bound that forbids it as its last reason.
+fn limited(direction: Direction, mut reasons: Vec<String>, limit: Option<String>) -> Verdict {
+    let at_limit = limit.is_some();
+    reasons.extend(limit);
+    Verdict {
+        direction,
+        reasons,
+        at_limit,
     }
 }
 

@@ -522,15 +522,24 @@ impl State {
         scaling::verdict(&self.signals(d), &self.config.rules)
     }
 
+    /// What the verdict is made on: Prometheus' figures while it answers, the HPA's own
+    /// `status.currentMetrics` for what Prometheus does not give (or while it fails), the
+    /// HPA's bounds; anything else unknown.
     pub fn signals(&self, d: &Deployment) -> Signals {
-        let m = self.metrics.value.as_ref();
+        let answering = self.status(SourceKind::Prometheus) == Status::Ok;
+        let m = self.metrics.value.as_ref().filter(|_| answering);
         let util = m.and_then(|m| m.utilization.iter().find(|u| u.deployment == d.name));
         let svc = m.and_then(|m| m.services.iter().find(|s| s.name == d.name));
-        Signals {
+        let prometheus = Signals {
             cpu_pct: util.map(|u| u.cpu_pct),
             memory_pct: util.map(|u| u.memory_pct),
             queue_length: svc.map(|s| s.queue_length),
             p95_ms: svc.map(|s| s.p95_ms),
+            ..Signals::default()
+        };
+        match &d.hpa {
+            Some(h) => prometheus.with_hpa(h),
+            None => prometheus,
         }
     }
 

@@ -249,12 +249,14 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// The wide layout's extra: each deployment's replicas, latency and rules verdict.
 fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     use ratatui::widgets::{Row, Table};
+    let mut rules_w = 5;
     let rows: Vec<Row> = state
         .visible_deployments()
         .into_iter()
         .map(|d| {
             let s = state.signals(d);
             let v = state.verdict(d);
+            rules_w = rules_w.max(v.label().chars().count() as u16);
             Row::new(vec![
                 Span::styled(d.name.clone(), theme.text),
                 Span::styled(
@@ -267,7 +269,7 @@ fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
                 ),
                 Span::styled(s.cpu_pct.map_or(MISSING.into(), format::pct), theme.text),
                 Span::styled(s.p95_ms.map_or(MISSING.into(), format::ms), theme.text),
-                Span::styled(v.direction.label(), theme.accent),
+                Span::styled(v.label(), super::scaling::verdict_style(&v, theme)),
             ])
         })
         .collect();
@@ -278,7 +280,7 @@ fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
             Constraint::Length(7),
             Constraint::Length(5),
             Constraint::Length(8),
-            Constraint::Length(5),
+            Constraint::Length(rules_w),
         ],
     )
     .header(Row::new(vec!["DEPLOYMENT", "READY", "CPU", "P95", "RULES"]).style(theme.muted))

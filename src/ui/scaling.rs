@@ -2,11 +2,13 @@
 
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, source_error};
-use crate::domain::scaling::Direction;
+use crate::domain::grade::Grade;
+use crate::domain::scaling::{Direction, Verdict};
 use crate::sources::{Deployment, NodePool, SourceKind, Vpa, VpaResources};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 
@@ -30,19 +32,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
     let deployments = state.visible_deployments();
     let wide = area.width >= 110;
-    let (header, widths) = columns(wide);
     // Only the rows that fit are built: with 500 deployments, building every row (and its
     // verdict) per frame costs more than the whole rest of the screen. The window keeps
     // the selection on screen the way ratatui's own scrolling does from offset 0.
     let fits = table_area.height.saturating_sub(3).max(1) as usize;
     let selected = state.selected.min(deployments.len().saturating_sub(1));
     let start = selected.saturating_sub(fits - 1);
+    let mut rules_w = 0;
     let rows: Vec<Row> = deployments
         .iter()
         .skip(start)
         .take(fits)
-        .map(|d| row(d, state, theme, wide))
+        .map(|d| {
+            let verdict = state.verdict(d);
+            rules_w = rules_w.max(verdict.label().chars().count() as u16);
+            row(d, &verdict, state, theme, wide)
+        })
         .collect();
+    let (header, widths) = columns(wide, rules_w);
     let title = format!("Deployments ({})", deployments.len());
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
@@ -61,8 +68,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 /// The Deployments table's headers and widths: every column when `wide`, the essentials
-/// at 80 columns.
-fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
+/// at 80 columns. RULES widens to `rules_w` when a verdict needs it ("up (at max)").
+fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
     if wide {
         (
             vec![
@@ -86,7 +93,7 @@ fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
                 Constraint::Length(8),
                 Constraint::Length(9),
                 Constraint::Length(9),
-                Constraint::Length(6),
+                Constraint::Length(rules_w.max(6)),
                 Constraint::Length(16),
             ],
         )
@@ -108,7 +115,7 @@ fn columns(wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
                 Constraint::Length(8),
                 Constraint::Length(5),
                 Constraint::Length(5),
-                Constraint::Length(5),
+                Constraint::Length(rules_w.max(5)),
             ],
         )
     }
@@ -134,14 +141,19 @@ fn draw_pools(frame: &mut Frame, area: Rect, pools: &[NodePool], theme: &Theme) 
     );
 }
 
-fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
+/// How a verdict is coloured wherever it is shown; its label carries the same meaning.
+pub(super) fn verdict_style(v: &Verdict, theme: &Theme) -> Style {
+    match (v.direction, v.at_limit) {
+        (Direction::Up, true) => theme.critical,
+        (Direction::Up, false) => theme.warn,
+        (Direction::Down, _) => theme.accent,
+        (Direction::Hold, _) => theme.muted,
+        (Direction::Unknown, _) => theme.graded(Grade::Unknown),
+    }
+}
+
+fn row<'a>(d: &Deployment, verdict: &Verdict, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
     let s = state.signals(d);
-    let verdict = state.verdict(d);
-    let verdict_style = match verdict.direction {
-        Direction::Up => theme.warn,
-        Direction::Down => theme.accent,
-        Direction::Hold => theme.muted,
-    };
     let ready_style = if d.ready < d.replicas {
         theme.warn
     } else {
@@ -195,7 +207,7 @@ fn row<'a>(d: &Deployment, state: &State, theme: &Theme, wide: bool) -> Row<'a> 
         cells.push(Span::styled(cpu, theme.text));
         cells.push(Span::styled(mem, theme.text));
     }
-    cells.push(Span::styled(verdict.direction.label(), verdict_style));
+    cells.push(Span::styled(verdict.label(), verdict_style(verdict, theme)));
     if wide {
         cells.push(Span::styled(d.pool.clone(), theme.muted));
     }
@@ -213,7 +225,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let v = state.verdict(d);
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("rules: {} ", v.direction.label()), theme.accent),
+        Span::styled(format!("rules: {} ", v.label()), verdict_style(&v, theme)),
         Span::styled(v.reasons.join(", "), theme.text),
     ])];
     match &d.hpa {

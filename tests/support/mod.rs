@@ -14,3 +14,4 @@ pub mod redis;
 pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+pub mod tmux;

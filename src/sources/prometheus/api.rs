@@ -203,17 +203,6 @@ enum Auth {
     Basic(String, Option<String>),
 }
 
-impl Auth {
-    /// The secrets an error message must not repeat.
-    fn secrets(&self) -> Vec<&str> {
-        match self {
-            Auth::Bearer(t) => vec![t.as_str()],
-            Auth::Basic(_, p) => p.as_deref().into_iter().collect(),
-            Auth::None | Auth::BearerFile(_) => Vec::new(),
-        }
-    }
-}
-
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -236,6 +225,9 @@ pub struct Client {
     base: String,
     timeout: Duration,
     auth: Auth,
+    /// The config's secrets (password, token, URL userinfo, their basic-auth header): an
+    /// error body may quote them back.
+    secrets: Arc<Vec<String>>,
     limit: Arc<Semaphore>,
 }
 
@@ -277,6 +269,7 @@ impl Client {
             base: cfg.url.trim_end_matches('/').to_string(),
             timeout: Duration::from_millis(cfg.timeout_ms.max(1)),
             auth,
+            secrets: Arc::new(cfg.secrets()),
             limit: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         })
     }
@@ -324,7 +317,7 @@ impl Client {
                 url: redact_url(&url),
                 detail,
             }),
-            Err(Err(_)) => Err(http_error(redact_url(&url), status, &body)),
+            Err(Err(_)) => Err(http_error(redact_url(&url), status, &body, &self.secrets)),
         }
     }
 
@@ -369,7 +362,7 @@ impl Client {
             } else {
                 PromError::Unreachable {
                     url: redact_url(url),
-                    detail: redact_text(&error_chain(&e), &self.auth.secrets()),
+                    detail: redact_text(&error_chain(&e), &self.secrets),
                 }
             }
         };
@@ -380,8 +373,10 @@ impl Client {
     }
 }
 
-fn http_error(url: String, status: u16, body: &[u8]) -> PromError {
-    let text = String::from_utf8_lossy(body);
+/// The body is redacted before it is cut to 200 characters: a secret cut in half would no
+/// longer be recognised.
+fn http_error(url: String, status: u16, body: &[u8], secrets: &[String]) -> PromError {
+    let text = redact_text(&String::from_utf8_lossy(body), secrets);
     let mut body: String = text.trim().chars().take(200).collect();
     if body.is_empty() {
         body = "(empty body)".into();
