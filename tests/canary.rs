@@ -271,17 +271,19 @@ impl Scenario {
             pane.send(&[key]);
             shoot(format!("view {key}"), 600);
         }
-        // Warm up from the dialog: the file typed, Tab to Cancel, Tab to Warm up, Enter.
-        pane.send(&["w"]);
+        // Warm up from the Cache view's dialog: the file typed, Tab to Cancel, Tab to Warm
+        // up, Enter.
+        pane.send(&["3", "w"]);
         shoot("w".into(), 600);
         let faq = self.dir.path().join("faq.jsonl").display().to_string();
         pane.tmux(&["send-keys", "-t", "t", "-l", &faq]);
         pane.send(&["Tab", "Tab", "Enter"]);
         shoot("a warmup from the console".into(), 2000);
-        // Invalidate the first group (knowledge) once its preview has counted.
+        // Invalidate the first group (knowledge) once its preview has counted: a small
+        // count asks for no name, the focus is on Cancel, Tab moves to Invalidate.
         pane.send(&["i"]);
         shoot("i".into(), 1500);
-        pane.send(&["Tab", "Tab", "Enter"]);
+        pane.send(&["Tab", "Enter"]);
         shoot("an invalidation from the console".into(), 2000);
         pane.send(&["?"]);
         shoot("?".into(), 600);
