@@ -423,3 +423,98 @@ fn key_names_are_printed_with_control_characters_escaped() {
     assert!(!stdout.contains('\x1b'), "{stdout:?}");
     assert!(stdout.contains("answer:\\u{1b}[2Jwipe"), "{stdout}");
 }
+
+/// `--group` with `--user` fills that group's `{user_id}` only; patterns without two
+/// literal characters and ids with ':' are refused before anything is read.
+#[test]
+fn invalidate_group_for_a_user_and_the_refusals() {
+    let server = RedisServer::start();
+    for k in ["session:42:a", "session:420:a", "user:42:p", "answer:1"] {
+        server.cli(&["SET", k, "1"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &server);
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(
+        "[[actions.invalidate.groups]]\nname = \"knowledge\"\npatterns = [\"answer:*\", \"knowledge:*\"]\n\
+         [[actions.invalidate.groups]]\nname = \"user\"\npatterns = [\"user:{user_id}:*\"]\n\
+         [[actions.invalidate.groups]]\nname = \"sessions\"\npatterns = [\"session:{user_id}:*\"]\n",
+    );
+    std::fs::write(&config, toml).unwrap();
+    let out = opsdeck(
+        &config,
+        &[
+            "invalidate",
+            "--group",
+            "sessions",
+            "--user",
+            " 42 ",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let mut left: Vec<String> = server
+        .cli(&["KEYS", "*"])
+        .lines()
+        .map(String::from)
+        .collect();
+    left.sort();
+    assert_eq!(left, ["answer:1", "session:420:a", "user:42:p"]);
+    for args in [
+        &["invalidate", "--pattern", "*:*", "--yes"][..],
+        &["invalidate", "--pattern", "?*:*", "--yes"],
+        &["invalidate", "--pattern", "[^\\]]*", "--yes"],
+        &["invalidate", "--user", "a:b", "--yes"],
+        &["invalidate", "--user", "   ", "--yes"],
+        &["invalidate", "--group", "knowledge", "--user", "7", "--yes"],
+    ] {
+        let out = opsdeck(&config, args);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("refused: "),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(server.cli(&["DBSIZE"]).trim(), "3", "nothing else deleted");
+}
+
+/// Headless actions act on a config file's backends only: with `--demo` or with no config
+/// file found they refuse (exit 2) and say where config is looked up.
+#[test]
+fn headless_actions_refuse_without_a_config_or_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("OPSDECK_CONFIG")
+            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["scale", "cs-prod/api", "--replicas", "3", "--yes"][..],
+        &["invalidate", "--group", "knowledge", "--yes"],
+        &["warmup", "--file", "x.jsonl"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no config file found") && err.contains("--config"),
+            "{err}"
+        );
+        let mut demo = vec!["--demo"];
+        demo.extend_from_slice(args);
+        let out = run(&demo);
+        assert_eq!(out.status.code(), Some(2), "{demo:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--demo"),
+            "{}",
+            text(&out)
+        );
+    }
+}
