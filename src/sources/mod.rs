@@ -3,6 +3,7 @@
 //! The payload types here are the console's vocabulary for what a backend reported; the
 //! embedded demo (`sim`) and the real backends produce the same types.
 
+pub mod http;
 pub mod kube;
 pub mod prometheus;
 pub mod redis;
