@@ -229,6 +229,8 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     };
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Over ratatui's hook: a panic in a source task must not restore the terminal.
+    opsdeck::sources::supervise::install_panic_hook();
     let events = crossterm::event::EventStream::new();
     let exit = app::run(&mut terminal, events, &mut app).await;
     ratatui::restore();

@@ -9,6 +9,7 @@ pub mod prometheus;
 pub mod redis;
 pub mod registry;
 pub mod sim;
+pub mod supervise;
 
 pub use crate::model::{
     CacheNode, CacheSample, ClusterSample, CostInputs, Deployment, Hpa, HpaMetric, HpaNext,
