@@ -182,6 +182,13 @@ fn main() -> ExitCode {
 }
 
 async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    // A full-screen UI written to a file or a pipe is escape codes forever.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        eprintln!(
+            "error: the console needs a terminal on stdout; for scripts and pipes use `opsdeck snapshot` (or `opsdeck snapshot --json`)"
+        );
+        return Ok(2);
+    }
     color_eyre::install()?;
     let no_color = Theme::no_color_from_env();
     let theme =
