@@ -143,6 +143,39 @@ async fn a_watch_that_hangs_after_its_list_becomes_the_sources_error() {
     }
 }
 
+/// The server ends every watch after timeoutSeconds; the client's longer read timeout never
+/// fires on a quiet cluster, so no error shows while nothing happens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_cluster_shows_no_error_across_watch_renewals() {
+    let api = cluster().await;
+    let timeouts = kube::Timeouts {
+        connect: Duration::from_secs(1),
+        read: Duration::from_secs(2),
+        watch: Duration::from_secs(1),
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let task = tokio::spawn(kube::run_with(kcfg(&api), tx, timeouts));
+    sample_where(&mut rx, |c| c.deployments.len() == 2).await;
+    // Three times the watch client's read timeout (1 s + 3 s) without an event.
+    let quiet_until = Instant::now() + Duration::from_secs(12);
+    while let Ok(Some(u)) = tokio::time::timeout_at(quiet_until.into(), rx.recv()).await {
+        assert!(u.payload.is_ok(), "{:?}", u.payload.err());
+    }
+    // The renewed watches still follow the cluster.
+    api.put(Kind::Deployment, fx::deployment("cs-prod", "ingest", 3, 3));
+    sample_where(&mut rx, |c| c.deployments[1].replicas == 3).await;
+    task.abort();
+    let renewals = api
+        .requests()
+        .iter()
+        .filter(|r| r.query.contains("watch=true"))
+        .count();
+    assert!(
+        renewals >= 4 * 5,
+        "every watch was renewed about every second: {renewals}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_started_before_the_api_server_shows_the_cluster_once_it_is_up() {
     let port = free_port();

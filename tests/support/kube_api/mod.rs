@@ -3,12 +3,13 @@
 //!
 //! It serves lists (with resourceVersion and `limit`/`continue` pages), watch streams
 //! (ADDED / MODIFIED / DELETED / BOOKMARK, and ERROR 410 Gone for a compacted
-//! resourceVersion), GET and merge PATCH of objects and of the `deployments/scale`
-//! subresource with a resourceVersion precondition (409 on mismatch), `dryRun=All`, and 403
-//! for configured verb/resource pairs. Discovery (`/api`, `/apis`, `/apis/GROUP/VERSION`)
-//! lists what is served; the VerticalPodAutoscaler CRD is served only once a test installs it,
-//! and until then its paths answer 404 like a cluster without it. Tests change objects and push events through
-//! [`KubeApi`]'s methods and read back every request it saw.
+//! resourceVersion; a watch ends after its `timeoutSeconds`), GET and merge PATCH of
+//! objects and of the `deployments/scale` subresource with a resourceVersion precondition
+//! (409 on mismatch), `dryRun=All`, and 403 for configured verb/resource pairs. Discovery
+//! (`/api`, `/apis`, `/apis/GROUP/VERSION`) lists what is served; the VerticalPodAutoscaler
+//! CRD is served only once a test installs it, and until then its paths answer 404 like a
+//! cluster without it. Tests change objects and push events through [`KubeApi`]'s methods
+//! and read back every request it saw.
 //!
 //! [`KubeApi::hang`] makes it accept requests and never answer them (all of them, or only
 //! watches), as an API server behind a stuck load balancer or an overloaded etcd does.

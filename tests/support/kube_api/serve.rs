@@ -278,9 +278,21 @@ fn watch(
                     let _ = tx.unbounded_send(line.clone());
                 }
             }
+            // Like the API server, a watch with timeoutSeconds ends then, quiet or not.
+            let ends = q
+                .get("timeoutSeconds")
+                .and_then(|t| t.parse().ok())
+                .map(|s| tokio::time::Instant::now() + std::time::Duration::from_secs(s));
             tokio::spawn(async move {
                 loop {
-                    let line = match sub.recv().await {
+                    let next = match ends {
+                        Some(at) => match tokio::time::timeout_at(at, sub.recv()).await {
+                            Ok(next) => next,
+                            Err(_) => return,
+                        },
+                        None => sub.recv().await,
+                    };
+                    let line = match next {
                         Ok(Live::Event {
                             kind: k,
                             ns: n,
