@@ -182,6 +182,13 @@ fn main() -> ExitCode {
 }
 
 async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
+    // A full-screen UI written to a file or a pipe is escape codes forever.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        eprintln!(
+            "error: the console needs a terminal on stdout; for scripts and pipes use `opsdeck snapshot` (or `opsdeck snapshot --json`)"
+        );
+        return Ok(2);
+    }
     color_eyre::install()?;
     let no_color = Theme::no_color_from_env();
     let theme =
@@ -229,6 +236,8 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     };
     // ratatui::init installs a panic hook that restores the terminal before the report.
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    // Over ratatui's hook: a panic in a source task must not restore the terminal.
+    opsdeck::sources::supervise::install_panic_hook();
     let events = crossterm::event::EventStream::new();
     let exit = app::run(&mut terminal, events, &mut app).await;
     ratatui::restore();

@@ -34,6 +34,8 @@ impl Request {
 enum Reply {
     Status(u16, &'static str, &'static str),
     Never,
+    /// 200 with a first line and then this many bytes more, length undeclared.
+    Endless(usize),
 }
 
 /// Serves connections on a loopback port until dropped; each request is sent on the channel.
@@ -66,6 +68,17 @@ async fn serve(reply: Reply) -> (String, mpsc::UnboundedReceiver<Request>) {
                     }
                     // Keeps the connection open without a byte of answer.
                     Reply::Never => tokio::time::sleep(Duration::from_secs(60)).await,
+                    Reply::Endless(len) => {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\
+                                    Connection: close\r\n\r\nwarmed 3 entries\n";
+                        let _ = sock.write_all(head.as_bytes()).await;
+                        let chunk = vec![b'.'; 64 * 1024];
+                        let mut sent = 0;
+                        while sent < len && sock.write_all(&chunk).await.is_ok() {
+                            sent += chunk.len();
+                        }
+                        let _ = sock.shutdown().await;
+                    }
                 }
             });
         }
@@ -264,6 +277,41 @@ async fn a_server_that_never_answers_times_out_with_a_clear_message() {
     assert!(err.contains("no response within 300 ms"), "{err}");
     assert!(err.contains("timeout_ms"), "says what to change: {err}");
     assert_eq!(audit_lines(&audit)[1]["outcome"], "failed");
+}
+
+#[tokio::test]
+async fn an_answer_over_1_mib_is_a_failure_naming_the_endpoint_and_the_cap() {
+    init_tls();
+    let (url, _requests) = serve(Reply::Endless(64 << 20)).await;
+    let url = url.replacen("http://", "http://ops:hunter2@", 1);
+    let (_dir, audit, opts) = setup();
+    let plan = parse_jsonl(FILE, "faq.jsonl", &opts);
+    let (tx, _rx) = mpsc::channel(64);
+    let started = Instant::now();
+    let err = warmup_to(
+        http(&url, 30_000),
+        &plan,
+        &opts,
+        &audit,
+        &tx,
+        &CancelFlag::default(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let shown = url.replacen("ops:hunter2@", "***@", 1);
+    assert!(err.contains(&shown), "names the endpoint: {err}");
+    assert!(err.contains("HTTP 200 OK: warmed 3 entries"), "{err}");
+    assert!(err.contains("over 1 MiB"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    let lines = audit_lines(&audit);
+    assert_eq!(lines[1]["outcome"], "failed");
+    assert!(
+        !std::fs::read_to_string(audit.path())
+            .unwrap()
+            .contains("hunter2")
+    );
 }
 
 #[tokio::test]

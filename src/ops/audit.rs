@@ -2,12 +2,17 @@
 //!
 //! Lines are appended with a single `write` of a whole line, so concurrent writers
 //! (the console and a runbook script) never interleave within a line.
+//!
+//! The file names who did what and whose keys were deleted: opsdeck creates it owner-only
+//! (0600, whatever the umask). An existing file's mode is never changed, neither loosened
+//! nor tightened: an administrator may have shared it with a log shipper's group on purpose.
 
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -77,6 +82,8 @@ impl Audit {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            // Applies only when the file is created; an existing file keeps its mode.
+            .mode(0o600)
             .open(&self.path)
             .map_err(|e| {
                 std::io::Error::new(e.kind(), format!("audit log {}: {e}", self.path.display()))

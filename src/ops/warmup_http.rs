@@ -24,6 +24,9 @@ const CANCEL_POLL: Duration = Duration::from_millis(100);
 /// Enough of the answer to say what happened without flooding a terminal line.
 const MAX_SHOWN_CHARS: usize = 200;
 
+/// The most of the endpoint's answer read: only its first line is shown.
+pub const ANSWER_CAP: usize = 1 << 20;
+
 #[derive(Serialize)]
 struct Body<'a> {
     kb_version: &'a str,
@@ -124,8 +127,8 @@ async fn post(
     let request = async {
         let response = client.post(url).json(body).send().await?;
         let status = response.status();
-        let text = response.text().await?;
-        Ok::<_, reqwest::Error>((status, text))
+        let answer = crate::sources::http::read_capped(response, ANSWER_CAP).await?;
+        Ok::<_, reqwest::Error>((status, answer))
     };
     let cancelled = async {
         while !cancel.is_cancelled() {
@@ -134,8 +137,15 @@ async fn post(
     };
     tokio::select! {
         r = request => {
-            let (status, text) = r.map_err(send_err)?;
-            let response = describe(status, &text);
+            let (status, answer) = r.map_err(send_err)?;
+            let text = String::from_utf8_lossy(&answer.body);
+            let mut response = describe(status, &text);
+            if answer.over {
+                // What the service did is unknown: its answer is not one this endpoint gives.
+                let cap = crate::sources::http::size(ANSWER_CAP);
+                response.push_str(&format!(" (an answer over {cap}, not read further)"));
+                return Err(WarmupError::HttpStatus { url: shown.to_string(), response });
+            }
             if status.is_success() {
                 Ok(Sent::Answered(response))
             } else {

@@ -3,11 +3,13 @@
 //! The payload types here are the console's vocabulary for what a backend reported; the
 //! embedded demo (`sim`) and the real backends produce the same types.
 
+pub mod http;
 pub mod kube;
 pub mod prometheus;
 pub mod redis;
 pub mod registry;
 pub mod sim;
+pub mod supervise;
 
 pub use crate::model::{
     CacheNode, CacheSample, ClusterSample, CostInputs, Deployment, Hpa, HpaMetric, HpaNext,

@@ -1,6 +1,7 @@
 //! The one list of sources. The console, `snapshot` and the headless commands start
 //! sources from here; adding a backend touches its folder and one entry in [`registry`].
 
+use super::supervise::supervise;
 use super::{Payload, RefreshNow, SourceKind, SourceUpdate, kube, prometheus, redis};
 use crate::config::{Config, PromMode};
 use futures::future::BoxFuture;
@@ -65,7 +66,8 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     out
 }
 
-/// Starts every source for the console.
+/// Starts every source for the console, each restarted after a panic (which shows as
+/// its error meanwhile, see [`supervise`]).
 pub fn spawn_all(
     config: &Config,
     refresh: Duration,
@@ -73,7 +75,10 @@ pub fn spawn_all(
     wake: &RefreshNow,
 ) {
     for source in registry(config) {
-        tokio::spawn(source.run(refresh, tx.clone(), wake.clone()));
+        let (to, wake) = (tx.clone(), wake.clone());
+        supervise(source.kind(), tx.clone(), move || {
+            source.run(refresh, to.clone(), wake.clone())
+        });
     }
 }
 

@@ -22,7 +22,12 @@ pub fn kcfg(api: &KubeApi) -> KubernetesConfig {
 /// Two deployments in cs-prod: `answer-api` owned by an HPA (min 2, max 20), `ingest`
 /// without one; a spot CPU node and an on-demand GPU node.
 pub async fn cluster() -> KubeApi {
-    let api = KubeApi::start().await;
+    cluster_on(0).await
+}
+
+/// The same cluster on a given port (0: any free port).
+pub async fn cluster_on(port: u16) -> KubeApi {
+    let api = KubeApi::start_on(port).await;
     api.put(Kind::Node, fx::node("ip-10-0-1-1", "m6i.2xlarge", "spot"));
     api.put(
         Kind::Node,

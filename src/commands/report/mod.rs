@@ -4,6 +4,9 @@
 //! never shown as zero. Exit 0 when complete, 1 when parts are missing, 2 without
 //! `[prometheus]` (or in scrape mode, which has no history).
 
+#[cfg(test)]
+mod proptests;
+
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::config::{Config, PromMode};
 use crate::domain::cost::HOURS_PER_MONTH;

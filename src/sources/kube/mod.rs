@@ -5,7 +5,13 @@
 //!
 //! kube's watcher relists after 410 Gone and `default_backoff` spaces out retries, so a
 //! flapping API server costs a few requests a minute, not a loop.
+//!
+//! Nothing waits on the API server without a bound: every request has connect and read
+//! timeouts, watches end server-side after `timeoutSeconds` (see `connect.rs`), the
+//! snapshot gives up after [`SNAPSHOT_LIMIT`], and a cluster that cannot be reached at start
+//! is tried again (1 s doubling to 30 s) instead of ending the source.
 
+mod connect;
 pub mod convert;
 pub mod pools;
 pub mod store;
@@ -19,7 +25,6 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use kube::{Client, Resource};
@@ -31,78 +36,14 @@ use std::time::Duration;
 use store::{Change, Slim, Store};
 use tokio::sync::mpsc;
 
+use connect::Explain;
+pub use connect::{KubeError, Timeouts, connect};
+
 /// At most four samples a second, however busy the cluster.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 /// A quiet cluster sends nothing; this resend keeps the panel from turning stale while
 /// the watches are healthy.
 const HEARTBEAT: Duration = Duration::from_secs(2);
-
-#[derive(Debug, thiserror::Error)]
-pub enum KubeError {
-    #[error("kubernetes: cannot read kubeconfig {path}: {source} (fix [kubernetes].kubeconfig)")]
-    Kubeconfig {
-        path: String,
-        source: kube::config::KubeconfigError,
-    },
-    #[error(
-        "kubernetes: no usable configuration ({0}); set KUBECONFIG, [kubernetes].kubeconfig or run in a pod with a service account"
-    )]
-    Infer(String),
-    #[error("kubernetes context {context:?}: {message} (check `kubectl config get-contexts`)")]
-    Context { context: String, message: String },
-    #[error("kubernetes: cannot build a client: {0}")]
-    Client(kube::Error),
-}
-
-/// A client for the configured cluster, and the context's name for the header.
-pub async fn connect(cfg: &KubernetesConfig) -> Result<(Client, String), KubeError> {
-    let options = KubeConfigOptions {
-        context: cfg.context.clone(),
-        ..Default::default()
-    };
-    let (config, context) = match (&cfg.kubeconfig, &cfg.context) {
-        (Some(path), _) => {
-            let kc = Kubeconfig::read_from(path).map_err(|source| KubeError::Kubeconfig {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let name = cfg
-                .context
-                .clone()
-                .or_else(|| kc.current_context.clone())
-                .unwrap_or_default();
-            let config = kube::Config::from_custom_kubeconfig(kc, &options)
-                .await
-                .map_err(|e| KubeError::Context {
-                    context: name.clone(),
-                    message: e.to_string(),
-                })?;
-            (config, name)
-        }
-        (None, Some(ctx)) => {
-            let config =
-                kube::Config::from_kubeconfig(&options)
-                    .await
-                    .map_err(|e| KubeError::Context {
-                        context: ctx.clone(),
-                        message: e.to_string(),
-                    })?;
-            (config, ctx.clone())
-        }
-        (None, None) => {
-            let config = kube::Config::infer()
-                .await
-                .map_err(|e| KubeError::Infer(e.to_string()))?;
-            let name = Kubeconfig::read()
-                .ok()
-                .and_then(|k| k.current_context)
-                .unwrap_or_else(|| "in-cluster".into());
-            (config, name)
-        }
-    };
-    let client = Client::try_from(config).map_err(KubeError::Client)?;
-    Ok((client, context))
-}
 
 /// The APIs to read: one per kind and configured namespace (all namespaces when none).
 fn apis<K>(client: &Client, namespaces: &[String]) -> Vec<(Api<K>, String)>
@@ -143,15 +84,30 @@ struct Watch {
     stream: std::pin::Pin<Box<dyn Stream<Item = Result<Change, String>> + Send>>,
 }
 
-fn watch<K>(api: Api<K>, what: String, part: usize, convert: Convert<K>) -> Watch
+/// How the watches of one client are set up and their failures put in words.
+#[derive(Clone)]
+struct WatchSetup {
+    config: watcher::Config,
+    explain: Explain,
+}
+
+fn watch<K>(
+    setup: &WatchSetup,
+    api: Api<K>,
+    what: String,
+    part: usize,
+    convert: Convert<K>,
+) -> Watch
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default,
 {
-    let stream = watcher::watcher(api, watcher::Config::default())
+    let explain = setup.explain.clone();
+    let stream = watcher::watcher(api, setup.config.clone())
         .default_backoff()
         .filter_map(move |ev| {
             let convert = convert.clone();
+            let explain = explain.clone();
             async move {
                 match ev {
                     Ok(Event::Init) => Some(Ok(Change::Init)),
@@ -165,7 +121,7 @@ where
                         None => Change::Delete(key(&o)),
                     })),
                     Ok(Event::Delete(o)) => Some(Ok(Change::Delete(key(&o)))),
-                    Err(e) => Some(Err(describe_watch_error(&e))),
+                    Err(e) => Some(Err(describe_watch_error(&e, &explain))),
                 }
             }
         });
@@ -176,7 +132,7 @@ where
     }
 }
 
-fn describe_watch_error(e: &watcher::Error) -> String {
+fn describe_watch_error(e: &watcher::Error, explain: &Explain) -> String {
     let api = match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
@@ -195,11 +151,18 @@ fn describe_watch_error(e: &watcher::Error) -> String {
                 s.message
             )
         }
-        _ => e.to_string(),
+        _ => match e {
+            watcher::Error::InitialListFailed(e) => format!("cannot list: {}", explain.error(e)),
+            watcher::Error::WatchStartFailed(e) => {
+                format!("cannot start watching: {}", explain.error(e))
+            }
+            watcher::Error::WatchFailed(e) => format!("watch failed: {}", explain.error(e)),
+            other => other.to_string(),
+        },
     }
 }
 
-fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
+fn watches(client: &Client, setup: &WatchSetup, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
     let labels = NodeLabels::from_config(cfg);
     let mut out = Vec::new();
     let ns = &cfg.namespaces;
@@ -208,6 +171,7 @@ fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
     let pod: Convert<Pod> = Arc::new(|p| convert::pod(p).map(Slim::Pod));
     for (api, what) in apis::<Deployment>(client, ns) {
         out.push(watch(
+            setup,
             api,
             format!("deployments in {what}"),
             out.len(),
@@ -216,10 +180,11 @@ fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
     }
     for (api, what) in apis::<HorizontalPodAutoscaler>(client, ns) {
         let what = format!("horizontalpodautoscalers in {what}");
-        out.push(watch(api, what, out.len(), hpa.clone()));
+        out.push(watch(setup, api, what, out.len(), hpa.clone()));
     }
     for (api, what) in apis::<Pod>(client, ns) {
         out.push(watch(
+            setup,
             api,
             format!("pods in {what}"),
             out.len(),
@@ -228,6 +193,7 @@ fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
     }
     let node: Convert<Node> = Arc::new(move |n| Some(Slim::Node(convert::node(n, &labels))));
     out.push(watch(
+        setup,
         Api::all(client.clone()),
         "nodes".into(),
         out.len(),
@@ -237,7 +203,7 @@ fn watches(client: &Client, cfg: &KubernetesConfig, vpas: bool) -> Vec<Watch> {
         let slim: Convert<vpa::VerticalPodAutoscaler> = Arc::new(|v| Some(Slim::Vpa(vpa::slim(v))));
         for (api, what) in apis::<vpa::VerticalPodAutoscaler>(client, ns) {
             let what = format!("verticalpodautoscalers in {what}");
-            out.push(watch(api, what, out.len(), slim.clone()));
+            out.push(watch(setup, api, what, out.len(), slim.clone()));
         }
     }
     out
@@ -254,15 +220,82 @@ fn update(payload: Result<Payload, String>) -> SourceUpdate {
 /// Watches the cluster until `tx` closes. Sends a fresh sample whenever what is shown
 /// changes (debounced), and `Err(message)` when the configuration or a watch fails.
 pub async fn run(cfg: KubernetesConfig, tx: mpsc::Sender<SourceUpdate>) {
-    let (client, context) = match connect(&cfg).await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = tx.send(update(Err(e.to_string()))).await;
-            return;
-        }
+    run_with(cfg, tx, Timeouts::default()).await
+}
+
+/// [`run`] with other timeouts (tests use short ones).
+pub async fn run_with(cfg: KubernetesConfig, tx: mpsc::Sender<SourceUpdate>, t: Timeouts) {
+    let Some(cluster) = reach(&cfg, &tx, &t).await else {
+        return;
     };
-    let vpas = vpa::served(&client).await;
-    let watches = watches(&client, &cfg, vpas);
+    watch_cluster(cluster, &cfg, tx).await
+}
+
+/// Waits between attempts to reach the cluster at start: 1 s, doubling up to 30 s.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// A cluster that answered: the watch client and what the watches need to know.
+struct Reached {
+    client: Client,
+    context: String,
+    vpas: bool,
+    setup: WatchSetup,
+}
+
+/// Tries until the cluster answers, reporting each failure, so a console started while the
+/// API server is down (or before its kubeconfig exists) shows the cluster once it is back.
+/// None when `tx` closed meanwhile.
+async fn reach(
+    cfg: &KubernetesConfig,
+    tx: &mpsc::Sender<SourceUpdate>,
+    t: &Timeouts,
+) -> Option<Reached> {
+    let mut wait = FIRST_RETRY;
+    loop {
+        match attempt(cfg, t).await {
+            Ok(r) => return Some(r),
+            Err(e) => {
+                let e = format!("{e} (retrying in {} s)", wait.as_secs());
+                tx.send(update(Err(e))).await.ok()?;
+            }
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(LAST_RETRY);
+    }
+}
+
+async fn attempt(cfg: &KubernetesConfig, t: &Timeouts) -> Result<Reached, String> {
+    let (config, context) = connect::load(cfg).await.map_err(|e| e.to_string())?;
+    let requests = connect::client(config.clone(), t.connect, t.read).map_err(|e| e.to_string())?;
+    // The first request: whether VPAs are served, and whether the API server answers at all.
+    let vpas = vpa::served(&requests).await.map_err(|e| {
+        format!(
+            "{context}: {}",
+            Explain::new(&config, t.connect, t.read).error(&e)
+        )
+    })?;
+    let setup = WatchSetup {
+        config: watcher::Config::default().timeout(t.watch_seconds()),
+        explain: Explain::new(&config, t.connect, t.watch_read()),
+    };
+    let client = connect::client(config, t.connect, t.watch_read()).map_err(|e| e.to_string())?;
+    Ok(Reached {
+        client,
+        context,
+        vpas,
+        setup,
+    })
+}
+
+async fn watch_cluster(cluster: Reached, cfg: &KubernetesConfig, tx: mpsc::Sender<SourceUpdate>) {
+    let Reached {
+        client,
+        context,
+        vpas,
+        setup,
+    } = cluster;
+    let watches = watches(&client, &setup, cfg, vpas);
     let mut store = Store::new(watches.len());
     let mut errors: Vec<Option<String>> = vec![None; watches.len()];
     let labels: Vec<String> = watches.iter().map(|w| w.what.clone()).collect();
@@ -333,48 +366,78 @@ fn send(
     }
 }
 
-/// Lists everything once (for `opsdeck snapshot`) and returns the sample or the error.
+/// `opsdeck snapshot` waits this long for the cluster at most, whatever the API server does.
+pub const SNAPSHOT_LIMIT: Duration = Duration::from_secs(10);
+
+/// Lists everything once (for `opsdeck snapshot`) and returns the sample or the error,
+/// within [`SNAPSHOT_LIMIT`].
 pub async fn snapshot(cfg: KubernetesConfig) -> SourceUpdate {
-    update(list_once(&cfg).await)
+    update(snapshot_within(&cfg, Timeouts::default(), SNAPSHOT_LIMIT).await)
 }
 
-async fn list_once(cfg: &KubernetesConfig) -> Result<Payload, String> {
-    let (client, context) = connect(cfg).await.map_err(|e| e.to_string())?;
+async fn snapshot_within(
+    cfg: &KubernetesConfig,
+    t: Timeouts,
+    limit: Duration,
+) -> Result<Payload, String> {
+    let (config, context) = connect::load(cfg).await.map_err(|e| e.to_string())?;
+    let explain = Explain::new(&config, t.connect, t.read);
+    let client = connect::client(config, t.connect, t.read).map_err(|e| e.to_string())?;
+    match tokio::time::timeout(limit, list_once(cfg, &client, &context, &explain)).await {
+        Ok(listed) => listed.map_err(|e| format!("{context}: {e}")),
+        Err(_) => Err(format!(
+            "{context}: API server {}: no answer within {} s (the snapshot's time limit)",
+            explain.server,
+            limit.as_secs()
+        )),
+    }
+}
+
+async fn list_once(
+    cfg: &KubernetesConfig,
+    client: &Client,
+    context: &str,
+    explain: &Explain,
+) -> Result<Payload, String> {
     let labels = NodeLabels::from_config(cfg);
     let mut store = Store::new(5);
     let ns = &cfg.namespaces;
-    for (api, what) in apis::<Deployment>(&client, ns) {
-        list(&mut store, 0, api, &what, |d| {
+    for (api, what) in apis::<Deployment>(client, ns) {
+        list(&mut store, 0, api, &what, explain, |d| {
             Some(Slim::Deployment(convert::deployment(d)))
         })
         .await?;
     }
-    for (api, what) in apis::<HorizontalPodAutoscaler>(&client, ns) {
-        list(&mut store, 1, api, &what, |h| {
+    for (api, what) in apis::<HorizontalPodAutoscaler>(client, ns) {
+        list(&mut store, 1, api, &what, explain, |h| {
             Some(Slim::Hpa(convert::hpa(h)))
         })
         .await?;
     }
-    for (api, what) in apis::<Pod>(&client, ns) {
-        list(&mut store, 2, api, &what, |p| {
+    for (api, what) in apis::<Pod>(client, ns) {
+        list(&mut store, 2, api, &what, explain, |p| {
             convert::pod(p).map(Slim::Pod)
         })
         .await?;
     }
     let nodes = Api::<Node>::all(client.clone());
-    list(&mut store, 3, nodes, "the cluster", |n| {
+    list(&mut store, 3, nodes, "the cluster", explain, |n| {
         Some(Slim::Node(convert::node(n, &labels)))
     })
     .await?;
-    if vpa::served(&client).await {
-        for (api, what) in apis::<vpa::VerticalPodAutoscaler>(&client, ns) {
-            list(&mut store, 4, api, &what, |v| Some(Slim::Vpa(vpa::slim(v)))).await?;
+    // The lists above were answered: a discovery failure here only leaves VPAs out.
+    if vpa::served(client).await.unwrap_or(false) {
+        for (api, what) in apis::<vpa::VerticalPodAutoscaler>(client, ns) {
+            list(&mut store, 4, api, &what, explain, |v| {
+                Some(Slim::Vpa(vpa::slim(v)))
+            })
+            .await?;
         }
     }
     for part in 0..5 {
         store.apply(part, Change::InitDone);
     }
-    Ok(Payload::Cluster(Box::new(store.sample(&context))))
+    Ok(Payload::Cluster(Box::new(store.sample(context))))
 }
 
 async fn list<K>(
@@ -382,6 +445,7 @@ async fn list<K>(
     part: usize,
     api: Api<K>,
     what: &str,
+    explain: &Explain,
     convert: impl Fn(&K) -> Option<Slim>,
 ) -> Result<(), String>
 where
@@ -397,7 +461,7 @@ where
                     "forbidden: cannot list {plural} in {what}: {} (grant list as in deploy/rbac.yaml)",
                     s.message
                 ),
-                _ => format!("cannot list {plural} in {what}: {e}"),
+                _ => format!("cannot list {plural} in {what}: {}", explain.error(&e)),
             }
         })?;
         for o in &page.items {

@@ -115,21 +115,25 @@ impl kube::Resource for VerticalPodAutoscaler {
 }
 
 /// Whether the cluster serves VPAs. A group version that is not there answers 404; any
-/// other failure is logged and read as "no VPAs", since the VPA line is an extra and the
-/// other watches report a cluster that cannot be reached.
-pub async fn served(client: &Client) -> bool {
+/// other answer from the API server (a 403 from a narrow role, say) is logged and read as
+/// "no VPAs", since the VPA line is an extra. No answer at all is the error: the cluster
+/// cannot be reached, and the caller tries again later rather than decide without it.
+pub async fn served(client: &Client) -> Result<bool, kube::Error> {
     match client
         .list_api_group_resources(&format!("{GROUP}/{VERSION}"))
         .await
     {
-        Ok(list) => list.resources.iter().any(|r| r.name == PLURAL),
-        Err(kube::Error::Api(s)) if s.code == 404 => false,
-        Err(e) => {
+        Ok(list) => Ok(list.resources.iter().any(|r| r.name == PLURAL)),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
+        Err(kube::Error::Api(s)) => {
             tracing::warn!(
-                "kubernetes: cannot tell whether VPAs are served ({e}); not watching them"
+                "kubernetes: cannot tell whether VPAs are served ({} {}); not watching them",
+                s.code,
+                s.message
             );
-            false
+            Ok(false)
         }
+        Err(e) => Err(e),
     }
 }
 

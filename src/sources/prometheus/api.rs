@@ -6,6 +6,7 @@
 
 use crate::config::PrometheusConfig;
 use crate::config::redact::{redact_text, redact_url};
+use crate::sources::http::{read_capped, size};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -17,6 +18,10 @@ use tokio::sync::Semaphore;
 /// Requests in flight at once against one server: enough to finish a round of twelve
 /// panels quickly, few enough not to pile onto a Prometheus that is already struggling.
 pub const MAX_IN_FLIGHT: usize = 4;
+
+/// The largest API answer read: far above what a dashboard query returns (a week of a
+/// few hundred series), far below what would hurt the console.
+pub const API_BODY_CAP: usize = 64 << 20;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PromError {
@@ -42,6 +47,11 @@ pub enum PromError {
     Decode { url: String, detail: String },
     #[error("prometheus: {detail} — fix [prometheus].{key} in config.toml")]
     Setup { key: &'static str, detail: String },
+    /// `url` is shown redacted.
+    #[error(
+        "prometheus {url}: the answer is larger than {cap}; stopped reading it — check the URL, or narrow the query"
+    )]
+    TooLarge { url: String, cap: String },
 }
 
 impl PromError {
@@ -309,7 +319,7 @@ impl Client {
 
     async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Answer, PromError> {
         let url = format!("{}{path}", self.base);
-        let (status, body) = self.get(&url, params).await?;
+        let (status, body) = self.get(&url, params, API_BODY_CAP).await?;
         match parse_response(&body) {
             Ok(answer) => Ok(answer),
             Err(Ok(api_error)) => Err(api_error),
@@ -321,11 +331,13 @@ impl Client {
         }
     }
 
-    /// GET `url` (any URL: scrape mode reads targets with the same auth and limits).
+    /// GET `url` (any URL: scrape mode reads targets with the same auth and limits); a body
+    /// over `cap` bytes is not read past the cap and is an error.
     pub async fn get(
         &self,
         url: &str,
         params: &[(&str, &str)],
+        cap: usize,
     ) -> Result<(u16, Vec<u8>), PromError> {
         // The semaphore is never closed, so acquire only fails on a broken invariant.
         let _permit = self
@@ -368,8 +380,14 @@ impl Client {
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(transport)?;
-        Ok((status, body.to_vec()))
+        let body = read_capped(resp, cap).await.map_err(transport)?;
+        if body.over {
+            return Err(PromError::TooLarge {
+                url: redact_url(url),
+                cap: size(cap),
+            });
+        }
+        Ok((status, body.body))
     }
 }
 

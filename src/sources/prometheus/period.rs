@@ -29,21 +29,44 @@ pub fn step_s(period_s: i64) -> i64 {
     (period_s / 1440).max(60)
 }
 
-fn rows(data: &Data, labels: &[&str]) -> Vec<(Vec<String>, f64)> {
-    match data {
-        Data::Vector(series) => series
-            .iter()
-            .map(|s| {
-                let key = labels
-                    .iter()
-                    .map(|l| s.labels.get(*l).cloned().unwrap_or_default())
-                    .collect();
-                (key, s.value)
-            })
-            .collect(),
-        Data::Scalar(v) => vec![(Vec::new(), *v)],
-        _ => Vec::new(),
-    }
+/// The series of an instant query, keyed by `labels`' values. A scalar stands for one
+/// series when no label is read; any other shape is an error naming what came back, so a
+/// query rewritten into the wrong shape is a named gap, not a zero or a crash.
+fn rows(data: &Data, labels: &[&str]) -> Result<Vec<(Vec<String>, f64)>, String> {
+    let expected = if labels.is_empty() {
+        "a single value was".to_string()
+    } else {
+        format!("series by {} were", labels.join(", "))
+    };
+    let got = match data {
+        Data::Vector(series) => {
+            return Ok(series
+                .iter()
+                .map(|s| {
+                    let key = labels
+                        .iter()
+                        .map(|l| s.labels.get(*l).cloned().unwrap_or_default())
+                        .collect();
+                    (key, s.value)
+                })
+                .collect());
+        }
+        Data::Scalar(v) if labels.is_empty() => return Ok(vec![(Vec::new(), *v)]),
+        Data::Scalar(_) => "a scalar",
+        Data::Matrix(_) => "a range (matrix)",
+        Data::Text(_) => "a string",
+    };
+    Err(format!("returned {got} where {expected} expected"))
+}
+
+/// The answers a window is built from; None for a query that is not configured.
+pub(crate) struct Answers {
+    pub tokens: Result<Data, PromError>,
+    pub replica_hours: Result<Data, PromError>,
+    pub replicas_now: Result<Data, PromError>,
+    pub requests: Result<Data, PromError>,
+    pub storage: Option<Result<Data, PromError>>,
+    pub network: Option<Result<Data, PromError>>,
 }
 
 pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_s: i64) -> Window {
@@ -62,41 +85,65 @@ pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_
     let integrate = |q: &String| format!("sum(sum_over_time(({q})[{p}:{step}s])) * {step} / 3600");
     let storage_q = c.storage_query.as_ref().map(integrate);
     let network_q = c.network_query.as_ref().map(integrate);
-    let ask = |q: Option<String>| async move {
+    let ask = |q: String| async move { client.query(&q, end).await.map(|a| a.data) };
+    let ask_optional = |q: Option<String>| async move {
         match q {
-            Some(q) => Some(client.query(&q, end).await.map(|a| a.data)),
+            Some(q) => Some(ask(q).await),
             None => None,
         }
     };
-    let (tok, hours, now, req, storage, network) = tokio::join!(
-        ask(Some(tokens)),
-        ask(Some(replica_hours)),
-        ask(Some(replicas_now.into())),
-        ask(Some(requests.into())),
-        ask(storage_q),
-        ask(network_q),
+    let (tokens, replica_hours, replicas_now, requests, storage, network) = tokio::join!(
+        ask(tokens),
+        ask(replica_hours),
+        ask(replicas_now.into()),
+        ask(requests.into()),
+        ask_optional(storage_q),
+        ask_optional(network_q),
     );
-    let answers = [&tok, &hours, &now, &req, &storage, &network];
+    let answers = Answers {
+        tokens,
+        replica_hours,
+        replicas_now,
+        requests,
+        storage,
+        network,
+    };
+    assemble(answers, c, period_s)
+}
+
+/// The window from its answers: pure, so any answer (a shape the report does not expect
+/// included) can be tried without a server.
+pub(crate) fn assemble(a: Answers, c: &CostConfig, period_s: i64) -> Window {
     let mut w = Window::default();
-    if let Some(Some(Err(e))) = answers
-        .iter()
-        .find(|a| matches!(a, Some(Err(e)) if e.is_transport()))
-        && answers.iter().all(|a| matches!(a, None | Some(Err(_))))
-    {
+    let required = [&a.tokens, &a.replica_hours, &a.replicas_now, &a.requests];
+    let optional = [&a.storage, &a.network];
+    let all_failed = required.iter().all(|r| r.is_err())
+        && optional.iter().all(|o| matches!(o, None | Some(Err(_))));
+    let transport = required
+        .into_iter()
+        .chain(optional.into_iter().flatten())
+        .find_map(|r| r.as_ref().err().filter(|e| e.is_transport()));
+    if all_failed && let Some(e) = transport {
         w.unreachable = Some(e.clone());
         return w;
     }
     let hours_in = period_s as f64 / 3600.0;
-    models(&mut w, tok.expect("always asked"), c);
-    compute(
-        &mut w,
-        hours.expect("always asked"),
-        now.expect("always asked"),
-        req.expect("always asked"),
-        c,
+    models(&mut w, a.tokens, c);
+    compute(&mut w, a.replica_hours, a.replicas_now, a.requests, c);
+    w.totals.storage = fixed_or_query(
+        &mut w.gaps,
+        "storage",
+        a.storage,
+        c.storage_monthly,
+        hours_in,
     );
-    w.totals.storage = fixed_or_query(&mut w.gaps, "storage", storage, c.storage_monthly, hours_in);
-    w.totals.network = fixed_or_query(&mut w.gaps, "network", network, c.network_monthly, hours_in);
+    w.totals.network = fixed_or_query(
+        &mut w.gaps,
+        "network",
+        a.network,
+        c.network_monthly,
+        hours_in,
+    );
     w.totals.sum();
     w
 }
@@ -106,8 +153,15 @@ fn models(w: &mut Window, answer: Result<Data, PromError>, c: &CostConfig) {
         Ok(d) => d,
         Err(e) => return w.gaps.push(Gap::new("ai_model", e.to_string())),
     };
+    let rows = match rows(&data, &["model", "direction"]) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = format!("the token query {e} — check [cost].token_counter");
+            return w.gaps.push(Gap::new("ai_model", e));
+        }
+    };
     let mut by_model: BTreeMap<String, [f64; 3]> = BTreeMap::new();
-    for (key, v) in rows(&data, &["model", "direction"]) {
+    for (key, v) in rows {
         let slot = by_model.entry(key[0].clone()).or_default();
         match key[1].as_str() {
             "input" => slot[0] += v,
@@ -157,8 +211,12 @@ fn compute(
     requests: Result<Data, PromError>,
     c: &CostConfig,
 ) {
-    let hours = match hours {
-        Ok(d) => rows(&d, &["namespace", "deployment"]),
+    let hours = match hours.map(|d| rows(&d, &["namespace", "deployment"])) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            let e = format!("the replica-hours query {e}");
+            return w.gaps.push(Gap::new("compute", e));
+        }
         Err(e) => return w.gaps.push(Gap::new("compute", e.to_string())),
     };
     if hours.is_empty() {
@@ -168,17 +226,25 @@ fn compute(
         ));
         return;
     }
-    let now: BTreeMap<String, f64> = now
-        .map(|d| rows(&d, &["deployment"]))
-        .unwrap_or_default()
+    // A failed or misshapen answer here leaves every deployment without a shape below,
+    // each named there; the shape itself is named once.
+    let mut read = |what: &str, answer: Result<Data, PromError>, labels: &[&str]| match answer
+        .map(|d| rows(&d, labels))
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            w.gaps
+                .push(Gap::new("compute", format!("the {what} query {e}")));
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    let now: BTreeMap<String, f64> = read("replicas", now, &["deployment"])
         .into_iter()
         .map(|(k, v)| (k[0].clone(), v))
         .collect();
     let mut req: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    for (k, v) in requests
-        .map(|d| rows(&d, &["deployment", "resource"]))
-        .unwrap_or_default()
-    {
+    for (k, v) in read("resource requests", requests, &["deployment", "resource"]) {
         req.entry(k[0].clone()).or_default().insert(k[1].clone(), v);
     }
     let mut total = 0.0;
@@ -241,7 +307,13 @@ fn fixed_or_query(
             return None;
         }
     };
-    let values = rows(&data, &[]);
+    let values = match rows(&data, &[]) {
+        Ok(v) => v,
+        Err(e) => {
+            gaps.push(Gap::new(part, format!("[cost].{part}_query {e}")));
+            return None;
+        }
+    };
     match values.first() {
         Some((_, v)) if v.is_finite() => Some(*v),
         _ => {

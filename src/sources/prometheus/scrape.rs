@@ -61,6 +61,10 @@ pub fn parse_exposition(text: &str) -> Vec<Flat> {
     out
 }
 
+/// The largest exposition text read from one target: a service exposes kilobytes, a few
+/// megabytes with many labels; more is a misdirected target or a label explosion.
+pub const SCRAPE_BODY_CAP: usize = 16 << 20;
+
 type SeriesKey = (usize, String, BTreeMap<String, String>);
 
 /// Everything read from all targets at one moment.
@@ -270,7 +274,9 @@ pub async fn observe(
     targets: &[String],
     clock: std::time::Instant,
 ) -> Result<(Observation, Vec<String>), PromError> {
-    let reads = futures::future::join_all(targets.iter().map(|t| client.get(t, &[]))).await;
+    let reads =
+        futures::future::join_all(targets.iter().map(|t| client.get(t, &[], SCRAPE_BODY_CAP)))
+            .await;
     let at = clock.elapsed().as_secs_f64();
     let mut failures = Vec::new();
     let mut first_error = None;

@@ -3,12 +3,16 @@
 //!
 //! It serves lists (with resourceVersion and `limit`/`continue` pages), watch streams
 //! (ADDED / MODIFIED / DELETED / BOOKMARK, and ERROR 410 Gone for a compacted
-//! resourceVersion), GET and merge PATCH of objects and of the `deployments/scale`
-//! subresource with a resourceVersion precondition (409 on mismatch), `dryRun=All`, and 403
-//! for configured verb/resource pairs. Discovery (`/api`, `/apis`, `/apis/GROUP/VERSION`)
-//! lists what is served; the VerticalPodAutoscaler CRD is served only once a test installs it,
-//! and until then its paths answer 404 like a cluster without it. Tests change objects and push events through
-//! [`KubeApi`]'s methods and read back every request it saw.
+//! resourceVersion; a watch ends after its `timeoutSeconds`), GET and merge PATCH of
+//! objects and of the `deployments/scale` subresource with a resourceVersion precondition
+//! (409 on mismatch), `dryRun=All`, and 403 for configured verb/resource pairs. Discovery
+//! (`/api`, `/apis`, `/apis/GROUP/VERSION`) lists what is served; the VerticalPodAutoscaler
+//! CRD is served only once a test installs it, and until then its paths answer 404 like a
+//! cluster without it. Tests change objects and push events through [`KubeApi`]'s methods
+//! and read back every request it saw.
+//!
+//! [`KubeApi::hang`] makes it accept requests and never answer them (all of them, or only
+//! watches), as an API server behind a stuck load balancer or an overloaded etcd does.
 
 mod serve;
 
@@ -100,6 +104,18 @@ enum Live {
 
 type Key = (Kind, String, String);
 
+/// Which requests the server takes in and never answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hang {
+    #[default]
+    Nothing,
+    /// Every request, discovery included: the connection is accepted, the request read,
+    /// and no byte of an answer follows.
+    Everything,
+    /// Watch requests only: lists, gets and patches are answered.
+    Watches,
+}
+
 #[derive(Default)]
 struct Inner {
     rv: u64,
@@ -109,6 +125,7 @@ struct Inner {
     seen: Vec<Seen>,
     forbidden: Vec<(String, String)>,
     vpa_crd: bool,
+    hang: Hang,
 }
 
 pub struct KubeApi {
@@ -119,6 +136,17 @@ pub struct KubeApi {
     _dir: tempfile::TempDir,
 }
 
+/// A kubeconfig whose current context `test-ctx` points at `http://127.0.0.1:PORT`.
+pub fn write_kubeconfig(path: &std::path::Path, port: u16) {
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: test-ctx\n  context:\n    cluster: test\n    user: test\n    namespace: default\ncurrent-context: test-ctx\nusers:\n- name: test\n  user: {{}}\n"
+        ),
+    )
+    .unwrap();
+}
+
 fn event_line(kind: &str, obj: &Value) -> Bytes {
     let mut s = json!({ "type": kind, "object": obj }).to_string();
     s.push('\n');
@@ -127,7 +155,14 @@ fn event_line(kind: &str, obj: &Value) -> Bytes {
 
 impl KubeApi {
     pub async fn start() -> KubeApi {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        KubeApi::start_on(0).await
+    }
+
+    /// Listens on `port` (0: any free port), e.g. one a kubeconfig already names.
+    pub async fn start_on(port: u16) -> KubeApi {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
         let port = listener.local_addr().unwrap().port();
         let inner = Arc::new(Mutex::new(Inner {
             rv: 1000,
@@ -149,13 +184,7 @@ impl KubeApi {
         });
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(
-            &kubeconfig,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: test-ctx\n  context:\n    cluster: test\n    user: test\n    namespace: default\ncurrent-context: test-ctx\nusers:\n- name: test\n  user: {{}}\n"
-            ),
-        )
-        .unwrap();
+        write_kubeconfig(&kubeconfig, port);
         KubeApi {
             port,
             kubeconfig,
@@ -236,6 +265,11 @@ impl KubeApi {
     pub fn forbid(&self, verb: &str, resource: &str) {
         let mut g = self.inner.lock().unwrap();
         g.forbidden.push((verb.into(), resource.into()));
+    }
+
+    /// From now on, takes in the chosen requests and never answers them.
+    pub fn hang(&self, what: Hang) {
+        self.inner.lock().unwrap().hang = what;
     }
 
     pub fn requests(&self) -> Vec<Seen> {

@@ -1,6 +1,6 @@
 //! The HTTP side of the test API server: routing, discovery, list, watch, get and patch.
 
-use super::{Inner, Kind, Live, Seen, event_line};
+use super::{Hang, Inner, Kind, Live, Seen, event_line};
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
@@ -150,6 +150,12 @@ pub(super) async fn handle(
         body: body.clone(),
     });
     let q = query_map(&query);
+    let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let hang = inner.lock().unwrap().hang;
+    if hang == Hang::Everything || (hang == Hang::Watches && watching) {
+        // The connection stays open and silent until the client gives up.
+        return futures::future::pending().await;
+    }
     let crd = inner.lock().unwrap().vpa_crd;
     if let Some(answer) = discovery(&path, crd) {
         return Ok(answer);
@@ -161,7 +167,6 @@ pub(super) async fn handle(
             format!("the server could not find {path}"),
         ));
     };
-    let watching = q.get("watch").is_some_and(|w| w == "true" || w == "1");
     let verb = match (&method, &name, watching) {
         (&Method::GET, None, true) => "watch",
         (&Method::GET, None, false) => "list",
@@ -273,9 +278,21 @@ fn watch(
                     let _ = tx.unbounded_send(line.clone());
                 }
             }
+            // Like the API server, a watch with timeoutSeconds ends then, quiet or not.
+            let ends = q
+                .get("timeoutSeconds")
+                .and_then(|t| t.parse().ok())
+                .map(|s| tokio::time::Instant::now() + std::time::Duration::from_secs(s));
             tokio::spawn(async move {
                 loop {
-                    let line = match sub.recv().await {
+                    let next = match ends {
+                        Some(at) => match tokio::time::timeout_at(at, sub.recv()).await {
+                            Ok(next) => next,
+                            Err(_) => return,
+                        },
+                        None => sub.recv().await,
+                    };
+                    let line = match next {
                         Ok(Live::Event {
                             kind: k,
                             ns: n,
