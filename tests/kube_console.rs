@@ -260,3 +260,82 @@ async fn an_hpa_changed_after_the_dialog_opened_is_not_overwritten() {
     let screen = terminal.backend().to_string();
     assert!(screen.contains("HPA min 2 → 5"), "{screen}");
 }
+
+/// Keys as an operator types them, then the terminal goes away after `settle_ms` (no
+/// Ctrl-C: with an action running that would ask "cancel it and quit?").
+fn typing_then_gone(
+    keys: &[KeyCode],
+    settle_ms: u64,
+) -> impl futures::Stream<Item = std::io::Result<Event>> + Unpin {
+    use futures::StreamExt;
+    let keys: Vec<KeyEvent> = keys
+        .iter()
+        .map(|c| KeyEvent::new(*c, KeyModifiers::NONE))
+        .collect();
+    Box::pin(
+        futures::stream::iter(keys.into_iter().map(|k| Ok(Event::Key(k)))).chain(
+            futures::stream::once(async move {
+                tokio::time::sleep(Duration::from_millis(settle_ms)).await;
+                Err(std::io::Error::other("terminal closed"))
+            }),
+        ),
+    )
+}
+
+/// A scale from the console is tracked like any action: while the API server does not
+/// answer, the status bar shows it running, a second action is refused, and Esc cancels it
+/// before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_scale_is_tracked_and_esc_cancels_it() {
+    use support::kube_api::Hang;
+    let api = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        kubernetes: Some(kcfg(&api)),
+        ..Default::default()
+    };
+    config.actions.audit_log = dir.path().join("audit.jsonl");
+    let mut state = State::new(config.clone(), Utc::now(), false);
+    state.apply(Msg::Source(kube::snapshot(kcfg(&api)).await));
+    state.view = View::Scaling;
+    let mut console = console(state, &config);
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    api.hang(Hang::Everything);
+    use KeyCode::{Char, Enter, Esc, Tab};
+    // Select ingest, ask for 3, confirm; then try a second action while it hangs.
+    let keys = [Char('j'), Char('s'), Char('3'), Tab, Tab, Enter];
+    app::run(&mut terminal, typing_then_gone(&keys, 300), &mut console)
+        .await
+        .unwrap();
+    let running = console.state.running.clone().expect("the scale is tracked");
+    assert_eq!(running.kind, opsdeck::ops::ActionKind::Scale);
+    app::run(
+        &mut terminal,
+        typing_then_gone(&[Char('s'), Char('4'), Tab, Tab, Enter], 300),
+        &mut console,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        console.state.notice.as_deref(),
+        Some("another action is running: wait for it or press Esc to cancel it")
+    );
+    app::run(&mut terminal, typing_then_gone(&[Esc], 800), &mut console)
+        .await
+        .unwrap();
+    assert!(console.state.running.is_none(), "cancelled");
+    let outcome = console.state.last_outcome.clone().unwrap().unwrap_err();
+    assert!(
+        outcome.contains("cancelled; nothing was changed"),
+        "{outcome}"
+    );
+    api.hang(Hang::Nothing);
+    assert!(
+        scale_patches(&api).is_empty(),
+        "nothing was sent while it hung"
+    );
+    assert_eq!(
+        api.get(Kind::Deployment, "cs-prod", "ingest").unwrap()["spec"]["replicas"],
+        2
+    );
+}
