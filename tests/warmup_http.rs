@@ -218,6 +218,39 @@ async fn posts_the_valid_entries_and_kb_version_and_shows_the_answer() {
 }
 
 #[tokio::test]
+async fn any_context_is_forwarded_as_the_json_the_line_gave() {
+    init_tls();
+    let (url, mut requests) = serve(Reply::Status(200, "OK", "warmed")).await;
+    let (_dir, audit, opts) = setup();
+    // Integers past 64 bits and `1.0` would not survive a round trip through a float.
+    let ctx = r#"{"tier": "gold", "tags": ["vip"], "n": 123456789012345678901234567890, "f": 1.0}"#;
+    let file = format!(
+        "{{\"question\": \"q1\", \"answer\": \"a\", \"context\": {ctx}}}\n\
+         {{\"question\": \"q2\", \"answer\": \"a\", \"context\": 0}}\n"
+    );
+    let plan = parse_jsonl(&file, "faq.jsonl", &opts);
+    assert_eq!(plan.bad, []);
+    let (tx, _rx) = mpsc::channel(64);
+    warmup_to(
+        http(&url, 5_000),
+        &plan,
+        &opts,
+        &audit,
+        &tx,
+        &CancelFlag::default(),
+    )
+    .await
+    .unwrap();
+    let req = requests.try_recv().expect("the endpoint got the request");
+    let body = String::from_utf8(req.body).unwrap();
+    assert!(body.contains(&format!("\"context\":{ctx}")), "{body}");
+    assert!(
+        body.contains("\"context\":0"),
+        "falsy is the service's call: {body}"
+    );
+}
+
+#[tokio::test]
 async fn a_500_is_a_failure_with_the_status_and_first_line() {
     init_tls();
     let (url, _requests) = serve(Reply::Status(

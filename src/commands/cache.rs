@@ -1,9 +1,11 @@
 //! `opsdeck warmup` and `opsdeck invalidate`.
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, confirm, print_progress};
-use crate::config::Config;
+use crate::config::{Config, RedisConfig};
 use crate::ops::audit::Audit;
-use crate::ops::invalidate::{self, InvalidateError, InvalidateOptions, InvalidateTarget};
+use crate::ops::invalidate::{
+    self, InvalidateError, InvalidateOptions, InvalidatePlan, InvalidateTarget,
+};
 use crate::ops::warmup::{self, WarmupError, WarmupOptions, WarmupTarget};
 use crate::ops::{ActionEvent, CancelFlag};
 use crate::ui::format::escape_control;
@@ -134,9 +136,47 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
     };
     let mut opts = InvalidateOptions::from_config(groups);
     opts.dry_run = args.dry_run;
-    let preview = match invalidate::preview(redis, &plan, &opts).await {
+    if args.yes && !args.dry_run {
+        // No counting pass first: the run counts as it deletes, in one pass over the keys.
+        println!(
+            "{}: deleting the keys that match {}",
+            plan.target,
+            plan.patterns.join(", ")
+        );
+    } else if let Some(code) = preview_and_confirm(config, redis, &plan, &opts, &args).await {
+        return code;
+    }
+    let audit = Audit::new(config.actions.audit_log.clone());
+    let (tx, printer) = events();
+    let result =
+        invalidate::invalidate(redis, &plan, &opts, &audit, &tx, &cancel_on_signals()).await;
+    drop(tx);
+    let _ = printer.await;
+    match result {
+        Ok(report) => {
+            println!("{}", report.summary());
+            if report.cancelled {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => report_error(e),
+    }
+}
+
+/// The count and sample keys, then the question (unless a dry run); `Some(exit code)` when
+/// it ends here.
+async fn preview_and_confirm(
+    config: &Config,
+    redis: &RedisConfig,
+    plan: &InvalidatePlan,
+    opts: &InvalidateOptions,
+    args: &InvalidateArgs,
+) -> Option<u8> {
+    let preview = match invalidate::preview(redis, plan, opts).await {
         Ok(p) => p,
-        Err(e) => return report_error(e),
+        Err(e) => return Some(report_error(e)),
     };
     println!(
         "{}: {} keys match {}",
@@ -160,31 +200,15 @@ pub async fn invalidate(config: &Config, args: InvalidateArgs) -> u8 {
             Ok(true) => {}
             Ok(false) => {
                 eprintln!("refused: not confirmed, nothing deleted");
-                return EXIT_REFUSED;
+                return Some(EXIT_REFUSED);
             }
             Err(e) => {
                 eprintln!("refused: {e}");
-                return EXIT_REFUSED;
+                return Some(EXIT_REFUSED);
             }
         }
     }
-    let audit = Audit::new(config.actions.audit_log.clone());
-    let (tx, printer) = events();
-    let result =
-        invalidate::invalidate(redis, &plan, &opts, &audit, &tx, &cancel_on_signals()).await;
-    drop(tx);
-    let _ = printer.await;
-    match result {
-        Ok(report) => {
-            println!("{}", report.summary());
-            if report.cancelled {
-                EXIT_FAILED
-            } else {
-                EXIT_OK
-            }
-        }
-        Err(e) => report_error(e),
-    }
+    None
 }
 
 fn report_error(e: InvalidateError) -> u8 {

@@ -4,22 +4,43 @@
 //! The key is shared with Python readers and writers, so serde_json's output (compact, UTF-8)
 //! cannot be used: Python's defaults are `", "` / `": "` separators and `ensure_ascii=True`.
 
+use crate::domain::py_json::{self, PyJsonError};
 use md5::{Digest, Md5};
+
+use crate::domain::py_json::push_str_literal as push_python_json_str;
 
 pub const ANSWER_PREFIX: &str = "answer:";
 
-/// The JSON text Python's `json.dumps(obj, sort_keys=True)` writes for an answer's identity.
-/// A missing context is written as `""`, as the services do (`context or ""`).
+/// The JSON text Python's `json.dumps(obj, sort_keys=True)` writes for an answer whose
+/// context is a string (or none). A missing or empty context is written as `""`, as the
+/// services do (`context or ""`).
 pub fn answer_payload(question: &str, context: Option<&str>, kb_version: &str) -> String {
     let mut out = String::with_capacity(question.len() + 64);
-    push_answer_payload(&mut out, question, context, kb_version);
+    push_payload_head(&mut out);
+    push_python_json_str(&mut out, context.unwrap_or(""));
+    push_payload_tail(&mut out, question, kb_version);
     out
 }
 
-fn push_answer_payload(out: &mut String, question: &str, context: Option<&str>, kb_version: &str) {
-    // Keys already in sorted order: context < kb_version < question.
+/// The same for a context given as JSON text of any value (an object of channel, tier and
+/// tags, a string, a number...), serialised as Python serialises the loaded value; every
+/// value Python finds false (`null`, `false`, `0`, `0.0`, `""`, `[]`, `{}`) becomes `""`.
+pub fn answer_payload_json(
+    question: &str,
+    context_json: Option<&str>,
+    kb_version: &str,
+) -> Result<String, PyJsonError> {
+    let mut out = String::with_capacity(question.len() + 64);
+    push_payload_json(&mut out, question, context_json, kb_version)?;
+    Ok(out)
+}
+
+// Keys already in sorted order: context < kb_version < question.
+fn push_payload_head(out: &mut String) {
     out.push_str("{\"context\": ");
-    push_python_json_str(out, context.unwrap_or(""));
+}
+
+fn push_payload_tail(out: &mut String, question: &str, kb_version: &str) {
     out.push_str(", \"kb_version\": ");
     push_python_json_str(out, kb_version);
     out.push_str(", \"question\": ");
@@ -27,73 +48,81 @@ fn push_answer_payload(out: &mut String, question: &str, context: Option<&str>, 
     out.push('}');
 }
 
-/// `answer:<md5 hex>` for a question, its optional context and the knowledge-base version.
+fn push_payload_json(
+    out: &mut String,
+    question: &str,
+    context_json: Option<&str>,
+    kb_version: &str,
+) -> Result<(), PyJsonError> {
+    push_payload_head(out);
+    let mark = out.len();
+    let truthy = match context_json {
+        Some(text) => py_json::push_sorted(out, text)?,
+        None => false,
+    };
+    if !truthy {
+        out.truncate(mark);
+        out.push_str("\"\"");
+    }
+    push_payload_tail(out, question, kb_version);
+    Ok(())
+}
+
+/// `answer:<md5 hex>` for a question, its optional string context and the knowledge-base
+/// version.
 pub fn answer_key(question: &str, context: Option<&str>, kb_version: &str) -> String {
+    key_of(&answer_payload(question, context, kb_version))
+}
+
+/// `answer:<md5 hex>` for a question, its context as JSON text of any value, and the
+/// knowledge-base version.
+pub fn answer_key_json(
+    question: &str,
+    context_json: Option<&str>,
+    kb_version: &str,
+) -> Result<String, PyJsonError> {
     let mut key = String::with_capacity(ANSWER_PREFIX.len() + 32);
-    answer_key_into(&mut String::new(), &mut key, question, context, kb_version);
+    answer_key_into(
+        &mut String::new(),
+        &mut key,
+        question,
+        context_json,
+        kb_version,
+    )?;
+    Ok(key)
+}
+
+fn key_of(payload: &str) -> String {
+    let mut key = String::with_capacity(ANSWER_PREFIX.len() + 32);
+    push_key(&mut key, payload);
     key
 }
 
-/// [`answer_key`] appended to `key`, with `scratch` for the payload: a warmup keys millions
-/// of lines, and reusing both buffers keeps allocation out of that loop.
+/// [`answer_key_json`] appended to `key`, with `scratch` for the payload: a warmup keys
+/// millions of lines, and reusing both buffers keeps allocation out of that loop.
 pub fn answer_key_into(
     scratch: &mut String,
     key: &mut String,
     question: &str,
-    context: Option<&str>,
+    context_json: Option<&str>,
     kb_version: &str,
-) {
+) -> Result<(), PyJsonError> {
     scratch.clear();
-    push_answer_payload(scratch, question, context, kb_version);
-    let digest = Md5::digest(scratch.as_bytes());
-    let mut hex = [0u8; 32];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.iter()) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
-    }
+    push_payload_json(scratch, question, context_json, kb_version)?;
+    push_key(key, scratch);
+    Ok(())
+}
+
+fn push_key(key: &mut String, payload: &str) {
+    let digest = Md5::digest(payload.as_bytes());
     key.push_str(ANSWER_PREFIX);
-    key.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    for byte in digest.iter() {
+        key.push(char::from(HEX[usize::from(byte >> 4)]));
+        key.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// A JSON string literal as Python's encoder writes it with `ensure_ascii=True`: only
-/// printable ASCII (0x20..=0x7e) is kept; DEL and everything above is escaped too.
-pub fn push_python_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut rest = s;
-    while !rest.is_empty() {
-        // Runs of plain printable ASCII are copied whole; only the rest goes char by char.
-        let plain = rest
-            .bytes()
-            .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..plain]);
-        rest = &rest[plain..];
-        let Some(ch) = rest.chars().next() else { break };
-        rest = &rest[ch.len_utf8()..];
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in ch.encode_utf16(&mut units) {
-                    let mut esc = *b"\\u0000";
-                    for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
-                        esc[2 + i] = HEX[usize::from((*unit >> shift) & 0xf)];
-                    }
-                    out.push_str(std::str::from_utf8(&esc).unwrap_or_default());
-                }
-            }
-        }
-    }
-    out.push('"');
-}
 
 /// A JSON value as Python's `json.dumps(value)` writes it (separators `", "` and `": "`,
 /// ASCII only), so values written by opsdeck read the same as the services' own. Object

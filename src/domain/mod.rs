@@ -3,5 +3,6 @@
 pub mod cache_key;
 pub mod cost;
 pub mod grade;
+pub mod py_json;
 pub mod scaling;
 pub mod slo;

@@ -11,6 +11,7 @@ use crate::ops::audit::Audit;
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::redis::conn::ConnectError;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -48,7 +49,8 @@ pub struct WarmupEntry {
     pub line: usize,
     /// The question and context as given: the HTTP warmup sends them, not the key.
     pub question: String,
-    pub context: Option<String>,
+    /// The line's `context`, any JSON value, as the JSON text the line gave.
+    pub context_json: Option<String>,
     pub key: String,
     pub value: String,
     pub ttl_s: u64,
@@ -209,11 +211,12 @@ fn first_bad(bad: &[BadLine]) -> String {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Line {
+struct Line<'a> {
     question: String,
     answer: serde_json::Value,
-    #[serde(default)]
-    context: Option<String>,
+    /// Raw, so the key sees the number `1` and `1.0` and big integers as the services do.
+    #[serde(default, borrow)]
+    context: Option<&'a RawValue>,
     #[serde(default)]
     ttl_s: Option<u64>,
 }
@@ -255,13 +258,17 @@ impl<'a> LineParser<'a> {
         }
         let explicit = self.opts.ttl_override_s.or(l.ttl_s);
         let mut key = String::with_capacity(48);
-        answer_key_into(
+        let context = l.context.map(RawValue::get);
+        let keyed = answer_key_into(
             &mut self.scratch,
             &mut key,
             &l.question,
-            l.context.as_deref(),
+            context,
             &self.opts.kb_version,
         );
+        if let Err(e) = keyed {
+            return bad(format!("context: {e}"));
+        }
         Some(Ok(WarmupEntry {
             line,
             key,
@@ -269,7 +276,7 @@ impl<'a> LineParser<'a> {
             ttl_s: explicit.unwrap_or(self.opts.default_ttl_s),
             ttl_explicit: explicit.is_some(),
             question: l.question,
-            context: l.context,
+            context_json: context.map(str::to_string),
         }))
     }
 }

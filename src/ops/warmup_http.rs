@@ -12,6 +12,7 @@ use crate::ops::warmup::{
 };
 use crate::ops::{ActionEvent, CancelFlag};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -37,14 +38,16 @@ struct Body<'a> {
 struct BodyEntry<'a> {
     question: &'a str,
     answer: serde_json::Value,
+    /// Forwarded as the JSON the line gave: an object stays an object, `1.0` stays `1.0`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    context: Option<&'a str>,
+    context: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ttl_s: Option<u64>,
 }
 
-/// The request body for `plan`, as documented in `config.toml.example`.
-pub fn body(plan: &WarmupPlan, opts: &WarmupOptions) -> serde_json::Value {
+/// The request body for `plan`, as documented in `config.toml.example`. Text, not a
+/// `Value`: a `Value` would turn a context's big integers into floats.
+pub fn body(plan: &WarmupPlan, opts: &WarmupOptions) -> String {
     let entries = plan
         .entries
         .iter()
@@ -53,15 +56,19 @@ pub fn body(plan: &WarmupPlan, opts: &WarmupOptions) -> serde_json::Value {
             // `value` is the answer's JSON as Redis would store it; reading it back gives the
             // line's answer without keeping a second copy of every answer in the plan.
             answer: serde_json::from_str(&e.value).unwrap_or(serde_json::Value::Null),
-            context: e.context.as_deref(),
+            // Checked when the line was parsed; a text that is not JSON is not sent.
+            context: e
+                .context_json
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
             ttl_s: e.ttl_explicit.then_some(e.ttl_s),
         })
         .collect();
-    serde_json::to_value(Body {
+    serde_json::to_string(&Body {
         kb_version: &opts.kb_version,
         entries,
     })
-    .unwrap_or(serde_json::Value::Null)
+    .unwrap_or_default()
 }
 
 /// `HTTP 200 OK: <first line>`, shortened.
@@ -102,7 +109,7 @@ async fn post(
     url: &str,
     shown: &str,
     timeout: Duration,
-    body: &serde_json::Value,
+    body: String,
     cancel: &CancelFlag,
 ) -> Result<Sent, WarmupError> {
     let send_err = |e: reqwest::Error| {
@@ -125,7 +132,12 @@ async fn post(
         .build()
         .map_err(send_err)?;
     let request = async {
-        let response = client.post(url).json(body).send().await?;
+        let response = client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
         let status = response.status();
         let answer = crate::sources::http::read_capped(response, ANSWER_CAP).await?;
         Ok::<_, reqwest::Error>((status, answer))
@@ -188,7 +200,7 @@ pub(crate) async fn run(
     } else if cancel.is_cancelled() {
         Ok(Sent::Cancelled)
     } else {
-        post(url, &shown, timeout, &body(plan, opts), cancel).await
+        post(url, &shown, timeout, body(plan, opts), cancel).await
     };
     let elapsed = started.elapsed();
     let (written, cancelled, response) = match &outcome {

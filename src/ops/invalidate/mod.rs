@@ -4,12 +4,14 @@
 //!   each refused unless it starts with a literal prefix, user ids escaped and checked.
 //! - `redis`: the preview (SCAN, count and samples) and the run (SCAN + UNLINK in batches on
 //!   every master, throttled, cancellable, audited). Never KEYS, never FLUSH*.
+//! - `scan`: one SCAN pass per master for all the patterns, pages matched with Redis' glob.
 //! - `demo`: the same plan against the embedded demo.
 //!
 //! The console's `i` dialog and `opsdeck invalidate` both build their plan with [`plan`].
 
 pub mod demo;
 pub mod redis;
+pub mod scan;
 
 pub use redis::{
     InvalidateError, InvalidateOptions, InvalidateReport, Preview, invalidate, preview,

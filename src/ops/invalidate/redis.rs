@@ -1,7 +1,9 @@
-//! An invalidation plan against Redis: SCAN (COUNT ~500) + UNLINK in batches on every
-//! master, throttled to a keys/s ceiling, cancellable between batches, audited.
+//! An invalidation plan against Redis: one SCAN pass (COUNT ~500) per master for all of the
+//! plan's patterns (`scan`), each page UNLINKed in batches while the next is fetched,
+//! throttled to a keys/s ceiling, cancellable between batches, audited.
 //! Never KEYS (blocks the server for the whole keyspace), never FLUSH* (deletes everything).
 
+use super::scan::{self, KeyFilter};
 use super::{InvalidatePlan, PatternError};
 use crate::config::{InvalidateConfig, RedisConfig};
 use crate::ops::audit::Audit;
@@ -101,57 +103,45 @@ impl InvalidateReport {
     }
 }
 
-async fn scan_page(
-    m: &mut Master,
-    cursor: u64,
-    pattern: &str,
-    count: u64,
-) -> redis::RedisResult<(u64, Vec<String>)> {
-    redis::cmd("SCAN")
-        .arg(cursor)
-        .arg("MATCH")
-        .arg(pattern)
-        .arg("COUNT")
-        .arg(count)
-        .query_async(&mut m.conn)
-        .await
+fn redis_err(m: &Master, deleted: u64, source: redis::RedisError) -> InvalidateError {
+    InvalidateError::Redis {
+        addr: m.addr.clone(),
+        deleted,
+        source,
+    }
 }
 
-/// Counts what `target` matches and keeps a few sample keys. Reads only.
+/// Counts what `target` matches and keeps a few sample keys: one SCAN pass per master,
+/// whatever the number of patterns. Reads only.
 pub async fn preview(
     redis_cfg: &RedisConfig,
     plan: &InvalidatePlan,
     opts: &InvalidateOptions,
 ) -> Result<Preview, InvalidateError> {
-    let (target, patterns) = (&plan.target, &plan.patterns);
     let (rt, _) = RedisTarget::probe(redis_cfg).await?;
     let mut masters = redis_target::masters(redis_cfg, &rt).await?;
+    let filter = KeyFilter::new(&plan.patterns);
     let mut out = Preview {
-        target: target.to_string(),
-        patterns: patterns.clone(),
+        target: plan.target.to_string(),
+        patterns: plan.patterns.clone(),
         count: 0,
         samples: Vec::new(),
     };
     for m in &mut masters {
-        for p in patterns {
-            let mut cursor = 0;
-            loop {
-                let (next, keys) =
-                    scan_page(m, cursor, p, opts.scan_count)
-                        .await
-                        .map_err(|source| InvalidateError::Redis {
-                            addr: m.addr.clone(),
-                            deleted: 0,
-                            source,
-                        })?;
-                out.count += keys.len() as u64;
-                let room = opts.sample_size.saturating_sub(out.samples.len());
-                out.samples.extend(keys.into_iter().take(room));
-                if next == 0 {
-                    break;
-                }
-                cursor = next;
+        let mut cursor = 0;
+        loop {
+            let (next, keys) = scan::page(m, &filter, cursor, opts.scan_count)
+                .await
+                .map_err(|source| redis_err(m, 0, source))?;
+            out.count += keys.len() as u64;
+            let room = opts.sample_size.saturating_sub(out.samples.len());
+            let shown = keys.iter().take(room);
+            out.samples
+                .extend(shown.map(|k| String::from_utf8_lossy(k).into_owned()));
+            if next == 0 {
+                break;
             }
+            cursor = next;
         }
     }
     Ok(out)
@@ -189,16 +179,14 @@ async fn run(
     events: &mpsc::Sender<ActionEvent>,
     cancel: &CancelFlag,
 ) -> Result<InvalidateReport, InvalidateError> {
-    let target = &plan.target;
-    let patterns = plan.patterns.clone();
-    let params = serde_json::json!({
-        "target": target.to_string(),
-        "patterns": patterns,
+    let mut params = serde_json::json!({
+        "target": plan.target.to_string(),
+        "patterns": plan.patterns,
         "max_keys_per_sec": opts.max_keys_per_sec,
     });
     let (rt, _) = RedisTarget::probe(redis_cfg).await?;
     let mut masters = redis_target::masters(redis_cfg, &rt).await?;
-    let audit_target = format!("{} on {}", target, rt.name);
+    let audit_target = format!("{} on {}", plan.target, rt.name);
     audit
         .append(
             "invalidate",
@@ -209,87 +197,40 @@ async fn run(
             "",
         )
         .map_err(InvalidateError::Audit)?;
-    let started = Instant::now();
-    let mut deleted = 0u64;
-    let mut cancelled = false;
-    let outcome: Result<(), InvalidateError> = async {
-        for m in &mut masters {
-            for p in &patterns {
-                let mut cursor = 0u64;
-                let mut pending: Vec<String> = Vec::new();
-                loop {
-                    if cancel.is_cancelled() {
-                        cancelled = true;
-                        return Ok(());
-                    }
-                    // Delete the previous page while the next one is fetched.
-                    let batch = std::mem::take(&mut pending);
-                    let n = batch.len() as u64;
-                    // Wait before deleting, not after: the ceiling then holds for every
-                    // batch, the last one included.
-                    throttle(deleted + n, opts.max_keys_per_sec, started).await;
-                    let mut unlink_conn = m.conn.clone();
-                    let unlink = unlink_keys(&mut unlink_conn, batch, rt.cluster, opts.dry_run);
-                    let scan = scan_page(m, cursor, p, opts.scan_count);
-                    let (unlinked, page) = tokio::join!(unlink, scan);
-                    let redis_err = |source| InvalidateError::Redis {
-                        addr: m.addr.clone(),
-                        deleted,
-                        source,
-                    };
-                    unlinked.map_err(redis_err)?;
-                    deleted += n;
-                    let (next, keys) = page.map_err(|source| InvalidateError::Redis {
-                        addr: m.addr.clone(),
-                        deleted,
-                        source,
-                    })?;
-                    pending = keys;
-                    if n > 0 {
-                        let _ = events.try_send(ActionEvent::Progress {
-                            kind: ActionKind::Invalidate,
-                            done: deleted,
-                            total: None,
-                            per_sec: per_sec(deleted, started.elapsed()),
-                        });
-                    }
-                    if next == 0 {
-                        break;
-                    }
-                    cursor = next;
-                }
-                let n = pending.len() as u64;
-                throttle(deleted + n, opts.max_keys_per_sec, started).await;
-                unlink_keys(&mut m.conn, pending, rt.cluster, opts.dry_run)
-                    .await
-                    .map_err(|source| InvalidateError::Redis {
-                        addr: m.addr.clone(),
-                        deleted,
-                        source,
-                    })?;
-                deleted += n;
-            }
+    let mut sweep = Sweep {
+        opts,
+        events,
+        cancel,
+        cluster: rt.cluster,
+        filter: KeyFilter::new(&plan.patterns),
+        started: Instant::now(),
+        deleted: 0,
+        cancelled: false,
+    };
+    let mut outcome = Ok(());
+    for m in &mut masters {
+        outcome = sweep.master(m).await;
+        if outcome.is_err() || sweep.cancelled {
+            break;
         }
-        Ok(())
     }
-    .await;
-    let elapsed = started.elapsed();
+    let elapsed = sweep.started.elapsed();
+    let deleted = sweep.deleted;
     let report = InvalidateReport {
-        target: target.to_string(),
-        patterns,
+        target: plan.target.to_string(),
+        patterns: plan.patterns.clone(),
         deleted,
         elapsed,
         keys_per_sec: per_sec(deleted, elapsed),
-        cancelled,
+        cancelled: sweep.cancelled,
         dry_run: opts.dry_run,
     };
     let (word, detail) = match &outcome {
-        Ok(()) if cancelled => (cancel.word(), report.summary()),
+        Ok(()) if report.cancelled => (cancel.word(), report.summary()),
         Ok(()) => ("ok", report.summary()),
         Err(e) => ("failed", e.to_string()),
     };
     // The end line carries what was done as a number, whatever the outcome.
-    let mut params = params;
     params[if opts.dry_run { "matched" } else { "deleted" }] = deleted.into();
     if let Err(source) = audit.append(
         "invalidate",
@@ -305,7 +246,69 @@ async fn run(
     outcome.map(|()| report)
 }
 
-/// Keeps the running average at or under the ceiling.
+/// One invalidation's walk over the masters: what it deletes, throttled, cancellable.
+struct Sweep<'a> {
+    opts: &'a InvalidateOptions,
+    events: &'a mpsc::Sender<ActionEvent>,
+    cancel: &'a CancelFlag,
+    cluster: bool,
+    filter: KeyFilter,
+    started: Instant,
+    /// Keys deleted (UNLINK's own count), or for a dry run the keys that match.
+    deleted: u64,
+    cancelled: bool,
+}
+
+impl Sweep<'_> {
+    /// One SCAN pass over `m`, each page's keys unlinked while the next page is fetched.
+    async fn master(&mut self, m: &mut Master) -> Result<(), InvalidateError> {
+        let mut cursor = 0u64;
+        let mut pending: Vec<Vec<u8>> = Vec::new();
+        loop {
+            if self.cancel.is_cancelled() {
+                self.cancelled = true;
+                return Ok(());
+            }
+            let batch = std::mem::take(&mut pending);
+            let n = batch.len() as u64;
+            // Wait before deleting, not after: the ceiling then holds for every batch, the
+            // last one included.
+            throttle(self.deleted + n, self.opts.max_keys_per_sec, self.started).await;
+            let mut unlink_conn = m.conn.clone();
+            let unlink = unlink_keys(&mut unlink_conn, batch, self.cluster, self.opts.dry_run);
+            let scan = scan::page(m, &self.filter, cursor, self.opts.scan_count);
+            let (unlinked, page) = tokio::join!(unlink, scan);
+            self.deleted += unlinked.map_err(|source| redis_err(m, self.deleted, source))?;
+            let (next, keys) = page.map_err(|source| redis_err(m, self.deleted, source))?;
+            pending = keys;
+            if n > 0 {
+                self.progress();
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let n = pending.len() as u64;
+        throttle(self.deleted + n, self.opts.max_keys_per_sec, self.started).await;
+        let unlinked = unlink_keys(&mut m.conn, pending, self.cluster, self.opts.dry_run).await;
+        self.deleted += unlinked.map_err(|source| redis_err(m, self.deleted, source))?;
+        self.progress();
+        Ok(())
+    }
+
+    /// The count so far, as it goes: with `--yes` nothing counted the keys beforehand.
+    fn progress(&self) {
+        let _ = self.events.try_send(ActionEvent::Progress {
+            kind: ActionKind::Invalidate,
+            done: self.deleted,
+            total: None,
+            per_sec: per_sec(self.deleted, self.started.elapsed()),
+        });
+    }
+}
+
+/// Keeps the running average at or under the ceiling; 0 means no ceiling.
 async fn throttle(done: u64, max_per_sec: u64, started: Instant) {
     if max_per_sec == 0 {
         return;
@@ -324,32 +327,34 @@ fn per_sec(n: u64, d: Duration) -> f64 {
 /// Keys per UNLINK command.
 const UNLINK_CHUNK: usize = 200;
 
+/// Unlinks `keys` and returns how many the server deleted; a dry run deletes nothing and
+/// returns how many there are.
 async fn unlink_keys(
     conn: &mut MultiplexedConnection,
-    keys: Vec<String>,
+    keys: Vec<Vec<u8>>,
     cluster: bool,
     dry_run: bool,
-) -> redis::RedisResult<()> {
+) -> redis::RedisResult<u64> {
     if keys.is_empty() || dry_run {
-        return Ok(());
+        return Ok(keys.len() as u64);
     }
+    let mut pipe = redis::pipe();
     if !cluster {
         // Several short UNLINKs in one pipeline: same round trip, but no single command
         // holds the server long enough to show in SLOWLOG.
-        let mut pipe = redis::pipe();
         for chunk in keys.chunks(UNLINK_CHUNK) {
-            pipe.cmd("UNLINK").arg(chunk).ignore();
+            pipe.cmd("UNLINK").arg(chunk);
         }
-        return pipe.query_async::<()>(conn).await;
+    } else {
+        // On a cluster node a multi-key command must stay within one slot.
+        let mut by_slot: HashMap<Slot, Vec<Vec<u8>>> = HashMap::new();
+        for k in keys {
+            by_slot.entry(Slot::for_key(&k)).or_default().push(k);
+        }
+        for group in by_slot.into_values() {
+            pipe.cmd("UNLINK").arg(group);
+        }
     }
-    // On a cluster node a multi-key command must stay within one slot.
-    let mut by_slot: HashMap<Slot, Vec<String>> = HashMap::new();
-    for k in keys {
-        by_slot.entry(Slot::for_key(&k)).or_default().push(k);
-    }
-    let mut pipe = redis::pipe();
-    for group in by_slot.into_values() {
-        pipe.cmd("UNLINK").arg(group).ignore();
-    }
-    pipe.query_async::<()>(conn).await
+    let counts: Vec<u64> = pipe.query_async(conn).await?;
+    Ok(counts.iter().sum())
 }
