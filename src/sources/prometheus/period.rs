@@ -29,6 +29,8 @@ pub fn step_s(period_s: i64) -> i64 {
     (period_s / 1440).max(60)
 }
 
+/// One row per series, keyed by `labels` in order (empty when a series lacks one). A
+/// scalar is one row without labels; so every key has exactly `labels.len()` parts.
 fn rows(data: &Data, labels: &[&str]) -> Vec<(Vec<String>, f64)> {
     match data {
         Data::Vector(series) => series
@@ -41,9 +43,21 @@ fn rows(data: &Data, labels: &[&str]) -> Vec<(Vec<String>, f64)> {
                 (key, s.value)
             })
             .collect(),
-        Data::Scalar(v) => vec![(Vec::new(), *v)],
+        Data::Scalar(v) => vec![(vec![String::new(); labels.len()], *v)],
         _ => Vec::new(),
     }
+}
+
+/// The rows whose name (key part `at`, what a cost is booked to) is present, and whether
+/// any lacked it: a series without its name cannot be priced and must not be booked to "".
+fn named(rows: Vec<(Vec<String>, f64)>, at: usize) -> (Vec<(Vec<String>, f64)>, bool) {
+    let before = rows.len();
+    let kept: Vec<_> = rows
+        .into_iter()
+        .filter(|(k, _)| !k[at].is_empty())
+        .collect();
+    let lost = kept.len() < before;
+    (kept, lost)
 }
 
 pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_s: i64) -> Window {
@@ -76,27 +90,66 @@ pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_
         ask(storage_q),
         ask(network_q),
     );
-    let answers = [&tok, &hours, &now, &req, &storage, &network];
+    let answers = Answers {
+        tokens: tok.expect("always asked"),
+        replica_hours: hours.expect("always asked"),
+        replicas_now: now.expect("always asked"),
+        requests: req.expect("always asked"),
+        storage,
+        network,
+    };
+    from_answers(answers, c, period_s)
+}
+
+/// The answers to one window's queries; `None` for the queries the config does not ask
+/// (`[cost].storage_query`, `[cost].network_query`).
+#[derive(Debug, Clone)]
+pub struct Answers {
+    pub tokens: Result<Data, PromError>,
+    pub replica_hours: Result<Data, PromError>,
+    pub replicas_now: Result<Data, PromError>,
+    pub requests: Result<Data, PromError>,
+    pub storage: Option<Result<Data, PromError>>,
+    pub network: Option<Result<Data, PromError>>,
+}
+
+/// What the window cost, from whatever shape the answers have: the report must never fail
+/// on a query that returns something unexpected (a scalar, a string, no labels).
+pub fn from_answers(a: Answers, c: &CostConfig, period_s: i64) -> Window {
+    let all = [
+        Some(&a.tokens),
+        Some(&a.replica_hours),
+        Some(&a.replicas_now),
+        Some(&a.requests),
+        a.storage.as_ref(),
+        a.network.as_ref(),
+    ];
     let mut w = Window::default();
-    if let Some(Some(Err(e))) = answers
+    if let Some(Some(Err(e))) = all
         .iter()
         .find(|a| matches!(a, Some(Err(e)) if e.is_transport()))
-        && answers.iter().all(|a| matches!(a, None | Some(Err(_))))
+        && all.iter().all(|a| matches!(a, None | Some(Err(_))))
     {
         w.unreachable = Some(e.clone());
         return w;
     }
     let hours_in = period_s as f64 / 3600.0;
-    models(&mut w, tok.expect("always asked"), c);
-    compute(
-        &mut w,
-        hours.expect("always asked"),
-        now.expect("always asked"),
-        req.expect("always asked"),
-        c,
+    models(&mut w, a.tokens, c);
+    compute(&mut w, a.replica_hours, a.replicas_now, a.requests, c);
+    w.totals.storage = fixed_or_query(
+        &mut w.gaps,
+        "storage",
+        a.storage,
+        c.storage_monthly,
+        hours_in,
     );
-    w.totals.storage = fixed_or_query(&mut w.gaps, "storage", storage, c.storage_monthly, hours_in);
-    w.totals.network = fixed_or_query(&mut w.gaps, "network", network, c.network_monthly, hours_in);
+    w.totals.network = fixed_or_query(
+        &mut w.gaps,
+        "network",
+        a.network,
+        c.network_monthly,
+        hours_in,
+    );
     w.totals.sum();
     w
 }
@@ -106,8 +159,18 @@ fn models(w: &mut Window, answer: Result<Data, PromError>, c: &CostConfig) {
         Ok(d) => d,
         Err(e) => return w.gaps.push(Gap::new("ai_model", e.to_string())),
     };
+    let (rows, unlabelled) = named(rows(&data, &["model", "direction"]), 0);
+    if unlabelled {
+        w.gaps.push(Gap::new(
+            "ai_model",
+            format!(
+                "{} answered without a `model` label — check [cost].token_counter",
+                c.token_counter
+            ),
+        ));
+    }
     let mut by_model: BTreeMap<String, [f64; 3]> = BTreeMap::new();
-    for (key, v) in rows(&data, &["model", "direction"]) {
+    for (key, v) in rows {
         let slot = by_model.entry(key[0].clone()).or_default();
         match key[1].as_str() {
             "input" => slot[0] += v,
@@ -117,6 +180,9 @@ fn models(w: &mut Window, answer: Result<Data, PromError>, c: &CostConfig) {
         }
     }
     if by_model.is_empty() {
+        if unlabelled {
+            return;
+        }
         w.gaps.push(Gap::new(
             "ai_model",
             format!(
@@ -157,15 +223,23 @@ fn compute(
     requests: Result<Data, PromError>,
     c: &CostConfig,
 ) {
-    let hours = match hours {
-        Ok(d) => rows(&d, &["namespace", "deployment"]),
+    let (hours, unlabelled) = match hours {
+        Ok(d) => named(rows(&d, &["namespace", "deployment"]), 1),
         Err(e) => return w.gaps.push(Gap::new("compute", e.to_string())),
     };
-    if hours.is_empty() {
+    if unlabelled {
         w.gaps.push(Gap::new(
             "compute",
-            "no kube-state-metrics series kube_deployment_status_replicas in Prometheus",
+            "kube_deployment_status_replicas answered without a `deployment` label",
         ));
+    }
+    if hours.is_empty() {
+        if !unlabelled {
+            w.gaps.push(Gap::new(
+                "compute",
+                "no kube-state-metrics series kube_deployment_status_replicas in Prometheus",
+            ));
+        }
         return;
     }
     let now: BTreeMap<String, f64> = now
