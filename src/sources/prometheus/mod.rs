@@ -159,7 +159,9 @@ fn round_result<T>(
         .collect())
 }
 
-fn values_of(panel: Panel, data: Data, warnings: Vec<String>) -> PanelValues {
+/// One panel's rows from an API answer of any shape; what is not an instant vector or a
+/// scalar becomes a warning, never a panic.
+pub fn values_of(panel: Panel, data: Data, warnings: Vec<String>) -> PanelValues {
     match data {
         Data::Vector(series) => {
             PanelValues::from_series(panel, series.iter().map(|s| (&s.labels, s.value)), warnings)

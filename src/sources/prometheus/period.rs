@@ -60,7 +60,8 @@ fn rows(data: &Data, labels: &[&str]) -> Result<Vec<(Vec<String>, f64)>, String>
 }
 
 /// The answers a window is built from; None for a query that is not configured.
-pub(crate) struct Answers {
+#[derive(Debug, Clone)]
+pub struct Answers {
     pub tokens: Result<Data, PromError>,
     pub replica_hours: Result<Data, PromError>,
     pub replicas_now: Result<Data, PromError>,
@@ -113,7 +114,7 @@ pub async fn window(client: &Client, c: &CostConfig, end: DateTime<Utc>, period_
 
 /// The window from its answers: pure, so any answer (a shape the report does not expect
 /// included) can be tried without a server.
-pub(crate) fn assemble(a: Answers, c: &CostConfig, period_s: i64) -> Window {
+pub fn assemble(a: Answers, c: &CostConfig, period_s: i64) -> Window {
     let mut w = Window::default();
     let required = [&a.tokens, &a.replica_hours, &a.replicas_now, &a.requests];
     let optional = [&a.storage, &a.network];

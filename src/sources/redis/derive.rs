@@ -88,8 +88,9 @@ pub fn window(prev: Option<&Info>, cur: &Info, elapsed: Duration) -> Window {
 }
 
 fn ratio(hits: u64, misses: u64) -> Option<f64> {
-    let total = hits + misses;
-    (total > 0).then(|| hits as f64 / total as f64)
+    // In f64: two counters near u64::MAX must not overflow on the way to a ratio.
+    let total = hits as f64 + misses as f64;
+    (total > 0.0).then(|| hits as f64 / total)
 }
 
 /// hits / (hits + misses) of the raw counters since the server started (or stats reset).
@@ -110,22 +111,25 @@ pub struct NodeReading<'a> {
 
 /// A single server's sample, or a cluster's aggregate with per-node rows. Traffic figures
 /// add up over every node; keys and memory only over masters, whose replicas hold copies.
+/// Counts saturate: each node's INFO may say anything up to `u64::MAX`.
 pub fn sample(readings: &[NodeReading<'_>], cluster: bool) -> CacheSample {
     let mut out = CacheSample::default();
     let (mut hits, mut misses, mut life_hits, mut life_misses) = (0u64, 0u64, 0u64, 0u64);
     let mut policies: Vec<&str> = Vec::new();
     for r in readings {
         let w = window(r.prev, r.cur, r.elapsed);
-        hits += w.hits;
-        misses += w.misses;
-        life_hits += r.cur.keyspace_hits.unwrap_or(0);
-        life_misses += r.cur.keyspace_misses.unwrap_or(0);
+        hits = hits.saturating_add(w.hits);
+        misses = misses.saturating_add(w.misses);
+        life_hits = life_hits.saturating_add(r.cur.keyspace_hits.unwrap_or(0));
+        life_misses = life_misses.saturating_add(r.cur.keyspace_misses.unwrap_or(0));
         out.hits_per_sec += w.hits_per_sec;
         out.misses_per_sec += w.misses_per_sec;
         out.ops_per_sec += w.ops_per_sec;
         out.evicted_keys_per_sec += w.evicted_per_sec;
         out.expired_keys_per_sec += w.expired_per_sec;
-        out.connected_clients += r.cur.connected_clients.unwrap_or(0);
+        out.connected_clients = out
+            .connected_clients
+            .saturating_add(r.cur.connected_clients.unwrap_or(0));
         out.ping_ms = out.ping_ms.max(r.ping_ms);
         out.fragmentation = out
             .fragmentation
@@ -133,9 +137,11 @@ pub fn sample(readings: &[NodeReading<'_>], cluster: bool) -> CacheSample {
         let keys = r.cur.total_keys();
         let used = r.cur.used_memory.unwrap_or(0);
         if r.is_master {
-            out.keys += keys;
-            out.used_memory_bytes += used;
-            out.maxmemory_bytes += r.cur.maxmemory.unwrap_or(0);
+            out.keys = out.keys.saturating_add(keys);
+            out.used_memory_bytes = out.used_memory_bytes.saturating_add(used);
+            out.maxmemory_bytes = out
+                .maxmemory_bytes
+                .saturating_add(r.cur.maxmemory.unwrap_or(0));
         }
         if let Some(p) = r.cur.maxmemory_policy.as_deref()
             && !policies.contains(&p)

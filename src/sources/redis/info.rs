@@ -33,8 +33,9 @@ pub struct DbKeys {
 }
 
 impl Info {
+    /// Saturates: INFO may say anything up to `u64::MAX` per database.
     pub fn total_keys(&self) -> u64 {
-        self.dbs.iter().map(|d| d.keys).sum()
+        self.dbs.iter().fold(0, |n, d| n.saturating_add(d.keys))
     }
 }
 
