@@ -157,6 +157,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let step = state.history.p95_ms.step_s();
     let chart = Chart::new(datasets)
         .block(panel("P95, worst service", None, theme))
+        .style(theme.base())
         .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![
             Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted),
             Span::styled("now", theme.muted),

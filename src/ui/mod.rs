@@ -37,12 +37,9 @@ pub use crate::state::{MIN_HEIGHT, MIN_WIDTH};
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
-    if let Some(bg) = theme.background {
-        frame.render_widget(
-            ratatui::widgets::Block::default().style(Style::default().bg(bg)),
-            area,
-        );
-    }
+    // The theme's background (and text colour) under everything: a light theme on a dark
+    // terminal must not leave a single cell on the terminal's own colours.
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let note = format!(
             "opsdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
