@@ -146,3 +146,32 @@ fn latency_lists_a_failed_query_with_the_servers_words() {
     });
     both_sizes("latency_problem", &state);
 }
+
+/// The header at 60, 80 and 200 columns: the DEMO badge always shows, at the right edge;
+/// at 60 the view names shorten first, and the current view keeps its name.
+#[test]
+fn the_demo_badge_stays_at_every_width() {
+    for (w, view) in [
+        (60, View::Overview),
+        (60, View::Latency),
+        (80, View::Cost),
+        (200, View::Logs),
+    ] {
+        let mut state = demo_state();
+        state.view = view;
+        let screen = render(&state, w, 24);
+        let header = screen.lines().next().unwrap().trim_matches('"').to_string();
+        assert!(header.trim_end().ends_with("DEMO"), "{w}: {header:?}");
+        assert!(
+            header.contains(view.name()),
+            "{w}: {header:?} names the current view"
+        );
+        assert!(
+            header.contains(" 6"),
+            "{w}: {header:?} keeps every view's number"
+        );
+    }
+    let state = demo_state();
+    let wide = render(&state, 200, 24);
+    assert!(wide.lines().next().unwrap().contains("4 latency"), "{wide}");
+}
