@@ -175,3 +175,80 @@ fn the_demo_badge_stays_at_every_width() {
     let wide = render(&state, 200, 24);
     assert!(wide.lines().next().unwrap().contains("4 latency"), "{wide}");
 }
+
+/// The Logs view on its own lines: newest at the bottom, a long line wrapped between words
+/// with its continuation under the text, and `/` keeping only the lines that contain what
+/// is typed.
+#[test]
+fn logs_wrap_on_words_and_slash_filters_them() {
+    use opsdeck::model::{LogLevel, LogLine};
+    let mut state = demo_state();
+    state.view = View::Logs;
+    let long = "scale: cs-prod/chat-api minReplicas 2 → 14: the HPA lifts replicas to 14 \
+                within 15 s, each new pod adds $0.05/h to compute (demo)";
+    for (level, text) in [
+        (LogLevel::Info, "starting the embedded demo"),
+        (
+            LogLevel::Warn,
+            "kubernetes: cannot tell whether VPAs are served (HTTP 403 Forbidden)",
+        ),
+        (LogLevel::Info, long),
+        (
+            LogLevel::Error,
+            "warmup: /nonexistent.jsonl: No such file or directory (demo)",
+        ),
+    ] {
+        state.apply(Msg::Log(LogLine {
+            at: state.now,
+            level,
+            text: text.into(),
+        }));
+    }
+    let screen = render(&state, 80, 24);
+    let rows: Vec<&str> = screen.lines().collect();
+    let body: String = rows
+        .iter()
+        .map(|r| {
+            r.trim_matches('"')
+                .trim_start_matches('│')
+                .trim_end_matches('│')
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    for word in long.split(' ') {
+        assert!(
+            body.contains(word),
+            "{word:?} is cut across rows:\n{screen}"
+        );
+    }
+    assert!(!body.contains("{ "), "no Rust debug output:\n{screen}");
+    let warmup = body.lines().position(|l| l.contains("warmup:")).unwrap();
+    let demo = body
+        .lines()
+        .position(|l| l.contains("starting the embedded"))
+        .unwrap();
+    assert!(demo < warmup, "newest at the bottom:\n{screen}");
+    let continuation = body.lines().find(|l| l.contains("within 15 s")).unwrap();
+    assert!(
+        continuation.starts_with("           "),
+        "indented under the text: {continuation:?}"
+    );
+
+    state.apply(key(KeyCode::Char('/')));
+    for c in "DEMO".chars() {
+        state.apply(key(KeyCode::Char(c)));
+    }
+    state.apply(key(KeyCode::Enter));
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("Logs /DEMO (3 of 4)"), "{screen}");
+    assert!(screen.contains("starting the embedded demo"), "{screen}");
+    assert!(screen.contains("No such file"), "{screen}");
+    assert!(!screen.contains("VPAs are served"), "{screen}");
+
+    state.apply(key(KeyCode::Char('/')));
+    for c in "zzz".chars() {
+        state.apply(key(KeyCode::Char(c)));
+    }
+    let screen = render(&state, 80, 24);
+    assert!(screen.contains("no line contains"), "{screen}");
+}

@@ -168,6 +168,36 @@ fn money_amount(a: f64) -> String {
     format!("{x:.decimals$}{unit}")
 }
 
+/// Splits `text` into lines of at most `width` characters, at spaces where it can; a
+/// word longer than a line is cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if need > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 pub fn age(secs: i64) -> String {
     match secs {
         s if s < 60 => format!("{s}s"),
@@ -212,6 +242,16 @@ mod tests {
         assert_eq!(count(12_345.0), "12.3k");
         assert_eq!(bytes(3 * 1024 * 1024), "3.0MiB");
         assert_eq!(age(125), "2m");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_only_words_too_long() {
+        assert_eq!(
+            wrap("scale: cs-prod/chat-api minReplicas 2 → 14", 20),
+            ["scale:", "cs-prod/chat-api", "minReplicas 2 → 14"]
+        );
+        assert_eq!(wrap("abcdefghij klm", 4), ["abcd", "efgh", "ij", "klm"]);
+        assert_eq!(wrap("", 10), Vec::<String>::new());
     }
 
     #[test]

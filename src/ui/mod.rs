@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Cache => cache::draw(frame, body, state, theme),
         View::Latency => latency::draw(frame, body, state, theme),
         View::Cost => cost::draw(frame, body, state, theme),
-        View::Logs => logs::draw(frame, body, theme),
+        View::Logs => logs::draw(frame, body, state, theme),
     }
     match &state.mode {
         Mode::Help => help::draw(frame, body, state, theme),

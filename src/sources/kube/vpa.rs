@@ -126,7 +126,8 @@ pub async fn served(client: &Client) -> bool {
         Err(kube::Error::Api(s)) if s.code == 404 => false,
         Err(e) => {
             tracing::warn!(
-                "kubernetes: cannot tell whether VPAs are served ({e}); not watching them"
+                "kubernetes: cannot tell whether VPAs are served ({}); not watching them",
+                super::error_words(&e)
             );
             false
         }
