@@ -264,9 +264,8 @@ async fn run_console(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
 fn init_logging() {
     use tracing_subscriber::prelude::*;
     let _ = tracing_subscriber::registry()
-        .with(tui_logger::TuiTracingSubscriberLayer)
+        .with(opsdeck::app::LogCapture)
         .try_init();
-    tui_logger::set_default_level(tui_logger::LevelFilter::Info);
 }
 
 /// `opsdeck scale`: exit 0 done, 1 failed, 2 bad usage or config, 3 refused.

@@ -11,7 +11,7 @@ use opsdeck::sources::{
     ClusterSample, CostInputs, Deployment, Hpa, NodePrice, Payload, SourceKind, SourceUpdate,
 };
 use opsdeck::state::{Msg, State, View};
-use opsdeck::ui::{self, Theme, format};
+use opsdeck::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::process::Command;
@@ -351,19 +351,25 @@ fn preview(i: usize, input: &str) -> (State, String) {
 }
 
 #[test]
-fn scale_preview_equals_the_models_difference() {
-    // (deployment, typed, replicas after, hand-computed $/h change)
+fn scale_preview_equals_the_models_difference_and_shows_its_basis() {
+    // (deployment, typed, replicas after, hand-computed $/h change, the line shown)
     let cases = [
         // 4 more spot pods of (2 × 0.04 + 4 × 0.005) × 0.3 = 0.03: +0.12
-        (0, "7", 7, 0.12),
-        (0, "1", 1, -0.06),
+        (0, "7", 7, 0.12, "+4 pods × $0.03/h = +$0.12/h"),
+        (0, "1", 1, -0.06, "-2 pods × $0.03/h = -$0.06/h"),
         // HPA min 6 over 4 running: +2 pods at OpenCost CPU/RAM and the pool's GPU:
         // 4 × 0.05 + 16 × 0.01 + 4.0 = 4.36 each.
-        (1, "6", 6, 8.72),
+        (1, "6", 6, 8.72, "+2 pods × $4.36/h = +$8.72/h"),
         // HPA min 3 under 4 running moves nothing.
-        (1, "3", 4, 0.0),
+        (
+            1,
+            "3",
+            4,
+            0.0,
+            "no change in pods: cost unchanged ($4.36/h a pod)",
+        ),
     ];
-    for (i, typed, to, by_hand) in cases {
+    for (i, typed, to, by_hand, want) in cases {
         let (state, screen) = preview(i, typed);
         let d = state.visible_deployments()[i].clone();
         let model = state.replica_change_per_hour(&d, d.replicas, to).unwrap();
@@ -372,21 +378,15 @@ fn scale_preview_equals_the_models_difference() {
             "{}: {model} vs {by_hand}",
             d.name
         );
-        let delta = to as i64 - d.replicas as i64;
-        let want = format!(
-            "{delta:+} replicas ≈ {}{}/h",
-            if model < 0.0 { "-" } else { "+" },
-            format::money(model.abs(), "USD")
-        );
         assert!(
-            screen.contains(&want),
+            screen.contains(want),
             "{} → {typed}: want {want:?} in\n{screen}",
             d.name
         );
     }
     let (_, screen) = preview(2, "2");
     assert!(
-        screen.contains("+1 replicas, cost unknown: no GPU price for pool gpu-h100"),
+        screen.contains("+1 pod, cost unknown: no GPU price for pool gpu-h100"),
         "{screen}"
     );
 }

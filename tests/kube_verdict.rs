@@ -112,18 +112,21 @@ async fn an_hpa_at_max_over_target_wants_up_and_cannot_and_no_hpa_no_prometheus_
         let row = line_with(&screen, "ingest");
         assert!(row.split_whitespace().any(|cell| cell == "?"), "{screen}");
         assert!(!row.contains("hold"), "{screen}");
-        // The detail of the selected deployment: ingest first, then llm-gateway.
+        // The detail of the selected deployment: ingest first, then llm-gateway, whose
+        // figures come from the HPA's status and say so.
         assert!(
-            screen.contains("rules: ? cpu unknown, memory unknown"),
+            screen.contains("seed rules: ? — cpu unknown, memory unknown"),
             "{screen}"
         );
         let mut selected = state.clone();
         selected.selected = 1;
         let screen = render(&selected, View::Scaling, w, h);
         assert!(
-            screen.contains("rules: up (at max) cpu 91% > 70%"),
+            screen.contains("seed rules: up (at max) — cpu 91% > 70%"),
             "{screen}"
         );
+        assert!(screen.contains("the HPA's status"), "{screen}");
+        assert!(!screen.contains("rules and HPA differ"), "{screen}");
     }
     // The Overview's deployment table (wide layout).
     let screen = render(&state, View::Overview, 160, 48);

@@ -101,7 +101,7 @@ impl Backends {
             flag.cancel();
         }
         if tokio::time::timeout(limit, task).await.is_err() {
-            tracing::warn!("the action did not stop within {limit:?}");
+            tracing::warn!("the action did not stop within {} s", limit.as_secs_f64());
         }
         true
     }

@@ -6,8 +6,10 @@
 use crate::ops::ActionEvent;
 use crate::sources::SourceUpdate;
 mod backends;
+mod log_capture;
 
 pub use backends::Backends;
+pub use log_capture::LogCapture;
 
 use crate::state::{Effect, Msg, State};
 use crate::ui::{self, Theme};
@@ -85,9 +87,7 @@ where
     }
     loop {
         if dirty {
-            // Log lines move into the Logs view's buffer here rather than on tui-logger's own
-            // thread, which would wake a hundred times a second on an idle console.
-            tui_logger::move_events();
+            take_logs(&mut app.state);
             terminal.draw(|f| ui::draw(f, &app.state, &app.theme))?;
             dirty = false;
         }
@@ -124,10 +124,12 @@ where
                 dirty = true;
             }
             _ = tick.tick() => {
-                tui_logger::move_events();
+                let logged = take_logs(&mut app.state);
                 let (before, view) = (clock_face(&app.state), app.state.view);
                 app.state.apply(Msg::Tick(Utc::now()));
-                dirty = clock_face(&app.state) != before || app.state.view != view;
+                dirty = clock_face(&app.state) != before
+                    || app.state.view != view
+                    || (logged && view == crate::state::View::Logs);
             }
             _ = sigterm.recv() => return Ok(signalled(app, "SIGTERM").await),
             _ = sighup.recv() => return Ok(signalled(app, "SIGHUP").await),
@@ -152,6 +154,16 @@ where
             }
         }
     }
+}
+
+/// Moves what was logged since the last call into the state; whether there was any.
+fn take_logs(state: &mut State) -> bool {
+    let lines = log_capture::take();
+    let any = !lines.is_empty();
+    for line in lines {
+        state.apply(Msg::Log(line));
+    }
+    any
 }
 
 /// Every action's result goes to the Logs view, in words.

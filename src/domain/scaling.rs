@@ -4,6 +4,10 @@
 //! for given the signals (the operator's rule of thumb), `next_move` says what the
 //! HorizontalPodAutoscaler controller will actually do next given its behaviour.
 
+mod outlook;
+
+pub use outlook::{HpaMove, Outlook, outlook};
+
 use crate::config::Rules;
 use crate::model::Hpa;
 use serde::Serialize;

@@ -2,10 +2,12 @@
 //! report back. No I/O and no rules here; `domain` holds the rules over these values.
 
 mod action;
+mod log;
 mod period;
 mod samples;
 
 pub use action::{ActionEvent, ActionKind, CancelFlag, HpaBounds, Observed, ScaleTarget};
+pub use log::{LogLevel, LogLine};
 pub use period::{DeploymentLine, Gap, ModelLine, Totals};
 pub use samples::*;
 

@@ -84,7 +84,7 @@ pub const KEYMAP: &[Binding] = &[
         keys: "/",
         codes: &[key('/')],
         action: Action::Filter,
-        help: "filter tables",
+        help: "filter tables and logs",
         short: "filter",
     },
     Binding {

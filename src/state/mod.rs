@@ -5,10 +5,12 @@ pub mod dialog;
 pub mod health;
 pub mod keymap;
 mod keys;
+pub mod logbook;
 pub mod series;
 
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
+pub use logbook::LogBook;
 pub use series::Series;
 
 use crate::config::Config;
@@ -109,6 +111,8 @@ pub enum Msg {
     Notice(String),
     /// The theme in use now, by name.
     ThemeChanged(String),
+    /// A line the console logged, for the Logs view.
+    Log(crate::model::LogLine),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -183,6 +187,8 @@ pub struct State {
     pub details_open: bool,
     /// The terminal's size; keys other than quit do nothing while it is under the minimum.
     pub screen: (u16, u16),
+    /// What the console logged, for the Logs view.
+    pub logs: LogBook,
 }
 
 /// The smallest terminal the layout works in.
@@ -223,6 +229,7 @@ impl State {
             message_at: None,
             details_open: false,
             screen: (u16::MAX, u16::MAX),
+            logs: LogBook::default(),
         }
     }
 
@@ -280,6 +287,10 @@ impl State {
             }
             Msg::ThemeChanged(name) => {
                 self.theme_name = name;
+                Vec::new()
+            }
+            Msg::Log(line) => {
+                self.logs.push(line);
                 Vec::new()
             }
         }

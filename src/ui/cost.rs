@@ -66,7 +66,7 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
         Span::styled("now ", theme.muted),
         Span::styled(format!("{}/h", format::money(p.total, cur)), theme.title),
         Span::styled(
-            format!("  ≈{}/month at this rate", format::money(month, cur)),
+            format!("  {}/month at this rate", format::money(month, cur)),
             theme.muted,
         ),
     ])];

@@ -222,8 +222,9 @@ fn scale_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// "+N replicas ≈ +X/h": the cost model's difference for this change. An HPA min change
-/// moves the replicas to max(new min, current), so its delta is never negative.
+/// "+2 pods × $0.05/h = +$0.10/h": the cost model's price of one pod of this deployment
+/// and what the change costs, so the figure shows its basis. An HPA min change moves the
+/// replicas to max(new min, current), so its delta is never negative.
 fn scale_cost_line(
     state: &State,
     namespace: &str,
@@ -234,21 +235,33 @@ fn scale_cost_line(
 ) -> Line<'static> {
     let cur = state.config.cost.currency.as_str();
     let delta = to as i64 - from as i64;
+    let pods = if delta.abs() == 1 { "pod" } else { "pods" };
     let d = state
         .cluster
         .value
         .iter()
         .flat_map(|c| c.deployments.iter())
         .find(|d| d.namespace == namespace && d.name == name);
-    let text = match d.map(|d| state.replica_change_per_hour(d, from, to)) {
-        Some(Ok(v)) => format!(
-            "{delta:+} replicas ≈ {}{}/h",
-            if v < 0.0 { "-" } else { "+" },
-            format::money(v.abs(), cur)
+    let price = d.map(|d| {
+        crate::domain::cost::pod_price(d, &state.config.cost, &state.cost_inputs.node_prices)
+    });
+    let text = match price {
+        Some(Ok(p)) if delta == 0 => format!(
+            "no change in pods: cost unchanged ({}/h a pod)",
+            format::money(p.per_hour, cur)
         ),
-        Some(Err(missing)) => format!("{delta:+} replicas, cost unknown: {missing}"),
+        Some(Ok(p)) => {
+            let total = delta as f64 * p.per_hour;
+            format!(
+                "{delta:+} {pods} × {}/h = {}{}/h",
+                format::money(p.per_hour, cur),
+                if total < 0.0 { "" } else { "+" },
+                format::money(total, cur)
+            )
+        }
+        Some(Err(missing)) => format!("{delta:+} {pods}, cost unknown: {missing}"),
         None => {
-            format!("{delta:+} replicas, cost unknown: {namespace}/{name} is no longer reported")
+            format!("{delta:+} {pods}, cost unknown: {namespace}/{name} is no longer reported")
         }
     };
     Line::from(Span::styled(text, theme.accent))

@@ -100,7 +100,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
     let problems = m.problems.iter().map(|p| {
         let text = redacted(state, &format!("✖ {}: {}", p.panel, p.message));
         ListItem::new(
-            wrap(&text, width)
+            format::wrap(&text, width)
                 .into_iter()
                 .map(|l| Line::styled(l, theme.critical))
                 .collect::<Vec<_>>(),
@@ -157,6 +157,7 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let step = state.history.p95_ms.step_s();
     let chart = Chart::new(datasets)
         .block(panel("P95, worst service", None, theme))
+        .style(theme.base())
         .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![
             Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted),
             Span::styled("now", theme.muted),
@@ -166,33 +167,4 @@ fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(format::ms(top), theme.muted),
         ]));
     frame.render_widget(chart, area);
-}
-
-/// Splits `text` into lines of at most `width` characters, at spaces where it can.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(head);
-        }
-        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if need > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }

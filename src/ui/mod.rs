@@ -37,12 +37,9 @@ pub use crate::state::{MIN_HEIGHT, MIN_WIDTH};
 
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
-    if let Some(bg) = theme.background {
-        frame.render_widget(
-            ratatui::widgets::Block::default().style(Style::default().bg(bg)),
-            area,
-        );
-    }
+    // The theme's background (and text colour) under everything: a light theme on a dark
+    // terminal must not leave a single cell on the terminal's own colours.
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.base()), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let note = format!(
             "opsdeck needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}",
@@ -75,7 +72,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Cache => cache::draw(frame, body, state, theme),
         View::Latency => latency::draw(frame, body, state, theme),
         View::Cost => cost::draw(frame, body, state, theme),
-        View::Logs => logs::draw(frame, body, theme),
+        View::Logs => logs::draw(frame, body, state, theme),
     }
     match &state.mode {
         Mode::Help => help::draw(frame, body, state, theme),
@@ -107,19 +104,10 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Line::from(spans), area);
 }
 
+/// ` opsdeck  1 overview  2 scaling …  DEMO`. The badge on the right (DEMO, or the kube
+/// context) always shows: when the width is short, the other views lose their names
+/// first (` 1 overview  2  3  4  5  6 `), then the title, then a long context is cut.
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans = vec![Span::styled(" opsdeck ", theme.title)];
-    for v in View::ALL {
-        let style = if v == state.view {
-            theme.selection
-        } else {
-            theme.muted
-        };
-        spans.push(Span::styled(
-            format!(" {} {} ", v.index() + 1, v.name()),
-            style,
-        ));
-    }
     let context = state
         .cluster
         .value
@@ -133,15 +121,57 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .and_then(|k| k.context.clone())
         })
         .unwrap_or_default();
-    let right = match (state.demo, context.is_empty()) {
+    let badge = match (state.demo, context.is_empty()) {
         (true, _) => " DEMO ".to_string(),
         (false, true) => String::new(),
         (false, false) => format!(" ctx {context} "),
     };
-    let left_w: usize = spans.iter().map(|s| s.width()).sum();
-    let pad = (area.width as usize).saturating_sub(left_w + right.chars().count());
+    let width = area.width as usize;
+    let tabs = |named_all: bool| -> Vec<Span<'static>> {
+        View::ALL
+            .into_iter()
+            .map(|v| {
+                let current = v == state.view;
+                let text = if current || named_all {
+                    format!(" {} {} ", v.index() + 1, v.name())
+                } else {
+                    format!(" {} ", v.index() + 1)
+                };
+                Span::styled(
+                    text,
+                    if current {
+                        theme.selection
+                    } else {
+                        theme.muted
+                    },
+                )
+            })
+            .collect()
+    };
+    let title = Span::styled(" opsdeck ", theme.title);
+    let fits = |spans: &[Span]| {
+        spans.iter().map(Span::width).sum::<usize>() + badge.chars().count() <= width
+    };
+    let full: Vec<Span> = std::iter::once(title.clone()).chain(tabs(true)).collect();
+    let short: Vec<Span> = std::iter::once(title).chain(tabs(false)).collect();
+    let mut spans = if fits(&full) {
+        full
+    } else if fits(&short) {
+        short
+    } else {
+        tabs(false)
+    };
+    let left_w: usize = spans.iter().map(Span::width).sum();
+    let room = width.saturating_sub(left_w);
+    let badge: String = if badge.chars().count() > room {
+        let cut: String = badge.chars().take(room.saturating_sub(2)).collect();
+        format!("{cut}… ")
+    } else {
+        badge
+    };
+    let pad = room.saturating_sub(badge.chars().count());
     spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(right, theme.accent));
+    spans.push(Span::styled(badge, theme.accent));
     frame.render_widget(Line::from(spans), area);
 }
 

@@ -180,13 +180,13 @@ fn cost_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
             let g = grade::of_spend(month, b);
             let note = if g == Grade::Critical {
                 format!(
-                    "≈{}/mo > budget {}",
+                    "{}/mo > budget {}",
                     format::money(month, currency),
                     format::money(b, currency)
                 )
             } else {
                 format!(
-                    "≈{}/mo of {}",
+                    "{}/mo of {}",
                     format::money(month, currency),
                     format::money(b, currency)
                 )
@@ -195,7 +195,7 @@ fn cost_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
         }
         None => (
             theme.accent,
-            format!("≈{}/month", format::money(month, currency)),
+            format!("{}/month", format::money(month, currency)),
         ),
     };
     Tile {

@@ -3,7 +3,7 @@
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, source_error};
 use crate::domain::grade::Grade;
-use crate::domain::scaling::{Direction, Verdict};
+use crate::domain::scaling::{self, Direction, Outlook, Signals, Verdict};
 use crate::sources::{Deployment, NodePool, SourceKind, Vpa, VpaResources};
 use crate::state::State;
 use ratatui::Frame;
@@ -27,7 +27,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let detail_h = if area.height >= 24 { 9 } else { 6 };
+    // The detail says which figure is which in words, so it keeps room for four lines
+    // even at 80x24.
+    let detail_h = if area.height >= 20 { 9 } else { 6 };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(detail_h)]).areas(area);
     let deployments = state.visible_deployments();
@@ -44,9 +46,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .skip(start)
         .take(fits)
         .map(|d| {
-            let verdict = state.verdict(d);
-            rules_w = rules_w.max(verdict.label().chars().count() as u16);
-            row(d, &verdict, state, theme, wide)
+            let o = outlook_of(state, d);
+            rules_w = rules_w.max(o.rules.label().chars().count() as u16);
+            row(d, &o, state, theme, wide)
         })
         .collect();
     let (header, widths) = columns(wide, rules_w);
@@ -78,7 +80,7 @@ fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
                 "UPD",
                 "AVAIL",
                 "HPA MIN-MAX",
-                "CUR→DES",
+                "HPA MOVE",
                 "CPU/TGT",
                 "MEM/TGT",
                 "RULES",
@@ -91,23 +93,15 @@ fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
                 Constraint::Length(6),
                 Constraint::Length(12),
                 Constraint::Length(8),
-                Constraint::Length(9),
-                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(10),
                 Constraint::Length(rules_w.max(6)),
                 Constraint::Length(16),
             ],
         )
     } else {
         (
-            vec![
-                "DEPLOYMENT",
-                "READY",
-                "HPA",
-                "CUR→DES",
-                "CPU",
-                "MEM",
-                "RULES",
-            ],
+            vec!["DEPLOYMENT", "READY", "HPA", "MOVE", "CPU", "MEM", "RULES"],
             vec![
                 Constraint::Min(14),
                 Constraint::Length(6),
@@ -152,30 +146,42 @@ pub(super) fn verdict_style(v: &Verdict, theme: &Theme) -> Style {
     }
 }
 
-fn row<'a>(d: &Deployment, verdict: &Verdict, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
+/// The one computation the row, the detail and help's words describe: the seed's rules
+/// verdict and the HPA controller's move, from the same signals.
+fn outlook_of(state: &State, d: &Deployment) -> Outlook {
+    scaling::outlook(&state.signals(d), d.hpa.as_ref(), &state.config.rules)
+}
+
+/// The HPA's target for a metric with its unit: "70%".
+fn target(d: &Deployment, name: &str) -> Option<String> {
+    let m = d.hpa.as_ref()?.metrics.iter().find(|m| m.name == name)?;
+    Some(format!("{:.0}{}", m.target, m.unit))
+}
+
+/// "65% / 70%": the figure the rules use, then the HPA's target, each with its unit.
+fn against_target(value: Option<f64>, target: Option<String>) -> String {
+    let v = value.map_or("—".into(), format::pct);
+    match target {
+        Some(t) => format!("{v} / {t}"),
+        None => v,
+    }
+}
+
+fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
     let s = state.signals(d);
     let ready_style = if d.ready < d.replicas {
         theme.warn
     } else {
         theme.ok
     };
-    let (hpa, move_, at_max) = match &d.hpa {
-        Some(h) => (
+    let (hpa, move_, at_max) = match (&d.hpa, &o.hpa) {
+        (Some(h), Some(m)) => (
             format!("{}-{}", h.min, h.max),
-            format!("{}→{}", h.current, h.desired),
+            m.arrow(),
             h.current >= h.max,
         ),
-        None => ("none".into(), "—".into(), false),
+        _ => ("none".into(), "—".into(), false),
     };
-    let target = |name: &str| {
-        d.hpa
-            .as_ref()
-            .and_then(|h| h.metrics.iter().find(|m| m.name == name))
-            .map(|m| format!("/{}", m.target))
-            .unwrap_or_default()
-    };
-    let cpu = s.cpu_pct.map_or("—".into(), format::pct);
-    let mem = s.memory_pct.map_or("—".into(), format::pct);
     let name = if wide {
         format!("{}/{}", d.namespace, d.name)
     } else {
@@ -189,31 +195,42 @@ fn row<'a>(d: &Deployment, verdict: &Verdict, state: &State, theme: &Theme, wide
         cells.push(Span::styled(d.updated.to_string(), theme.text));
         cells.push(Span::styled(d.available.to_string(), theme.text));
     }
-    cells.push(Span::styled(
-        hpa,
-        if at_max { theme.critical } else { theme.text },
-    ));
-    cells.push(Span::styled(
-        move_,
-        if at_max { theme.critical } else { theme.text },
-    ));
+    let bound = if at_max { theme.critical } else { theme.text };
+    cells.push(Span::styled(hpa, bound));
+    cells.push(Span::styled(move_, bound));
     if wide {
-        cells.push(Span::styled(format!("{cpu}{}", target("cpu")), theme.text));
         cells.push(Span::styled(
-            format!("{mem}{}", target("memory")),
+            against_target(s.cpu_pct, target(d, "cpu")),
+            theme.text,
+        ));
+        cells.push(Span::styled(
+            against_target(s.memory_pct, target(d, "memory")),
             theme.text,
         ));
     } else {
-        cells.push(Span::styled(cpu, theme.text));
-        cells.push(Span::styled(mem, theme.text));
+        cells.push(Span::styled(against_target(s.cpu_pct, None), theme.text));
+        cells.push(Span::styled(against_target(s.memory_pct, None), theme.text));
     }
-    cells.push(Span::styled(verdict.label(), verdict_style(verdict, theme)));
+    cells.push(Span::styled(
+        o.rules.label(),
+        verdict_style(&o.rules, theme),
+    ));
     if wide {
         cells.push(Span::styled(d.pool.clone(), theme.muted));
     }
     Row::new(cells)
 }
 
+/// The selected deployment in words, each figure once and named for what it is:
+/// ```text
+/// seed rules: hold — cpu 41% ≥ 30%, memory 49% ≥ 40%
+/// HPA controller: scale up 3 → 5 (its last decision) · min 2, max 20 · targets cpu 70%, memory 80%
+/// rules and HPA differ: the HPA steers toward its targets (cpu 70%) from its last reading; ...
+/// cpu and memory: % of the pods' requests, from Prometheus
+/// VPA Auto: cpu 3.5 (1-8) mem 14Gi (4Gi-32Gi) · conflicts with the HPA's cpu/memory %
+/// behaviour: ...
+/// s: the HPA owns replicas, scaling edits its minReplicas
+/// ```
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let Some(d) = state.selected_deployment() else {
         frame.render_widget(
@@ -223,66 +240,62 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     };
-    let v = state.verdict(d);
+    let o = outlook_of(state, d);
+    let v = &o.rules;
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("rules: {} ", v.label()), verdict_style(&v, theme)),
-        Span::styled(v.reasons.join(", "), theme.text),
+        Span::styled(
+            format!("seed rules: {}", v.label()),
+            verdict_style(v, theme),
+        ),
+        Span::styled(format!(" — {}", v.reasons.join(", ")), theme.text),
     ])];
-    match &d.hpa {
-        Some(h) => {
-            let metrics: Vec<String> = h
-                .metrics
-                .iter()
-                .map(|m| match m.current {
-                    Some(c) => format!("{} {c:.0}{u}/{:.0}{u}", m.name, m.target, u = m.unit),
-                    None => format!("{} unknown/{:.0}{}", m.name, m.target, m.unit),
-                })
-                .collect();
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "HPA {}: min {} max {} · {}",
-                    h.name,
-                    h.min,
-                    h.max,
-                    metrics.join(" · ")
-                ),
-                theme.text,
-            )));
-            lines.extend(vpa_line(d, theme));
-            // The next move from the HPA's behaviour when the source computed one; the
-            // controller's last desired count otherwise.
-            let (to, why) = match &h.next {
-                Some(n) => (n.replicas, n.limited_by.as_deref()),
-                None => (h.desired, None),
-            };
-            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
-            let next = if to > h.current {
-                format!("next: scale up {} → {to}{why}", h.current)
-            } else if to < h.current {
-                format!("next: scale down {} → {to}{why}", h.current)
-            } else {
-                format!("next: hold{why}")
-            };
-            lines.push(Line::from(Span::styled(next, theme.muted)));
-            if !h.behavior.is_empty() {
-                lines.push(Line::from(Span::styled(
-                    format!("behaviour: {}", h.behavior),
-                    theme.muted,
-                )));
-            }
-            lines.push(Line::from(Span::styled(
-                "s: the HPA owns replicas, scaling edits its minReplicas",
-                theme.muted,
-            )));
-        }
-        None => {
-            lines.extend(vpa_line(d, theme));
-            lines.push(Line::from(Span::styled(
-                "no HPA: s patches replicas directly",
-                theme.muted,
-            )))
-        }
+    if let (Some(h), Some(m)) = (&d.hpa, &o.hpa) {
+        let when = if m.predicted {
+            ""
+        } else {
+            " (its last decision)"
+        };
+        let targets: Vec<String> = h
+            .metrics
+            .iter()
+            .map(|m| format!("{} {:.0}{}", m.name, m.target, m.unit))
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!(
+                "HPA controller: {}{when} · min {}, max {} · targets {}",
+                m.words(),
+                h.min,
+                h.max,
+                targets.join(", ")
+            ),
+            theme.text,
+        )));
     }
+    let cpu_target = d
+        .hpa
+        .as_ref()
+        .and_then(|h| h.metrics.iter().find(|m| m.name == "cpu" && m.unit == "%"))
+        .map(|m| m.target);
+    if let Some(why) = o.why_they_differ(&state.config.rules, cpu_target) {
+        lines.push(Line::from(Span::styled(why, theme.warn)));
+    }
+    lines.push(Line::from(Span::styled(
+        basis(&state.signals(d)),
+        theme.muted,
+    )));
+    lines.extend(vpa_line(d, theme));
+    if let Some(h) = d.hpa.as_ref().filter(|h| !h.behavior.is_empty()) {
+        lines.push(Line::from(Span::styled(
+            format!("behaviour: {}", h.behavior),
+            theme.muted,
+        )));
+    }
+    let hint = match (state.read_only, &d.hpa) {
+        (true, _) => "read-only: scaling is off (--read-only)",
+        (false, Some(_)) => "s: the HPA owns replicas, scaling edits its minReplicas",
+        (false, None) => "no HPA: s patches replicas directly",
+    };
+    lines.push(Line::from(Span::styled(hint, theme.muted)));
     let title = format!("{}/{}", d.namespace, d.name);
     frame.render_widget(
         Paragraph::new(lines)
@@ -290,6 +303,30 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .block(panel(&title, None, theme)),
         area,
     );
+}
+
+/// Where cpu and memory come from: "% of the pods' requests, from Prometheus", or the
+/// HPA's status for what Prometheus does not give.
+fn basis(s: &Signals) -> String {
+    let source = |hpa: bool| {
+        if hpa {
+            "the HPA's status"
+        } else {
+            "Prometheus"
+        }
+    };
+    if s.from_hpa.cpu == s.from_hpa.memory {
+        format!(
+            "cpu and memory: % of the pods' requests, from {}",
+            source(s.from_hpa.cpu)
+        )
+    } else {
+        format!(
+            "cpu and memory: % of the pods' requests; cpu from {}, memory from {}",
+            source(s.from_hpa.cpu),
+            source(s.from_hpa.memory)
+        )
+    }
 }
 
 fn vpa_line(d: &Deployment, theme: &Theme) -> Option<Line<'static>> {

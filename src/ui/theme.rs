@@ -4,6 +4,7 @@
 //! so `--theme light` works from any directory. `NO_COLOR` replaces every theme with
 //! [`Theme::no_color`], which keeps meaning through modifiers alone.
 
+pub mod contrast;
 mod parse;
 
 use crate::domain::grade::Grade;
@@ -172,6 +173,20 @@ impl Theme {
         Theme::no_color_requested(std::env::var_os("NO_COLOR").as_deref())
     }
 
+    /// What the whole screen is painted with before anything is drawn on it: the theme's
+    /// background under its text colour, so a cell no view styles still reads. Nothing
+    /// at all for a theme that keeps the terminal's own background (and for `NO_COLOR`).
+    pub fn base(&self) -> Style {
+        match self.background {
+            Some(bg) => Style {
+                fg: self.text.fg,
+                bg: Some(bg),
+                ..Style::default()
+            },
+            None => Style::default(),
+        }
+    }
+
     /// Colour of chart series `i`, cycling; the terminal's default when the theme has none.
     pub fn series(&self, i: usize) -> Color {
         self.series
@@ -201,24 +216,23 @@ impl Default for Theme {
 mod tests {
     use super::*;
 
-    /// The styles `default_dark()` returned before themes moved to TOML; views and
-    /// snapshots were written against them.
+    /// What `themes/dark.toml` says, written out: every role on the painted black.
     fn dark_as_written_in_code() -> Theme {
+        let on = |fg: Color| Style::default().fg(fg).bg(Color::Black);
         Theme {
             name: "dark".into(),
-            background: None,
-            text: Style::default().fg(Color::Gray),
-            ok: Style::default().fg(Color::Green),
-            warn: Style::default().fg(Color::Yellow),
-            critical: Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-            muted: Style::default().fg(Color::DarkGray),
-            accent: Style::default().fg(Color::Cyan),
-            border: Style::default().fg(Color::DarkGray),
-            title: Style::default()
-                .fg(Color::White)
-                .add_modifier(Modifier::BOLD),
+            background: Some(Color::Black),
+            text: on(Color::Gray),
+            ok: on(Color::Green),
+            warn: on(Color::Yellow),
+            critical: on(Color::LightRed).add_modifier(Modifier::BOLD),
+            muted: on(Color::DarkGray),
+            accent: on(Color::Cyan),
+            border: on(Color::DarkGray),
+            title: on(Color::White).add_modifier(Modifier::BOLD),
             selection: Style::default()
-                .bg(Color::DarkGray)
+                .fg(Color::Black)
+                .bg(Color::Cyan)
                 .add_modifier(Modifier::BOLD),
             series: vec![Color::Cyan, Color::Magenta, Color::Yellow, Color::Green],
         }

@@ -52,7 +52,10 @@ fn api_error(e: kube::Error, target: &str, ns: &str, verb: &str, resource: &str)
         },
         other => ScaleError::Api {
             target: target.into(),
-            message: format!("{verb} {resource}: {other}"),
+            message: format!(
+                "{verb} {resource}: {}",
+                crate::sources::kube::error_words(&other)
+            ),
         },
     }
 }

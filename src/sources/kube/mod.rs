@@ -132,6 +132,26 @@ where
     }
 }
 
+/// A Kubernetes API error in words. kube's own Display of an API error appends the Rust
+/// debug form of the whole `Status`, which an operator should never have to read.
+pub fn error_words(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => status_words(s),
+        other => other.to_string(),
+    }
+}
+
+fn status_words(s: &kube::core::Status) -> String {
+    let mut out = format!("HTTP {}", s.code);
+    if !s.reason.is_empty() {
+        out.push_str(&format!(" {}", s.reason));
+    }
+    if !s.message.is_empty() {
+        out.push_str(&format!(": {}", s.message));
+    }
+    out
+}
+
 fn describe_watch_error(e: &watcher::Error, explain: &Explain) -> String {
     let api = match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
@@ -473,5 +493,24 @@ where
             Some(token) => params = params.continue_token(&token),
             None => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_error_reads_in_words_without_the_debug_form() {
+        let e = kube::Error::Api(
+            kube::core::Status::failure("etcdserver: request timed out", "InternalError")
+                .with_code(500)
+                .boxed(),
+        );
+        assert!(e.to_string().contains("Status {"), "kube's own Display");
+        assert_eq!(
+            error_words(&e),
+            "HTTP 500 InternalError: etcdserver: request timed out"
+        );
     }
 }

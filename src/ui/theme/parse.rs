@@ -138,7 +138,15 @@ pub(super) fn parse(file: &str, text: &str, default_name: &str) -> Result<Theme,
         border,
         title,
         selection,
-    ] = styles.map(|s| s.unwrap_or_default());
+    ] = styles.map(|s| {
+        // A painted background is under every role that does not choose its own, so text
+        // stays legible wherever a widget clears a cell (a popup over a view).
+        let s = s.unwrap_or_default();
+        match (s.bg, background) {
+            (None, Some(bg)) => s.bg(bg),
+            _ => s,
+        }
+    });
     Ok(Theme {
         name,
         background,

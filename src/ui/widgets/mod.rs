@@ -11,6 +11,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 pub fn panel<'a>(title: &'a str, badge: Option<Line<'a>>, theme: &Theme) -> Block<'a> {
     let mut b = Block::default()
         .borders(Borders::ALL)
+        // Popups clear what is under them: the panel paints the theme's background again.
+        .style(theme.base())
         .border_style(theme.border)
         .title(Span::styled(format!(" {title} "), theme.title));
     if let Some(badge) = badge {
