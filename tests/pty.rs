@@ -39,6 +39,11 @@ struct Console {
 
 impl Console {
     fn start() -> Console {
+        Console::start_with(&[])
+    }
+
+    /// The demo console with extra flags (e.g. `--read-only`).
+    fn start_with(flags: &[&str]) -> Console {
         require_tmux();
         let mut dir = tempfile::tempdir().expect("tempdir");
         // A unix socket path must fit in about 100 bytes, whatever TMPDIR is.
@@ -57,26 +62,31 @@ impl Console {
         let bin = env!("CARGO_BIN_EXE_opsdeck");
         let status_file = console.status_file.to_str().unwrap();
         let cwd = cwd.to_str().unwrap();
-        console.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "-c",
-            cwd,
-            "--",
-            "sh",
-            "-c",
-            WRAPPER,
-            "wrapper",
-            status_file,
-            bin,
-            "--demo",
-        ]);
+        console.tmux(
+            &[
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+                "80",
+                "-y",
+                "24",
+                "-c",
+                cwd,
+                "--",
+                "sh",
+                "-c",
+                WRAPPER,
+                "wrapper",
+                status_file,
+                bin,
+                "--demo",
+            ]
+            .into_iter()
+            .chain(flags.iter().copied())
+            .collect::<Vec<_>>(),
+        );
         // Set after the session exists: tmux 3.3a crashes when a new session is created
         // with window-size manual already set.
         console.tmux(&["set-option", "-g", "window-size", "manual"]);
@@ -390,4 +400,54 @@ fn q_during_an_action_asks_and_y_cancels_and_quits() {
         .map(|l| l["outcome"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(outcomes, ["started", "cancelled"]);
+}
+
+/// `--read-only`: an action key says actions are off instead of doing nothing silently.
+#[test]
+fn read_only_action_keys_say_why_they_do_nothing() {
+    let console = Console::start_with(&["--read-only"]);
+    console.wait_console();
+    console.tmux(&["send-keys", "-t", "t", "s"]);
+    let screen = console.wait_screen("the read-only note", |s| s.contains("s: read-only"));
+    assert!(!screen.contains("Scale deployment"), "screen:\n{screen}");
+}
+
+/// While the terminal is under the minimum, keys other than quit do nothing: `2` and `s`
+/// typed at 50x15 leave the overview without a dialog once it is big enough again.
+#[test]
+fn keys_wait_while_the_screen_is_too_small() {
+    let console = Console::start();
+    console.wait_console();
+    console.tmux(&["resize-window", "-t", "t", "-x", "50", "-y", "15"]);
+    console.wait_screen("the too-small note", |s| s.contains("this is 50x15"));
+    for key in ["2", "s"] {
+        console.tmux(&["send-keys", "-t", "t", key]);
+    }
+    sleep(Duration::from_millis(300));
+    console.tmux(&["resize-window", "-t", "t", "-x", "80", "-y", "24"]);
+    let screen = console.wait_screen("the console again", shows_console);
+    assert!(!screen.contains("Scale deployment"), "screen:\n{screen}");
+    assert!(screen.contains("Replicas"), "still the overview:\n{screen}");
+}
+
+/// The demo's warmup reads the file as a real one does: a missing file is an error, not
+/// "wrote 20000 of 20000 keys".
+#[test]
+fn a_demo_warmup_of_a_missing_file_says_so() {
+    let console = Console::start();
+    console.wait_console();
+    // Wide enough for the whole message in the status bar.
+    console.tmux(&["resize-window", "-t", "t", "-x", "200", "-y", "30"]);
+    console.tmux(&["send-keys", "-t", "t", "3", "w"]);
+    console.wait_screen("the warmup dialog", |s| s.contains("Warm up the cache"));
+    for _ in 0.."demo:hot-questions".len() {
+        console.tmux(&["send-keys", "-t", "t", "BSpace"]);
+    }
+    console.tmux(&["send-keys", "-t", "t", "-l", "/nonexistent/faq.jsonl"]);
+    console.tmux(&["send-keys", "-t", "t", "Enter"]);
+    let screen = console.wait_screen("the error", |s| {
+        s.contains("No such file") && s.contains("(demo)")
+    });
+    assert!(!screen.contains("wrote"), "screen:\n{screen}");
+    assert!(screen.contains("(demo)"), "screen:\n{screen}");
 }

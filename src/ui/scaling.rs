@@ -255,10 +255,19 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         } else {
             " (its last decision)"
         };
+        // CPU and memory readings are in the table; any other metric shows its reading
+        // beside its target, "unknown" when the HPA has none.
         let targets: Vec<String> = h
             .metrics
             .iter()
-            .map(|m| format!("{} {:.0}{}", m.name, m.target, m.unit))
+            .map(|m| {
+                if m.unit == "%" && matches!(m.name.as_str(), "cpu" | "memory") {
+                    format!("{} {:.0}{}", m.name, m.target, m.unit)
+                } else {
+                    let now = m.current.map_or("unknown".into(), |v| format!("{v:.0}"));
+                    format!("{} {now}/{:.0}{}", m.name, m.target, m.unit)
+                }
+            })
             .collect();
         lines.push(Line::from(Span::styled(
             format!(
