@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Warmup and invalidation throughput of opsdeck against redis-cli on the same throwaway
-# redis-server and the same data, with SLOWLOG (10 ms) read during opsdeck's invalidation.
+# The shipped release binary, end to end, against redis-cli on a throwaway redis-server:
 #
-#   scripts/bench-redis.sh [N]          N entries, default 500000
-#   BENCH_PROFILE=dev scripts/...       debug build (slower; release is the default)
+#   invalidation  `opsdeck invalidate --group bench --yes` (patterns answer:* and knowledge:*,
+#                 [actions.invalidate] max_keys_per_sec = 0: no ceiling) on T target keys
+#                 among T other keys, beside `redis-cli --scan --pattern P | xargs -n 1000
+#                 redis-cli unlink` run for each pattern; the same data reloaded before each
+#                 run; SLOWLOG entries >= 10 ms during opsdeck's run.
+#   warmup        `opsdeck warmup --file F` (every other line with an object context) beside
+#                 `redis-cli --pipe` of the same SETs.
+#
+# Each timing covers the whole process: start, config, connect, work, audit, exit.
+#
+#   scripts/bench-redis.sh [T] [W]      T target keys (default 200000), W warmup entries
+#                                       (default 200000); RUNS=3 runs of each
 set -euo pipefail
-N=${1:-500000}
-PROFILE=${BENCH_PROFILE:-release}
+T=${1:-200000}
+W=${2:-200000}
+RUNS=${RUNS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -15,52 +25,100 @@ CLI=(redis-cli -h 127.0.0.1 -p "$PORT")
 cleanup() { "${CLI[@]}" shutdown nosave >/dev/null 2>&1 || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-if [ "$PROFILE" = release ]; then FLAG=--release; DIR=release; else FLAG=; DIR=debug; fi
-(cd "$ROOT" && cargo build -q $FLAG --example bench_redis)
-BENCH="${CARGO_TARGET_DIR:-$ROOT/target}/$DIR/examples/bench_redis"
+(cd "$ROOT" && cargo build -q --release --bin opsdeck)
+OPSDECK="${CARGO_TARGET_DIR:-$ROOT/target}/release/opsdeck"
 
 redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" --daemonize yes >/dev/null
 until "${CLI[@]}" ping >/dev/null 2>&1; do sleep 0.05; done
-URL="redis://127.0.0.1:$PORT/0"
 
-echo "generating $N entries..."
-python3 "$ROOT/scripts/bench-gen.py" "$N" "$WORK"
+echo "generating $T targets among $T other keys, and $W warmup entries..."
+python3 "$ROOT/scripts/bench-gen.py" "$WORK" "$W" "$T"
+CONFIG="$WORK/config.toml"
+cat >"$CONFIG" <<EOF
+[redis]
+url = "redis://127.0.0.1:$PORT/0"
+[actions]
+audit_log = "$WORK/audit.jsonl"
+[actions.invalidate]
+max_keys_per_sec = 0
+[[actions.invalidate.groups]]
+name = "bench"
+patterns = ["answer:*", "knowledge:*"]
+EOF
+
 now() { date +%s.%N; }
-rate() { python3 -c "import sys; n,s=float(sys.argv[1]),float(sys.argv[2]); print(f'{n:.0f} {s:.3f} {n/s:.0f}')" "$1" "$2"; }
-
+secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+dbsize() { "${CLI[@]}" dbsize; }
+expect_size() { [ "$(dbsize)" = "$1" ] || { echo "$2: $(dbsize) keys, expected $1" >&2; exit 1; }; }
 # The bench server is private to this script; emptying it between runs is fine here.
-"${CLI[@]}" flushall >/dev/null
-t0=$(now); "${CLI[@]}" --pipe < "$WORK/warmup.resp" >/dev/null; t1=$(now)
-read -r pipe_n pipe_s pipe_r < <(rate "$("${CLI[@]}" dbsize)" "$(echo "$t1 - $t0" | bc)")
-"${CLI[@]}" flushall >/dev/null
-read -r ours_n ours_s ours_r < <("$BENCH" warmup "$URL" "$WORK/warmup.jsonl")
-[ "$("${CLI[@]}" dbsize)" = "$N" ] || { echo "warmup wrote $("${CLI[@]}" dbsize) keys, expected $N" >&2; exit 1; }
+load() { "${CLI[@]}" flushall >/dev/null; "${CLI[@]}" --pipe <"$1" >/dev/null; }
 
-# Invalidation: the keys are in place from opsdeck's warmup (identical to redis-cli's).
-t0=$(now)
-"${CLI[@]}" --scan --pattern 'answer:*' | xargs -n 1000 "${CLI[@]}" unlink >/dev/null
-t1=$(now)
-read -r xargs_n xargs_s xargs_r < <(rate "$N" "$(echo "$t1 - $t0" | bc)")
-[ "$("${CLI[@]}" dbsize)" = 0 ] || { echo "xargs left keys" >&2; exit 1; }
-"${CLI[@]}" --pipe < "$WORK/warmup.resp" >/dev/null
-"${CLI[@]}" config set slowlog-log-slower-than 10000 >/dev/null
-"${CLI[@]}" slowlog reset >/dev/null
-read -r inv_n inv_s inv_r < <("$BENCH" invalidate "$URL" 'answer:*' "${MAX_KEYS_PER_SEC:-0}")
-slow=$("${CLI[@]}" slowlog len)
-# What landed there, if anything: microseconds and the command with its first argument.
-slow_entries=$("${CLI[@]}" --json slowlog get 128 | python3 -c '
+echo
+echo "invalidation: $T of $((2 * T)) keys, group of 2 patterns, no ceiling"
+printf '%-5s %14s %12s %8s   %s\n' run "redis-cli (s)" "opsdeck (s)" ratio "slowlog >= 10 ms"
+inv_ratios=()
+for run in $(seq "$RUNS"); do
+    load "$WORK/keyspace.resp"
+    expect_size $((2 * T)) "keyspace"
+    t0=$(now)
+    for p in 'answer:*' 'knowledge:*'; do
+        "${CLI[@]}" --scan --pattern "$p" | xargs -r -n 1000 "${CLI[@]}" unlink >/dev/null
+    done
+    t1=$(now)
+    ref=$(secs "$t0" "$t1")
+    expect_size "$T" "redis-cli --scan | xargs unlink"
+
+    load "$WORK/keyspace.resp"
+    "${CLI[@]}" config set slowlog-log-slower-than 10000 >/dev/null
+    "${CLI[@]}" slowlog reset >/dev/null
+    t0=$(now)
+    "$OPSDECK" --config "$CONFIG" invalidate --group bench --yes >"$WORK/inv.out" 2>&1 ||
+        { cat "$WORK/inv.out" >&2; exit 1; }
+    t1=$(now)
+    ours=$(secs "$t0" "$t1")
+    slow=$("${CLI[@]}" slowlog len)
+    expect_size "$T" "opsdeck invalidate"
+    r=$(ratio "$ref" "$ours")
+    inv_ratios+=("$r")
+    printf '%-5s %14s %12s %7sx   %s\n' "$run" "$ref" "$ours" "$r" "$slow"
+    if [ "$slow" != 0 ]; then
+        "${CLI[@]}" --json slowlog get 128 | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
     args = e[3]
     first = args[1] if len(args) > 1 else ""
-    print(f"  {e[2]} us: {args[0]} {first} ({len(args)} args)")
-' || true)
-[ "$("${CLI[@]}" dbsize)" = 0 ] || { echo "opsdeck invalidate left keys" >&2; exit 1; }
+    print(f"      {e[2]} us: {args[0]} {first} ({len(args)} args)")
+' || true
+    fi
+done
+echo "opsdeck said: $(tail -n 1 "$WORK/inv.out")"
 
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}x')" "$1" "$2"; }
-printf '\n%-12s %12s %10s %12s   %12s %10s %12s   %s\n' "" "opsdeck" "s" "keys/s" "redis-cli" "s" "keys/s" "ratio"
-printf '%-12s %12s %10s %12s   %12s %10s %12s   %s\n' warmup "$ours_n" "$ours_s" "$ours_r" "$pipe_n" "$pipe_s" "$pipe_r" "$(ratio "$ours_r" "$pipe_r") (target >= 0.9x, vs --pipe)"
-printf '%-12s %12s %10s %12s   %12s %10s %12s   %s\n' invalidate "$inv_n" "$inv_s" "$inv_r" "$xargs_n" "$xargs_s" "$xargs_r" "$(ratio "$inv_r" "$xargs_r") (target >= 2.5x, vs --scan|xargs)"
-echo "slowlog entries >= 10 ms during opsdeck invalidation: $slow"
-[ -z "$slow_entries" ] || echo "$slow_entries"
-echo "build profile: $PROFILE; max_keys_per_sec: ${MAX_KEYS_PER_SEC:-0} (0 = no ceiling)"
+echo
+echo "warmup: $W entries"
+printf '%-5s %14s %12s %8s\n' run "--pipe (s)" "opsdeck (s)" ratio
+warm_ratios=()
+for run in $(seq "$RUNS"); do
+    "${CLI[@]}" flushall >/dev/null
+    t0=$(now)
+    "${CLI[@]}" --pipe <"$WORK/warmup.resp" >/dev/null
+    t1=$(now)
+    ref=$(secs "$t0" "$t1")
+    expect_size "$W" "redis-cli --pipe"
+    "${CLI[@]}" flushall >/dev/null
+    t0=$(now)
+    "$OPSDECK" --config "$CONFIG" warmup --file "$WORK/warmup.jsonl" >"$WORK/warm.out" 2>&1 ||
+        { cat "$WORK/warm.out" >&2; exit 1; }
+    t1=$(now)
+    ours=$(secs "$t0" "$t1")
+    expect_size "$W" "opsdeck warmup"
+    r=$(ratio "$ref" "$ours")
+    warm_ratios+=("$r")
+    printf '%-5s %14s %12s %7sx\n' "$run" "$ref" "$ours" "$r"
+done
+echo "opsdeck said: $(tail -n 1 "$WORK/warm.out")"
+
+echo
+echo "invalidation ratios (redis-cli s / opsdeck s, goal >= 2.5): ${inv_ratios[*]}"
+echo "warmup ratios (--pipe s / opsdeck s, goal >= 0.9): ${warm_ratios[*]}"
+echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*'), $(nproc) cores"

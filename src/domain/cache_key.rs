@@ -124,56 +124,9 @@ fn push_key(key: &mut String, payload: &str) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// A JSON value as Python's `json.dumps(value)` writes it (separators `", "` and `": "`,
-/// ASCII only), so values written by opsdeck read the same as the services' own. Object
-/// members come out in key order, which is what the services' readers see after `loads`.
-pub fn python_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    push_python_json(&mut out, value);
-    out
-}
-
-fn push_python_json(out: &mut String, value: &serde_json::Value) {
-    use serde_json::Value;
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => push_python_json_str(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_python_json(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_python_json_str(out, k);
-                out.push_str(": ");
-                push_python_json(out, v);
-            }
-            out.push('}');
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_json_values() {
-        let v = serde_json::json!({"b": [1, "é"], "a": null});
-        assert_eq!(python_json(&v), r#"{"a": null, "b": [1, "\u00e9"]}"#);
-    }
 
     #[test]
     fn ascii_payload_uses_python_separators() {

@@ -6,7 +6,8 @@
 //! (`warmup_http`).
 
 use crate::config::{CacheConfig, Config, RedisConfig};
-use crate::domain::cache_key::{answer_key_into, python_json};
+use crate::domain::cache_key::answer_key_into;
+use crate::domain::py_json;
 use crate::ops::audit::Audit;
 use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::redis::conn::ConnectError;
@@ -213,7 +214,9 @@ fn first_bad(bad: &[BadLine]) -> String {
 #[serde(deny_unknown_fields)]
 struct Line<'a> {
     question: String,
-    answer: serde_json::Value,
+    /// Raw: rewritten straight to the stored text, without building a tree per line.
+    #[serde(borrow)]
+    answer: &'a RawValue,
     /// Raw, so the key sees the number `1` and `1.0` and big integers as the services do.
     #[serde(default, borrow)]
     context: Option<&'a RawValue>,
@@ -269,10 +272,16 @@ impl<'a> LineParser<'a> {
         if let Err(e) = keyed {
             return bad(format!("context: {e}"));
         }
+        // Stored as Python writes it (keys sorted, as `json.dumps(sort_keys=True)`), so the
+        // services read back the value they would have written.
+        let mut value = String::with_capacity(l.answer.get().len() + 16);
+        if let Err(e) = py_json::push_sorted(&mut value, l.answer.get()) {
+            return bad(format!("answer: {e}"));
+        }
         Some(Ok(WarmupEntry {
             line,
             key,
-            value: python_json(&l.answer),
+            value,
             ttl_s: explicit.unwrap_or(self.opts.default_ttl_s),
             ttl_explicit: explicit.is_some(),
             question: l.question,

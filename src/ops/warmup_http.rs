@@ -37,7 +37,7 @@ struct Body<'a> {
 #[derive(Serialize)]
 struct BodyEntry<'a> {
     question: &'a str,
-    answer: serde_json::Value,
+    answer: Option<&'a RawValue>,
     /// Forwarded as the JSON the line gave: an object stays an object, `1.0` stays `1.0`.
     #[serde(skip_serializing_if = "Option::is_none")]
     context: Option<&'a RawValue>,
@@ -53,9 +53,9 @@ pub fn body(plan: &WarmupPlan, opts: &WarmupOptions) -> String {
         .iter()
         .map(|e| BodyEntry {
             question: &e.question,
-            // `value` is the answer's JSON as Redis would store it; reading it back gives the
-            // line's answer without keeping a second copy of every answer in the plan.
-            answer: serde_json::from_str(&e.value).unwrap_or(serde_json::Value::Null),
+            // `value` is the answer's JSON as Redis would store it: the line's answer, without
+            // a second copy of every answer in the plan.
+            answer: serde_json::from_str(&e.value).ok(),
             // Checked when the line was parsed; a text that is not JSON is not sent.
             context: e
                 .context_json
