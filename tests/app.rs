@@ -496,3 +496,16 @@ fn every_listed_command_is_handled() {
         "{notice}"
     );
 }
+
+/// Every message the status bar shows can be read again in the Logs view.
+#[test]
+fn notices_are_kept_in_the_logs_view() {
+    let mut s = demo_state();
+    press(&mut s, KeyCode::Char('5'));
+    press(&mut s, KeyCode::Char('s'));
+    let notice = s.notice.clone().unwrap();
+    assert!(
+        s.logs.matching("").any(|l| l.text == notice),
+        "{notice} is not in the log"
+    );
+}

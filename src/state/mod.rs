@@ -281,8 +281,9 @@ impl State {
                 Vec::new()
             }
             Msg::Notice(text) => {
+                let before = (self.notice.clone(), self.last_outcome.clone());
                 self.notice = Some(text);
-                self.message_at = Some(self.now);
+                self.stamp_message(before);
                 Vec::new()
             }
             Msg::ThemeChanged(name) => {
@@ -297,10 +298,21 @@ impl State {
     }
 
     /// Dates the status bar's message when it changed.
+    /// A new notice goes to the Logs view too (action results are logged where they
+    /// arrive), so every message the status bar showed can be read again there.
     fn stamp_message(&mut self, before: (Option<String>, Option<Result<String, String>>)) {
         let now = (self.notice.clone(), self.last_outcome.clone());
         if now != before && (now.0.is_some() || now.1.is_some()) {
             self.message_at = Some(self.now);
+        }
+        if let Some(text) = &now.0
+            && before.0.as_ref() != Some(text)
+        {
+            self.logs.push(crate::model::LogLine {
+                at: self.now,
+                level: crate::model::LogLevel::Info,
+                text: text.clone(),
+            });
         }
     }
 
