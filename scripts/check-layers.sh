@@ -9,7 +9,9 @@
 #   domain                        1   pure rules
 #   config, model                 0   plain data and settings
 #
-# A module may import from its own layer and those below it. `use crate::x` and
+# A module may import from its own layer and those below it, and `ui` (pure drawing)
+# never from the I/O layers `sources` and `ops`: it reads `state`, `model`, `domain` and
+# `config` only. `use crate::x` and
 # `crate::x::...` paths are checked, grouped imports (`use crate::{a, b}`) too.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,7 +38,10 @@ while IFS= read -r file; do
     while IFS=: read -r line target; do
         [[ -z $target ]] && continue
         [[ -n ${RANK[$target]+x} ]] || continue
-        if (( RANK[$target] > RANK[$from] )); then
+        if [[ $from == ui && ( $target == sources || $target == ops ) ]]; then
+            echo "check-layers: $file:$line: ui draws &State and never reaches the I/O layer crate::$target: take the type from crate::model" >&2
+            status=1
+        elif (( RANK[$target] > RANK[$from] )); then
             echo "check-layers: $file:$line: $from (layer ${RANK[$from]}) imports crate::$target (layer ${RANK[$target]}): move the code down or the import up" >&2
             status=1
         fi

@@ -3,8 +3,8 @@
 //! they ask for (all without waiting on a backend) and redraws only when something visible
 //! changed.
 
+use crate::model::SourceUpdate;
 use crate::ops::ActionEvent;
-use crate::sources::SourceUpdate;
 mod backends;
 mod log_capture;
 
@@ -50,7 +50,7 @@ const STOP_LIMIT: Duration = Duration::from_secs(5);
 /// What of the clock is visible: each source's status and age in whole seconds, and
 /// whether a message is still in the status bar (it fades).
 fn clock_face(state: &State) -> (Vec<(crate::state::Status, Option<i64>)>, bool) {
-    use crate::sources::SourceKind;
+    use crate::model::SourceKind;
     let ages = SourceKind::ALL
         .into_iter()
         .map(|k| {

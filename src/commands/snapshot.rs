@@ -4,7 +4,7 @@ use crate::config::Rules;
 use crate::config::redact::redact_text;
 use crate::domain::cost::CostBreakdown;
 use crate::domain::grade::{self, Grade};
-use crate::sources::{CacheSample, MetricsSample, SourceKind};
+use crate::model::{CacheSample, MetricsSample, SourceKind};
 use crate::state::{State, Status};
 use serde_json::{Map, Value, json};
 

@@ -3,7 +3,7 @@
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade;
-use crate::sources::{CacheSample, SourceKind};
+use crate::model::{CacheSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -4,7 +4,7 @@
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade;
-use crate::sources::{MetricsSample, SourceKind};
+use crate::model::{MetricsSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -24,7 +24,7 @@ mod scaling;
 pub mod theme;
 mod widgets;
 
-use crate::sources::SourceKind;
+use crate::model::SourceKind;
 use crate::state::{Mode, State, Status, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -4,7 +4,7 @@ use super::format::{self, MISSING};
 use super::widgets::{Tile, panel};
 use super::{Theme, health_spans};
 use crate::domain::grade::{self, Grade};
-use crate::sources::{ServiceLatency, SourceKind};
+use crate::model::{ServiceLatency, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -4,7 +4,7 @@ use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, source_error};
 use crate::domain::grade::Grade;
 use crate::domain::scaling::{self, Direction, Outlook, Signals, Verdict};
-use crate::sources::{Deployment, NodePool, SourceKind, Vpa, VpaResources};
+use crate::model::{Deployment, NodePool, SourceKind, Vpa, VpaResources};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -364,7 +364,7 @@ pub fn vpa_summary(v: &Vpa) -> String {
     let part = |label: &str,
                 get: fn(&VpaResources) -> Option<f64>,
                 fmt: fn(f64) -> String,
-                c: &crate::sources::VpaContainer| {
+                c: &crate::model::VpaContainer| {
         let target = get(&c.target).map_or(MISSING.to_string(), fmt);
         let range = match (get(&c.min_allowed), get(&c.max_allowed)) {
             (Some(lo), Some(hi)) => format!(" ({}-{})", fmt(lo), fmt(hi)),
@@ -399,7 +399,7 @@ pub fn vpa_summary(v: &Vpa) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sources::VpaContainer;
+    use crate::model::VpaContainer;
 
     fn res(cpu: Option<f64>, mem: Option<f64>) -> VpaResources {
         VpaResources {
