@@ -49,12 +49,12 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     };
     state.notice = None;
-    let short = KEYMAP
+    let (keys, help) = KEYMAP
         .iter()
         .find(|b| b.action == action)
-        .map_or("", |b| b.keys);
+        .map_or(("", ""), |b| (b.keys, b.help));
     if state.read_only && action.is_mutating() {
-        state.notice = Some(format!("{short}: read-only: actions are off (--read-only)"));
+        state.notice = Some(format!("{keys}: read-only: actions are off (--read-only)"));
         return Vec::new();
     }
     if !action.acts_in(state.view) {
@@ -62,11 +62,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         // nothing; an action key says where it works.
         if action.is_mutating() {
             state.notice = Some(format!(
-                "{short}: {} from the {} view",
-                KEYMAP
-                    .iter()
-                    .find(|b| b.action == action)
-                    .map_or("", |b| b.help),
+                "{keys}: {help} from the {} view",
                 where_it_acts(action)
             ));
         }
