@@ -43,6 +43,19 @@ impl Backends {
             .then(|| Msg::Notice("the demo is busy: try again".into()))
     }
 
+    /// Asks for an exact count of keys per prefix; the Cache view shows its progress.
+    pub fn count_keys(&self) -> Msg {
+        self.refresh.count_keys();
+        if let Some(sim) = &self.sim {
+            let edit = SimCommand::Edit(Box::new(|sim| sim.count_keys_exactly()));
+            if sim.commands.try_send(edit).is_err() {
+                return Msg::Notice("the demo is busy: try again".into());
+            }
+            let _ = sim.commands.try_send(SimCommand::Refresh);
+        }
+        Msg::Notice("counting keys per prefix exactly, within [redis] scan_keys_per_sec".into())
+    }
+
     /// True while an action task has not ended.
     pub fn busy(&self) -> bool {
         self.running.as_ref().is_some_and(|(_, t)| !t.is_finished())

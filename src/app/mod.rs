@@ -141,6 +141,7 @@ where
                     return Ok(Exit::Quit);
                 }
                 Effect::Refresh => app.backends.refresh_now(),
+                Effect::CountKeys => Some(app.backends.count_keys()),
                 Effect::CancelAction => app.backends.cancel(),
                 Effect::Run(plan) => Some(app.backends.run(plan)),
                 Effect::SetTheme(name) => set_theme(app, &name),

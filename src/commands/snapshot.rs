@@ -108,6 +108,10 @@ fn cache_json(c: &CacheSample, r: &Rules) -> Value {
         "maxmemory_bytes": c.maxmemory_bytes, "evicted_keys_per_sec": c.evicted_keys_per_sec,
         "connected_clients": c.connected_clients, "ping_ms": c.ping_ms, "keys": c.keys,
         "prefixes": prefixes,
+        "prefix_counts": c.prefixes.iter().map(|p| json!({
+            "prefix": p.prefix, "keys": p.keys, "margin": p.margin, "exact": p.exact,
+            "sampled": p.sampled, "age_s": p.age_s,
+        })).collect::<Vec<_>>(),
         "grade": {
             "hit_rate": grade::of_hit_rate(c.hit_rate, r),
             "ping_ms": grade::of_cache_latency(c.ping_ms, r),

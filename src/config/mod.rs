@@ -152,7 +152,8 @@ pub struct RedisConfig {
     pub password: Option<String>,
     pub ca_file: Option<PathBuf>,
     pub prefixes: Vec<String>,
-    /// SCAN budget for the per-prefix key counts, keys examined per second.
+    /// SCAN budget for the exact per-prefix count the operator asks for (`c`), keys
+    /// examined per second. The running estimate costs one small page per 2 s instead.
     pub scan_keys_per_sec: u64,
 }
 

@@ -152,8 +152,11 @@ pub struct CacheSample {
     pub ping_ms: f64,
     pub keys: u64,
     pub eviction_policy: String,
-    /// Keys per configured prefix (an estimate from a budgeted SCAN), in config order.
+    /// Keys per configured prefix, in config order: estimated from sampled SCAN pages, or
+    /// exact after a count the operator asked for.
     pub prefixes: Vec<PrefixCount>,
+    /// Share of the keyspace an exact count in progress has walked (0..=1); None when none runs.
+    pub exact_count_progress: Option<f64>,
     /// Per node, for a cluster; empty for a single server.
     pub nodes: Vec<CacheNode>,
 }
@@ -161,8 +164,15 @@ pub struct CacheSample {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PrefixCount {
     pub prefix: String,
+    /// Keys with the prefix: exact when `exact`, otherwise an estimate.
     pub keys: u64,
-    /// Seconds since the count was taken.
+    /// Half-width of the estimate's 95 % interval (keys ± margin); 0 when exact.
+    pub margin: u64,
+    /// Counted key by key over the whole keyspace rather than estimated from a sample.
+    pub exact: bool,
+    /// Keys the estimate rests on (sampled), or walked for an exact count.
+    pub sampled: u64,
+    /// Seconds since the count or the estimate's newest sample was taken.
     pub age_s: u64,
 }
 

@@ -20,20 +20,34 @@ pub use crate::model::{
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-/// The `r` key: wakes every live source to sample now instead of at its next tick.
+/// The `r` key: wakes every live source to sample now instead of at its next tick; and the
+/// `c` key: asks the Redis source for an exact count of keys per prefix.
 #[derive(Debug, Clone, Default)]
-pub struct RefreshNow(Arc<Notify>);
+pub struct RefreshNow {
+    now: Arc<Notify>,
+    count_keys: Arc<Notify>,
+}
 
 impl RefreshNow {
     pub fn trigger(&self) {
-        self.0.notify_waiters();
+        self.now.notify_waiters();
     }
 
     /// Waits for the next tick, or for `trigger`, which restarts the interval from now.
     pub async fn wait(&self, tick: &mut tokio::time::Interval) {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = self.0.notified() => tick.reset(),
+            _ = self.now.notified() => tick.reset(),
         }
+    }
+
+    /// Asks for an exact count of keys per prefix; kept until the Redis source takes it.
+    pub fn count_keys(&self) {
+        self.count_keys.notify_one();
+    }
+
+    /// What the Redis source waits on for [`RefreshNow::count_keys`].
+    pub fn count_keys_requests(&self) -> Arc<Notify> {
+        self.count_keys.clone()
     }
 }

@@ -19,6 +19,7 @@ pub enum Action {
     Warmup,
     Invalidate,
     Refresh,
+    CountKeys,
     Quit,
     Escape,
 }
@@ -37,6 +38,7 @@ impl Action {
             Action::Details => &[View::Scaling],
             // The cache is shown on these two.
             Action::Warmup | Action::Invalidate => &[View::Overview, View::Cache],
+            Action::CountKeys => &[View::Cache],
             _ => &[],
         }
     }
@@ -150,6 +152,13 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Invalidate,
         help: "invalidate cache keys",
         short: "invalidate",
+    },
+    Binding {
+        keys: "c",
+        codes: &[key('c')],
+        action: Action::CountKeys,
+        help: "count keys per prefix exactly",
+        short: "count keys",
     },
     Binding {
         keys: "r",

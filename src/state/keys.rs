@@ -85,6 +85,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Up => state.selected = state.selected.saturating_sub(1),
         Action::Details => state.details_open = !state.details_open,
         Action::Refresh => return vec![Effect::Refresh],
+        Action::CountKeys => return vec![Effect::CountKeys],
         Action::Quit => return quit(state),
         Action::Escape => {
             if state.running.is_some() {

@@ -89,6 +89,8 @@ pub enum Effect {
     /// Quit; a running action is cancelled first and its end line written.
     Quit,
     Refresh,
+    /// Count keys per prefix exactly (the Redis source's budgeted SCAN).
+    CountKeys,
     SetTheme(String),
     /// Run a confirmed plan.
     Run(ActionPlan),

@@ -167,24 +167,40 @@ fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, 
         .iter()
         .filter(|p| f.is_empty() || p.prefix.to_ascii_lowercase().contains(&f))
         .map(|p| {
+            let (keys, margin) = if p.exact {
+                (format::count(p.keys as f64), String::new())
+            } else {
+                (
+                    format!("≈{}", format::count(p.keys as f64)),
+                    format!("±{}", format::count(p.margin as f64)),
+                )
+            };
             Row::new(vec![
                 p.prefix.clone(),
-                format!("≈{}", format::count(p.keys as f64)),
+                keys,
+                margin,
                 format::age(p.age_s as i64),
             ])
             .style(theme.text)
         })
         .collect();
+    let exact = !c.prefixes.is_empty() && c.prefixes.iter().all(|p| p.exact);
+    let title = match c.exact_count_progress {
+        Some(share) => format!("Keys per prefix · counting {:.0} %", share * 100.0),
+        None if exact => "Keys per prefix · exact".to_string(),
+        None => "Keys per prefix · sampled".to_string(),
+    };
     let table = Table::new(
         rows,
         [
-            Constraint::Min(12),
-            Constraint::Length(9),
-            Constraint::Length(5),
+            Constraint::Fill(1),
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(4),
         ],
     )
-    .header(Row::new(vec!["PREFIX", "KEYS", "AGE"]).style(theme.muted))
-    .block(panel("Keys per prefix (SCAN estimate)", None, theme));
+    .header(Row::new(vec!["PREFIX", "KEYS", "±", "AGE"]).style(theme.muted))
+    .block(panel(&title, None, theme));
     frame.render_widget(table, area);
 }
 

@@ -248,6 +248,11 @@ impl Endpoint {
         &self.info
     }
 
+    /// The database the connection selects (0 unless the URL names another).
+    pub fn db(&self) -> u32 {
+        u32::try_from(self.info.redis_settings().db()).unwrap_or(0)
+    }
+
     pub fn host(&self) -> Option<&str> {
         match self.info.addr() {
             ConnectionAddr::Tcp(h, _) | ConnectionAddr::TcpTls { host: h, .. } => Some(h),

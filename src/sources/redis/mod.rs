@@ -1,11 +1,13 @@
 //! The Redis source: every refresh one `INFO` (only the sections used) and one `PING` per
-//! node, sent to the App loop as [`Payload::Cache`]; a background budgeted SCAN for the
-//! per-prefix key counts. A cluster (configured, or detected from INFO) is sampled on every
+//! node, sent to the App loop as [`Payload::Cache`]; per-prefix key counts estimated from a
+//! small sampled SCAN page every other second or so (`estimate`), and counted exactly with a
+//! budgeted SCAN when the operator asks (`scan`). A cluster (configured, or detected from INFO) is sampled on every
 //! node and aggregated. Failures become error updates naming the server and what to do;
 //! the next refresh reconnects, so a restarted server recovers without the operator.
 
 pub mod conn;
 pub mod derive;
+pub mod estimate;
 pub mod info;
 pub mod scan;
 
@@ -13,9 +15,10 @@ use crate::config::RedisConfig;
 use crate::sources::{CacheSample, Payload, PrefixCount, RefreshNow, SourceKind, SourceUpdate};
 use conn::{ConnectError, Endpoint};
 use derive::NodeReading;
+use estimate::{Ask, Estimator};
 use info::Info;
 use redis::aio::MultiplexedConnection;
-use scan::PrefixCounts;
+use scan::ExactState;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
@@ -207,6 +210,60 @@ impl Sampler {
         Ok((info, at, ping_ms))
     }
 
+    /// One round of prefix sampling: for each master, a page from a random cursor when one
+    /// is due (every one with `eager`), or an exact walk of a small keyspace.
+    pub async fn sample_prefixes(
+        &mut self,
+        est: &mut Estimator,
+        eager: bool,
+    ) -> Result<(), ConnectError> {
+        if est.prefixes().is_empty() {
+            return Ok(());
+        }
+        let addrs: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.is_master)
+            .map(|n| n.ep.addr.clone())
+            .collect();
+        est.keep_only(&addrs.iter().map(String::as_str).collect::<Vec<_>>());
+        let timeout = self.timeout;
+        for node in self.nodes.iter_mut().filter(|n| n.is_master) {
+            let (Some(conn), Some((info, _))) = (node.conn.as_mut(), node.prev.as_ref()) else {
+                continue;
+            };
+            let db = node.ep.db();
+            let total = info.dbs.iter().find(|d| d.db == db).map_or(0, |d| d.keys);
+            let addr = node.ep.addr.clone();
+            match est.ask(&addr, total, Instant::now(), eager) {
+                Ask::Nothing => {}
+                Ask::Page(cursor) => {
+                    let (_, keys) =
+                        scan_page(conn, &node.ep, cursor, estimate::PAGE_COUNT, timeout).await?;
+                    est.page(&addr, &keys, Instant::now());
+                }
+                Ask::Exact => {
+                    let (mut cursor, mut walked) = (0u64, 0u64);
+                    let mut matched = vec![0u64; est.prefixes().len()];
+                    // A keyspace that grew past small mid-walk is left to sampling.
+                    for _ in 0..(estimate::SMALL / 500) {
+                        let (next, keys) = scan_page(conn, &node.ep, cursor, 1000, timeout).await?;
+                        let (n, m) =
+                            estimate::classify(keys.iter().map(Vec::as_slice), est.prefixes());
+                        walked += n;
+                        matched.iter_mut().zip(m).for_each(|(a, b)| *a += b);
+                        if next == 0 {
+                            est.exact(&addr, walked, matched, Instant::now());
+                            break;
+                        }
+                        cursor = next;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The masters to scan: every master of a cluster, or the single server.
     pub async fn masters(&mut self) -> Result<Vec<Endpoint>, ConnectError> {
         self.ensure_topology().await?;
@@ -219,30 +276,66 @@ impl Sampler {
     }
 }
 
-fn with_prefixes(mut sample: CacheSample, counts: &Option<PrefixCounts>) -> CacheSample {
-    if let Some(c) = counts {
-        let age_s = c.taken.elapsed().as_secs();
-        sample.prefixes = c
+/// How long an exact count is shown instead of the estimate.
+const EXACT_SHOWN_FOR: Duration = Duration::from_secs(600);
+
+/// The per-prefix figures: an exact count the operator asked for while it is recent, else
+/// the sampled estimate.
+fn with_prefixes(mut sample: CacheSample, est: &Estimator, exact: &ExactState) -> CacheSample {
+    sample.exact_count_progress = exact.progress;
+    if let Some(done) = exact
+        .done
+        .as_ref()
+        .filter(|d| d.taken.elapsed() < EXACT_SHOWN_FOR)
+    {
+        let age_s = done.taken.elapsed().as_secs();
+        sample.prefixes = done
             .counts
             .iter()
             .map(|(prefix, keys)| PrefixCount {
                 prefix: prefix.clone(),
                 keys: *keys,
+                margin: 0,
+                exact: true,
+                sampled: done.walked,
                 age_s,
+            })
+            .collect();
+    } else if let Some(figures) = est.figures() {
+        sample.prefixes = est
+            .prefixes()
+            .iter()
+            .zip(figures)
+            .map(|(prefix, f)| PrefixCount {
+                prefix: prefix.clone(),
+                keys: f.keys,
+                margin: f.margin,
+                exact: f.exact,
+                sampled: f.sampled,
+                age_s: f.taken.elapsed().as_secs(),
             })
             .collect();
     }
     sample
 }
 
-fn spawn_prefix_scan(
+fn estimator(cfg: &RedisConfig) -> Estimator {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    Estimator::new(cfg.prefixes.clone(), seed ^ u64::from(std::process::id()))
+}
+
+/// Starts the exact counter, which waits for `requests`; its state is watched by the loop.
+fn spawn_exact_counter(
     cfg: &RedisConfig,
     timeout: Duration,
-) -> Option<watch::Receiver<Option<PrefixCounts>>> {
+    requests: std::sync::Arc<tokio::sync::Notify>,
+) -> watch::Receiver<ExactState> {
+    let (tx, rx) = watch::channel(ExactState::default());
     if cfg.prefixes.is_empty() || cfg.scan_keys_per_sec == 0 {
-        return None;
+        return rx;
     }
-    let (tx, rx) = watch::channel(None);
     let scan_cfg = cfg.clone();
     let masters = move || {
         let cfg = scan_cfg.clone();
@@ -252,14 +345,15 @@ fn spawn_prefix_scan(
         });
         fut
     };
-    tokio::spawn(scan::count_prefixes_forever(
+    tokio::spawn(scan::count_on_request(
         masters,
         cfg.prefixes.clone(),
         cfg.scan_keys_per_sec,
         timeout,
+        requests,
         tx,
     ));
-    Some(rx)
+    rx
 }
 
 /// Samples every `refresh` and sends the result to `tx` until the receiver is gone.
@@ -267,7 +361,8 @@ pub async fn run(cfg: RedisConfig, refresh: Duration, tx: mpsc::Sender<SourceUpd
     run_with(cfg, refresh, tx, RefreshNow::default()).await
 }
 
-/// `run`, also sampling at once whenever `now` is triggered.
+/// `run`, also sampling at once whenever `now` is triggered, and counting keys per prefix
+/// exactly when asked through it.
 pub async fn run_with(
     cfg: RedisConfig,
     refresh: Duration,
@@ -290,13 +385,19 @@ pub async fn run_with(
             }
         }
     };
-    let prefixes = spawn_prefix_scan(&cfg, timeout);
+    let mut est = estimator(&cfg);
+    let exact = spawn_exact_counter(&cfg, timeout, now.count_keys_requests());
     loop {
         now.wait(&mut tick).await;
         let payload = match sampler.sample().await {
             Ok(sample) => {
-                let counts = prefixes.as_ref().and_then(|rx| rx.borrow().clone());
-                Ok(Payload::Cache(Box::new(with_prefixes(sample, &counts))))
+                if let Err(e) = sampler.sample_prefixes(&mut est, false).await {
+                    tracing::debug!("prefix sample: {e}");
+                }
+                let exact = exact.borrow().clone();
+                Ok(Payload::Cache(Box::new(with_prefixes(
+                    sample, &est, &exact,
+                ))))
             }
             Err(e) => Err(e.to_string()),
         };
@@ -304,6 +405,24 @@ pub async fn run_with(
             return;
         }
     }
+}
+
+async fn scan_page(
+    conn: &mut MultiplexedConnection,
+    ep: &Endpoint,
+    cursor: u64,
+    count: u64,
+    timeout: Duration,
+) -> Result<(u64, Vec<Vec<u8>>), ConnectError> {
+    let mut cmd = redis::cmd("SCAN");
+    cmd.arg(cursor).arg("COUNT").arg(count);
+    tokio::time::timeout(timeout, cmd.query_async(conn))
+        .await
+        .map_err(|_| ConnectError::Timeout {
+            addr: ep.addr.clone(),
+            ms: timeout.as_millis(),
+        })?
+        .map_err(|e| ep.err(e))
 }
 
 fn update(payload: Result<Payload, String>) -> SourceUpdate {
@@ -314,15 +433,23 @@ fn update(payload: Result<Payload, String>) -> SourceUpdate {
     }
 }
 
-/// Two INFO samples `interval` apart, for `snapshot --json`. Prefix counts are included
-/// as far as the budgeted scan got within the interval.
+/// Two INFO samples `interval` apart, for `snapshot --json`, with per-prefix figures from a
+/// short burst of sampled pages (exact for a small keyspace).
 pub async fn sample_twice(cfg: RedisConfig, interval: Duration) -> Result<CacheSample, String> {
     let timeout = command_timeout(interval);
     let mut sampler = Sampler::new(cfg.clone(), timeout).map_err(|e| e.to_string())?;
     sampler.sample().await.map_err(|e| e.to_string())?;
-    let prefixes = spawn_prefix_scan(&cfg, timeout);
+    let mut est = estimator(&cfg);
+    for _ in 0..SNAPSHOT_PAGES {
+        sampler
+            .sample_prefixes(&mut est, true)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     tokio::time::sleep(interval).await;
     let sample = sampler.sample().await.map_err(|e| e.to_string())?;
-    let counts = prefixes.as_ref().and_then(|rx| rx.borrow().clone());
-    Ok(with_prefixes(sample, &counts))
+    Ok(with_prefixes(sample, &est, &ExactState::default()))
 }
+
+/// Sampled pages per master a snapshot takes: about 1,000 keys, ±3 % of the keyspace.
+const SNAPSHOT_PAGES: usize = 10;

@@ -1,60 +1,66 @@
-//! Keys per configured prefix, counted by a background SCAN that stays within a budget of
-//! keys examined per second, so a large keyspace is never walked faster than the operator
-//! allowed. One pass classifies every key by prefix locally (one SCAN for all prefixes
-//! rather than one MATCH pass each). Until the first pass ends, the count is extrapolated
-//! from the part seen, which is why it is reported as an estimate with its age.
+//! The exact count of keys per prefix, on the operator's request (the `c` key in the Cache
+//! view): a SCAN of every master within a budget of keys examined per second
+//! (`[redis] scan_keys_per_sec`), so a large keyspace is never walked faster than the
+//! operator allowed. One pass classifies every key by prefix locally (one SCAN for all
+//! prefixes rather than one MATCH pass each). Progress is published as it goes.
 
 use super::conn::{ConnectError, Endpoint};
+use super::estimate::classify;
 use redis::aio::MultiplexedConnection;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
-/// The latest per-prefix counts, in config order, and when they were taken.
+/// A finished exact count, in config order, and when it ended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrefixCounts {
     pub counts: Vec<(String, u64)>,
+    /// Keys walked.
+    pub walked: u64,
     pub taken: Instant,
-    /// False while extrapolated from a first, partial pass.
-    pub complete: bool,
+}
+
+/// What the exact counter has to say: the last count, and the share walked of one running.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExactState {
+    pub done: Option<PrefixCounts>,
+    pub progress: Option<f64>,
 }
 
 /// The most keys asked for in one SCAN call; bigger replies would hold the server longer.
 const MAX_COUNT: u64 = 1000;
-/// Least pause between full passes; a small keyspace need not be rescanned every second.
-const MIN_PASS_GAP: Duration = Duration::from_secs(30);
-const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+const PUBLISH_EVERY: Duration = Duration::from_millis(500);
 
-/// Scans `masters` forever (until `out` has no receivers), publishing counts to `out`.
-pub async fn count_prefixes_forever(
+/// Counts every time `requests` is notified (until `out` has no receivers).
+pub async fn count_on_request(
     masters: impl Fn() -> futures::future::BoxFuture<'static, Result<Vec<Endpoint>, ConnectError>>,
     prefixes: Vec<String>,
     keys_per_sec: u64,
     timeout: Duration,
-    out: watch::Sender<Option<PrefixCounts>>,
+    requests: Arc<Notify>,
+    out: watch::Sender<ExactState>,
 ) {
-    if prefixes.is_empty() || keys_per_sec == 0 {
-        return;
-    }
-    let mut have_complete = false;
-    while !out.is_closed() {
-        let started = Instant::now();
+    loop {
+        tokio::select! {
+            _ = requests.notified() => {}
+            _ = out.closed() => return,
+        }
+        out.send_modify(|s| s.progress = Some(0.0));
         let result = async {
             let eps = masters().await?;
-            one_pass(&eps, &prefixes, keys_per_sec, timeout, &out, have_complete).await
+            one_pass(&eps, &prefixes, keys_per_sec, timeout, &out).await
         }
         .await;
-        let gap = match result {
-            Ok(counts) => {
-                have_complete = true;
-                out.send_replace(Some(counts));
-                MIN_PASS_GAP.max(started.elapsed())
-            }
+        match result {
+            Ok(counts) => out.send_modify(|s| {
+                s.done = Some(counts);
+                s.progress = None;
+            }),
             Err(e) => {
-                tracing::debug!("prefix scan: {e}");
-                Duration::from_secs(5)
+                tracing::warn!("exact key count: {e}");
+                out.send_modify(|s| s.progress = None);
             }
-        };
-        tokio::time::sleep(gap).await;
+        }
     }
 }
 
@@ -63,12 +69,11 @@ async fn one_pass(
     prefixes: &[String],
     keys_per_sec: u64,
     timeout: Duration,
-    out: &watch::Sender<Option<PrefixCounts>>,
-    have_complete: bool,
+    out: &watch::Sender<ExactState>,
 ) -> Result<PrefixCounts, ConnectError> {
     let count = keys_per_sec.clamp(1, MAX_COUNT);
     let mut matched = vec![0u64; prefixes.len()];
-    let mut examined = 0u64;
+    let mut walked = 0u64;
     let mut conns: Vec<(MultiplexedConnection, &Endpoint)> = Vec::new();
     let mut total = 0u64;
     for ep in masters {
@@ -92,26 +97,16 @@ async fn one_pass(
                 .query_async(conn)
                 .await
                 .map_err(|e| ep.err(e))?;
-            examined += keys.len() as u64;
-            for key in &keys {
-                for (i, p) in prefixes.iter().enumerate() {
-                    if key.starts_with(p.as_bytes()) {
-                        matched[i] += 1;
-                    }
-                }
-            }
-            if !have_complete && last_publish.elapsed() >= PUBLISH_EVERY && examined > 0 {
-                let scale = total.max(examined) as f64 / examined as f64;
-                out.send_replace(Some(PrefixCounts {
-                    counts: zip(prefixes, matched.iter().map(|m| (*m as f64 * scale) as u64)),
-                    taken: Instant::now(),
-                    complete: false,
-                }));
+            let (n, m) = classify(keys.iter().map(Vec::as_slice), prefixes);
+            walked += n;
+            matched.iter_mut().zip(m).for_each(|(a, b)| *a += b);
+            if last_publish.elapsed() >= PUBLISH_EVERY {
+                let share = (walked as f64 / total.max(1) as f64).min(0.99);
+                out.send_modify(|s| s.progress = Some(share));
                 last_publish = Instant::now();
             }
             // SCAN COUNT is a hint; pace by what was actually examined.
-            let budget =
-                Duration::from_secs_f64(count.max(keys.len() as u64) as f64 / keys_per_sec as f64);
+            let budget = Duration::from_secs_f64(count.max(n) as f64 / keys_per_sec as f64);
             if let Some(rest) = budget.checked_sub(batch_started.elapsed()) {
                 tokio::time::sleep(rest).await;
             }
@@ -122,12 +117,8 @@ async fn one_pass(
         }
     }
     Ok(PrefixCounts {
-        counts: zip(prefixes, matched.into_iter()),
+        counts: prefixes.iter().cloned().zip(matched).collect(),
+        walked,
         taken: Instant::now(),
-        complete: true,
     })
-}
-
-fn zip(prefixes: &[String], counts: impl Iterator<Item = u64>) -> Vec<(String, u64)> {
-    prefixes.iter().cloned().zip(counts).collect()
 }

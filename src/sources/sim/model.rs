@@ -2,6 +2,7 @@
 
 use super::Rng;
 use crate::domain::scaling::{self, Behavior};
+use crate::sources::redis::estimate::estimate;
 use crate::sources::{
     CacheSample, ClusterSample, Deployment, Hpa, HpaMetric, MetricsSample, ModelTokens, NodePool,
     PrefixCount, ServiceLatency, Utilization, Vpa, VpaContainer, VpaResources,
@@ -48,6 +49,8 @@ pub struct Sim {
     burst: Option<(i64, f64)>,
     pub(super) hit_rate: f64,
     pub(super) prefixes: Vec<(String, f64)>,
+    /// When the operator last asked for an exact count of keys per prefix (`c`).
+    exact_count_at: Option<i64>,
     hits_total: f64,
     misses_total: f64,
     qps: f64,
@@ -154,6 +157,7 @@ impl Sim {
                 ("knowledge:".into(), 41_500.0),
                 ("user:".into(), 26_800.0),
             ],
+            exact_count_at: None,
             hits_total: 0.0,
             misses_total: 0.0,
             qps: 0.0,
@@ -371,17 +375,47 @@ impl Sim {
             ping_ms: 0.4,
             keys: keys as u64,
             eviction_policy: "allkeys-lru".into(),
-            prefixes: self
-                .prefixes
-                .iter()
-                .map(|(p, k)| PrefixCount {
-                    prefix: p.clone(),
-                    keys: *k as u64,
-                    age_s: self.t.rem_euclid(30) as u64,
-                })
-                .collect(),
+            prefixes: self.prefix_counts(keys),
+            exact_count_progress: None,
             nodes: Vec::new(),
         }
+    }
+
+    /// As the Redis source reports them: estimated from sampled pages (a steady window of
+    /// 15,000 keys), or exact for ten minutes after `count_keys_exactly`.
+    fn prefix_counts(&self, total: f64) -> Vec<PrefixCount> {
+        const SAMPLED: u64 = 15_000;
+        let exact_age = self
+            .exact_count_at
+            .map(|at| self.t - at)
+            .filter(|a| *a < 600);
+        self.prefixes
+            .iter()
+            .map(|(p, k)| {
+                let keys = *k as u64;
+                let (keys, margin, exact, sampled, age_s) = match exact_age {
+                    Some(age) => (keys, 0, true, total as u64, age as u64),
+                    None => {
+                        let hits = (k / total.max(1.0) * SAMPLED as f64).round() as u64;
+                        let (_, margin) = estimate(hits, SAMPLED, total as u64).unwrap_or((0, 0));
+                        (keys, margin, false, SAMPLED, self.t.rem_euclid(2) as u64)
+                    }
+                };
+                PrefixCount {
+                    prefix: p.clone(),
+                    keys,
+                    margin,
+                    exact,
+                    sampled,
+                    age_s,
+                }
+            })
+            .collect()
+    }
+
+    /// The `c` key on the demo: an exact count, done at once.
+    pub fn count_keys_exactly(&mut self) {
+        self.exact_count_at = Some(self.t);
     }
 
     pub fn cluster(&self) -> ClusterSample {
@@ -532,6 +566,22 @@ mod tests {
 
     fn at(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 25, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn demo_prefixes_are_sampled_until_counted_exactly_and_for_ten_minutes_after() {
+        let mut sim = Sim::new(7, at(10));
+        let c = sim.cache();
+        assert!(c.prefixes.iter().all(|p| !p.exact && p.margin > 0));
+        sim.count_keys_exactly();
+        let c = sim.cache();
+        assert!(
+            c.prefixes
+                .iter()
+                .all(|p| p.exact && p.margin == 0 && p.age_s == 0)
+        );
+        sim.advance_to(at(10).timestamp() + 601);
+        assert!(sim.cache().prefixes.iter().all(|p| !p.exact));
     }
 
     #[test]
