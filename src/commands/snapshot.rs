@@ -21,8 +21,27 @@ pub fn to_json(state: &State) -> Value {
         "cache": state.cache.value.as_ref().map(|c| cache_json(c, r)),
         "deployments": deployments_json(state),
         "cost": state.cost.as_ref().map(|c| cost_json(c, state)),
-        "alerts": state.alerts,
+        "alerts": alerts_json(state),
     })
+}
+
+/// opsdeck's threshold alerts, then Prometheus' own (with `source: "prometheus"`, their
+/// rule's name, firing or pending, and the runbook link).
+fn alerts_json(state: &State) -> Vec<Value> {
+    let own = state.alerts.iter().map(|a| json!(a));
+    let prom = state.prom_alerts.iter().map(|a| {
+        let message = match a.summary.as_str() {
+            "" => a.name.clone(),
+            s => format!("{}: {s}", a.name),
+        };
+        json!({
+            "severity": a.severity, "source": "prometheus", "message": message,
+            "since": a.since, "name": a.name,
+            "state": if a.firing { "firing" } else { "pending" },
+            "summary": a.summary, "runbook_url": a.runbook_url, "labels": a.labels,
+        })
+    });
+    own.chain(prom).collect()
 }
 
 /// Each source's health; errors as they may be shown (no URL userinfo, no secret).
@@ -222,6 +241,17 @@ pub fn to_text(state: &State) -> String {
     }
     for a in &state.alerts {
         out.push_str(&format!("  alert {:?}: {}\n", a.severity, a.message));
+    }
+    for a in &state.prom_alerts {
+        let state = if a.firing { "firing" } else { "pending" };
+        out.push_str(&format!(
+            "  prometheus {state} {} {}: {}",
+            a.severity, a.name, a.summary
+        ));
+        if let Some(url) = &a.runbook_url {
+            out.push_str(&format!(" (runbook {url})"));
+        }
+        out.push('\n');
     }
     out
 }

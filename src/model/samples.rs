@@ -48,6 +48,24 @@ pub enum Payload {
     CostInputs(Box<CostInputs>),
     /// What today has cost so far, from Prometheus range data.
     SpendToday(Box<SpendToday>),
+    /// Prometheus' own firing and pending alerts; reported under Prometheus like the prices.
+    PromAlerts(Vec<PromAlert>),
+}
+
+/// An alert of Prometheus' alerting rules.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PromAlert {
+    pub name: String,
+    /// The rule's `severity` label (empty when it has none).
+    pub severity: String,
+    /// Firing; otherwise pending (its `for:` has not elapsed yet).
+    pub firing: bool,
+    pub since: Option<DateTime<Utc>>,
+    /// The `summary` annotation (else `description`).
+    pub summary: String,
+    pub runbook_url: Option<String>,
+    /// The other labels (service, namespace...).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Spend since local midnight as Prometheus' counters tell it; `missing` names the parts

@@ -32,6 +32,8 @@ struct Prices(
     crate::config::PrometheusConfig,
     prometheus::prices::CostQueries,
 );
+/// Prometheus' own alerts.
+struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
 struct Today(crate::config::PrometheusConfig, crate::config::CostConfig);
 struct Kubernetes(crate::config::KubernetesConfig);
@@ -62,6 +64,7 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
         .filter(|p| p.mode == PromMode::Api)
     {
         out.push(Box::new(Today(p.clone(), config.cost.clone())));
+        out.push(Box::new(Alerts(p.clone())));
     }
     out
 }
@@ -183,6 +186,28 @@ impl Source for Today {
                 source: SourceKind::Prometheus,
                 payload: Ok(Payload::SpendToday(Box::new(spend))),
             })
+        })
+    }
+}
+
+impl Source for Alerts {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Prometheus
+    }
+    fn run(
+        &self,
+        _refresh: Duration,
+        tx: mpsc::Sender<SourceUpdate>,
+        _wake: RefreshNow,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(prometheus::alerts::run(self.0.clone(), tx))
+    }
+    fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
+        let cfg = self.0.clone();
+        Box::pin(async move {
+            let client = prometheus::api::Client::new(&cfg).ok()?;
+            let alerts = prometheus::alerts::fetch(&client).await.ok()?;
+            Some(prometheus::alerts::update(alerts))
         })
     }
 }

@@ -19,7 +19,7 @@ use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
 use crate::model::{
     ActionEvent, ActionKind, CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample,
-    Payload, SourceKind, SourceUpdate, SpendToday,
+    Payload, PromAlert, SourceKind, SourceUpdate, SpendToday,
 };
 pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S};
 use crate::ops::ActionPlan;
@@ -167,6 +167,8 @@ pub struct State {
     pub cluster: Slot<ClusterSample>,
     pub history: History,
     pub alerts: Vec<Alert>,
+    /// Prometheus' own firing and pending alerts, as its rules report them.
+    pub prom_alerts: Vec<PromAlert>,
     pub cost: Option<CostBreakdown>,
     /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
     pub cost_inputs: CostInputs,
@@ -219,6 +221,7 @@ impl State {
             theme_name,
             history: History::default(),
             alerts: Vec::new(),
+            prom_alerts: Vec::new(),
             cost: None,
             cost_inputs: CostInputs::default(),
             spend_today: None,
@@ -368,6 +371,10 @@ impl State {
                     d.follow(&k.deployments);
                 }
                 self.cluster.set(u.at, Ok(*k));
+            }
+            (_, Ok(Payload::PromAlerts(a))) => {
+                self.prom_alerts = a;
+                return;
             }
             (_, Ok(Payload::SpendToday(t))) => {
                 self.spend_today = Some(*t);

@@ -4,7 +4,7 @@ use super::format::{self, MISSING};
 use super::widgets::{Tile, panel};
 use super::{Theme, health_spans};
 use crate::domain::grade::{self, Grade};
-use crate::model::{ServiceLatency, SourceKind};
+use crate::model::{PromAlert, ServiceLatency, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -34,7 +34,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             draw_alerts(frame, alerts, state, theme);
             draw_deployments(frame, deployments, state, theme);
         } else {
-            let alerts_h = (state.alerts.len() as u16 + 2).clamp(3, rest.height / 2);
+            let runbooks = state.prom_alerts.iter().filter(|a| a.runbook_url.is_some());
+            let n = state.alerts.len() + state.prom_alerts.len() + runbooks.count();
+            let alerts_h = (n as u16 + 2).clamp(3, rest.height / 2);
             let [alerts, deployments] =
                 Layout::vertical([Constraint::Length(alerts_h), Constraint::Min(0)]).areas(rest);
             draw_alerts(frame, alerts, state, theme);
@@ -222,28 +224,63 @@ fn missing<'a>(title: &'a str, state: &State, kind: SourceKind, theme: &Theme) -
 }
 
 fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let title = format!("Alerts ({})", state.alerts.len());
+    let title = format!("Alerts ({})", state.alerts.len() + state.prom_alerts.len());
     let block = panel(&title, None, theme);
-    let items: Vec<ListItem> = if state.alerts.is_empty() {
-        vec![ListItem::new(Span::styled(
+    let mut items: Vec<ListItem> = state
+        .alerts
+        .iter()
+        .map(|a| {
+            let style = theme.graded(a.severity.into());
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{} ", a.since.format("%H:%M:%S")), theme.muted),
+                Span::styled(format!("{:<10} ", a.source), theme.muted),
+                Span::styled(a.message.clone(), style),
+            ]))
+        })
+        .collect();
+    items.extend(state.prom_alerts.iter().map(|a| prom_alert(a, theme)));
+    if items.is_empty() {
+        items.push(ListItem::new(Span::styled(
             "all figures within the platform's targets",
             theme.ok,
-        ))]
-    } else {
-        state
-            .alerts
-            .iter()
-            .map(|a| {
-                let style = theme.graded(a.severity.into());
-                ListItem::new(Line::from(vec![
-                    Span::styled(format!("{} ", a.since.format("%H:%M:%S")), theme.muted),
-                    Span::styled(format!("{:<10} ", a.source), theme.muted),
-                    Span::styled(a.message.clone(), style),
-                ]))
-            })
-            .collect()
-    };
+        )));
+    }
     frame.render_widget(List::new(items).block(block), area);
+}
+
+/// A Prometheus alert: its severity as a mark and a colour, pending ones muted, the runbook
+/// link in full below it so it can be read (or selected with the mouse) from the screen.
+fn prom_alert<'a>(a: &'a PromAlert, theme: &Theme) -> ListItem<'a> {
+    let (mark, style) = match (a.firing, a.severity.to_ascii_lowercase().as_str()) {
+        (false, _) => ("… ", theme.muted),
+        (true, "critical" | "page" | "error") => ("!! ", theme.critical),
+        (true, _) => ("! ", theme.warn),
+    };
+    let since = a.since.map_or_else(
+        || "         ".to_string(),
+        |t| format!("{} ", t.format("%H:%M:%S")),
+    );
+    let mut text = format!("{mark}{}", a.name);
+    if !a.summary.is_empty() {
+        text.push_str(": ");
+        text.push_str(&a.summary);
+    }
+    if !a.firing {
+        text.push_str(" (pending)");
+    }
+    let mut lines = vec![Line::from(vec![
+        Span::styled(since, theme.muted),
+        Span::styled(format!("{:<10} ", "prometheus"), theme.muted),
+        Span::styled(text, style),
+    ])];
+    // On a line of its own, so a long link is not cut by the alert's text.
+    if let Some(url) = &a.runbook_url {
+        lines.push(Line::from(Span::styled(
+            format!("{:20}runbook {url}", ""),
+            theme.muted,
+        )));
+    }
+    ListItem::new(lines)
 }
 
 /// The wide layout's extra: each deployment's replicas, latency and rules verdict.

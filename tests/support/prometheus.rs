@@ -37,14 +37,24 @@ impl Prometheus {
     /// Starts Prometheus scraping `targets` (host:port, path /metrics) and waits until it
     /// is ready and has scraped every target once.
     pub fn start(targets: &[SocketAddr]) -> Prometheus {
+        Prometheus::start_with_rules(targets, None)
+    }
+
+    /// `start`, with an alerting rule file (YAML) evaluated every second.
+    pub fn start_with_rules(targets: &[SocketAddr], rules: Option<&str>) -> Prometheus {
         let dir = tempfile::tempdir().expect("a temp dir");
         let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
-        let config = format!(
+        let mut config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
              scrape_configs:\n  - job_name: platform\n    scrape_interval: 1s\n    \
              static_configs:\n      - targets: [{}]\n",
             list.join(", ")
         );
+        if let Some(rules) = rules {
+            let path = dir.path().join("rules.yml");
+            std::fs::write(&path, rules).unwrap();
+            config.push_str(&format!("rule_files:\n  - '{}'\n", path.display()));
+        }
         std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut p = Prometheus {

@@ -10,6 +10,7 @@
 //! The task never touches `State`: it sends owned `SourceUpdate`s, and a slow or dead
 //! server only delays this task, never the App loop.
 
+pub mod alerts;
 pub mod api;
 pub mod panels;
 pub mod period;
