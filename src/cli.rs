@@ -3,11 +3,24 @@
 use clap::{ArgGroup, Parser, Subcommand};
 use std::path::PathBuf;
 
+const EXAMPLES: &str = "\
+Examples:
+  opsdeck --demo                                   the console on the embedded demo platform
+  opsdeck --config prod.toml --read-only           watch production without any action
+  opsdeck snapshot --json | jq .cache.hit_rate     one figure for a script
+  opsdeck warmup --file faq.jsonl --dry-run        check a warmup file, write nothing
+  opsdeck invalidate --group user --user 42        one user's keys, previewed, then asked
+  opsdeck scale cs-prod/chat-api --hpa-min 6       raise the HPA's floor before a peak
+  opsdeck report --period week --format csv        last week's cost by category and model
+  opsdeck completions bash > /etc/bash_completion.d/opsdeck
+  opsdeck man > /usr/local/share/man/man1/opsdeck.1";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "opsdeck",
     version,
-    about = "On-call console for the AI customer-service platform: replicas, cache, latency, cost"
+    about = "On-call console for the AI customer-service platform: replicas, cache, latency, cost",
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     /// Config file (default lookup: $OPSDECK_CONFIG, ./config.toml, $XDG_CONFIG_HOME/opsdeck/config.toml).
@@ -116,4 +129,11 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
 }

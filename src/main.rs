@@ -88,6 +88,22 @@ fn main() -> ExitCode {
     // reqwest's rustls has no provider of its own: install ring before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            commands::shell::completions(*shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            return match commands::shell::man(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    ExitCode::from(1)
+                }
+            };
+        }
+        _ => {}
+    }
     if let Some(Command::CheckConfig { path }) = &cli.command {
         let code = config::check_config(
             path.as_deref().or(cli.config.as_deref()),
@@ -124,7 +140,9 @@ fn main() -> ExitCode {
             DEMO_SEED,
             *json,
         ))),
-        Some(Command::CheckConfig { .. }) => unreachable!("handled above"),
+        Some(Command::CheckConfig { .. } | Command::Completions { .. } | Command::Man) => {
+            unreachable!("handled above")
+        }
         Some(Command::Report { period, format }) => Ok(runtime.block_on(
             opsdeck::commands::report::run(&setup.config, *period, *format),
         )),

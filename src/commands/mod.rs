@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod report;
+pub mod shell;
 pub mod snapshot;
 
 use crate::ops::ActionEvent;
