@@ -29,6 +29,8 @@ pub struct Config {
     pub actions: ActionsConfig,
     pub rules: Rules,
     pub cost: CostConfig,
+    /// `[keys]`: action name → key(s), in place of the action's default keys.
+    pub keys: BTreeMap<String, crate::model::keymap::KeyList>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

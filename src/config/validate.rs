@@ -33,7 +33,17 @@ pub fn check(c: &Config) -> Vec<Issue> {
     check_groups(c, &mut out);
     check_backends(c, &mut out);
     check_prices(c, &mut out);
+    check_keys(c, &mut out);
     out
+}
+
+/// `[keys]`: every remap names an action, is a key, and leaves no key to two actions.
+fn check_keys(c: &Config, out: &mut Vec<Issue>) {
+    if let Err(issues) = crate::model::keymap::Keymap::build(&c.keys) {
+        for i in issues {
+            out.push(issue(vec![path(&["keys", &i.action])], i.message));
+        }
+    }
 }
 
 /// Refresh and the thresholds the verdicts and grades use.

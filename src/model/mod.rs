@@ -2,14 +2,17 @@
 //! report back. No I/O and no rules here; `domain` holds the rules over these values.
 
 mod action;
+pub mod keymap;
 mod log;
 mod period;
 mod samples;
+mod view;
 
 pub use action::{ActionEvent, ActionKind, CancelFlag, HpaBounds, Observed, ScaleTarget};
 pub use log::{LogLevel, LogLine};
 pub use period::{DeploymentLine, Gap, ModelLine, Totals};
 pub use samples::*;
+pub use view::View;
 
 /// History length: 60 points of 10 s, the last ten minutes.
 pub const HISTORY_POINTS: usize = 60;

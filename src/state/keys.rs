@@ -2,7 +2,7 @@
 
 use super::dialog::Preview;
 use super::{Dialog, DialogKind, Effect, Focus, Mode, State, View};
-use crate::state::keymap::{Action, COMMANDS, KEYMAP, action_for, command_named, where_it_acts};
+use crate::state::keymap::{Action, COMMANDS, command_named, where_it_acts};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -45,14 +45,12 @@ pub(super) fn handle(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    let Some(action) = action_for(key, false) else {
+    let Some(action) = state.keymap.action_for(key, false) else {
         return Vec::new();
     };
     state.notice = None;
-    let (keys, help) = KEYMAP
-        .iter()
-        .find(|b| b.action == action)
-        .map_or(("", ""), |b| (b.keys, b.help));
+    let (keys, help) = state.keymap.label(action);
+    let (keys, help) = (keys.to_string(), help);
     if state.read_only && action.is_mutating() {
         state.notice = Some(format!("{keys}: read-only: actions are off (--read-only)"));
         return Vec::new();

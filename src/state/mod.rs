@@ -10,6 +10,7 @@ pub mod series;
 
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
+pub use keymap::Keymap;
 pub use logbook::LogBook;
 pub use series::Series;
 
@@ -21,54 +22,11 @@ use crate::model::{
     ActionEvent, ActionKind, CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample,
     Payload, PromAlert, SourceKind, SourceUpdate, SpendToday,
 };
-pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S};
+pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S, View};
 use crate::ops::ActionPlan;
 use crate::ops::invalidate::InvalidatePlan;
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Overview,
-    Scaling,
-    Cache,
-    Latency,
-    Cost,
-    Logs,
-}
-
-impl View {
-    pub const ALL: [View; 6] = [
-        View::Overview,
-        View::Scaling,
-        View::Cache,
-        View::Latency,
-        View::Cost,
-        View::Logs,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            View::Overview => "overview",
-            View::Scaling => "scaling",
-            View::Cache => "cache",
-            View::Latency => "latency",
-            View::Cost => "cost",
-            View::Logs => "logs",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
-    }
-
-    pub fn from_name(name: &str) -> Option<View> {
-        let name = name.trim().to_ascii_lowercase();
-        View::ALL
-            .into_iter()
-            .find(|v| v.name() == name || name.parse::<usize>().ok() == Some(v.index() + 1))
-    }
-}
 
 /// What the keyboard is talking to. One enum, so two modes can never be on at once.
 #[derive(Debug, Clone, PartialEq)]
@@ -167,6 +125,8 @@ pub struct State {
     pub cluster: Slot<ClusterSample>,
     pub history: History,
     pub alerts: Vec<Alert>,
+    /// The keys in force: the defaults with the config's `[keys]` remaps.
+    pub keymap: Keymap,
     /// Prometheus' own firing and pending alerts, as its rules report them.
     pub prom_alerts: Vec<PromAlert>,
     pub cost: Option<CostBreakdown>,
@@ -203,6 +163,8 @@ pub const MESSAGE_FADE_S: i64 = 10;
 
 impl State {
     pub fn new(config: Config, now: DateTime<Utc>, demo: bool) -> State {
+        // A config that reached the console was validated; a bad one keeps the defaults.
+        let keymap = Keymap::build(&config.keys).unwrap_or_default();
         let read_only = config.ui.read_only;
         let theme_name = config.ui.theme.clone();
         State {
@@ -221,6 +183,7 @@ impl State {
             theme_name,
             history: History::default(),
             alerts: Vec::new(),
+            keymap,
             prom_alerts: Vec::new(),
             cost: None,
             cost_inputs: CostInputs::default(),

@@ -16,7 +16,7 @@
 use super::Theme;
 use super::widgets::panel;
 use crate::state::State;
-use crate::state::keymap::{COMMANDS, visible_bindings};
+use crate::state::keymap::COMMANDS;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -45,8 +45,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 /// then the `:` commands and, read-only, what is off.
 fn key_lines(state: &State, inner: usize, theme: &Theme) -> Vec<Line<'static>> {
     let col = inner.saturating_sub(1) / 2;
-    let entries: Vec<(String, &str)> = visible_bindings(state.read_only)
-        .map(|b| (format!(" {:<7}", b.keys), b.help))
+    let entries: Vec<(String, &str)> = state
+        .keymap
+        .visible(state.read_only)
+        .map(|b| (format!(" {:<7}", b.keys), b.binding.help))
         .collect();
     let fits = |(k, h): &(String, &str)| k.chars().count() + h.chars().count() <= col;
     let entry = |(k, h): &(String, &str), pad: usize| {

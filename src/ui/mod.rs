@@ -90,7 +90,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let room = (area.width as usize).saturating_sub(help.len());
     let mut spans = Vec::new();
     let mut used = 0;
-    for (keys, what) in crate::state::keymap::hints(state.view, state.read_only) {
+    for (keys, what) in state.keymap.hints(state.view, state.read_only) {
         let w = keys.chars().count() + what.chars().count() + 3;
         if used + w > room {
             break;
