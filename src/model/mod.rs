@@ -2,11 +2,13 @@
 //! report back. No I/O and no rules here; `domain` holds the rules over these values.
 
 mod action;
+mod hibernation;
 mod log;
 mod period;
 mod samples;
 
 pub use action::{ActionEvent, ActionKind, CancelFlag, HpaBounds, Observed, ScaleTarget};
+pub use hibernation::{AT_ANNOTATION, BY_ANNOTATION, Hibernation, REPLICAS_ANNOTATION};
 pub use log::{LogLevel, LogLine};
 pub use period::{DeploymentLine, Gap, ModelLine, Totals};
 pub use samples::*;

@@ -1,6 +1,7 @@
 //! The one owner of what the console shows. Only `State::apply` changes it; sources and
 //! actions send messages, the App loop applies them, the UI reads `&State`.
 
+mod action_events;
 pub mod dialog;
 pub mod health;
 pub mod keymap;
@@ -412,73 +413,6 @@ impl State {
                 &self.config.cost,
             )),
         };
-    }
-
-    fn apply_action(&mut self, event: ActionEvent) {
-        match event {
-            ActionEvent::Preview {
-                group,
-                user_id,
-                result,
-            } => {
-                let threshold = self.config.actions.confirm_typed_over_keys;
-                let names: Vec<String> = self
-                    .config
-                    .actions
-                    .invalidate
-                    .groups
-                    .iter()
-                    .map(|g| g.name.clone())
-                    .collect();
-                if let Mode::Dialog(d) = &mut self.mode {
-                    d.apply_preview(&names, &group, user_id.as_deref(), result, threshold);
-                }
-            }
-            ActionEvent::Progress {
-                kind,
-                done,
-                total,
-                per_sec,
-            } => {
-                self.running = Some(RunningAction {
-                    kind,
-                    done,
-                    total,
-                    per_sec,
-                });
-            }
-            ActionEvent::Finished { outcome, .. } => {
-                self.running = None;
-                self.last_outcome = Some(outcome);
-            }
-            ActionEvent::ScaleConflict {
-                namespace,
-                name,
-                target,
-                before,
-                now,
-                message,
-            } => {
-                self.running = None;
-                // Another dialog or prompt the operator opened meanwhile is theirs: don't
-                // replace it, say what happened instead.
-                if self.mode != Mode::Normal {
-                    self.last_outcome = Some(Err(format!(
-                        "{message} (select it and press s to scale again)"
-                    )));
-                    return;
-                }
-                let production = self
-                    .config
-                    .kubernetes
-                    .as_ref()
-                    .is_some_and(|k| k.production);
-                self.last_outcome = Some(Err(message));
-                self.mode = Mode::Dialog(Box::new(Dialog::scale_again(
-                    &namespace, &name, target, &before, *now, production,
-                )));
-            }
-        }
     }
 
     /// `[ui] cycle_s`: the wall screen moves to the next view (Logs left out) when nobody
