@@ -175,11 +175,9 @@ impl Observed {
         match (&before.hibernated, &self.hibernated) {
             (None, Some(h)) => out.push(format!("hibernated (was {})", was(h))),
             (Some(_), None) => out.push("woken (no longer hibernated)".into()),
-            (Some(b), Some(h)) if b.replicas != h.replicas => out.push(format!(
-                "recorded count {} → {}",
-                was(b),
-                was(h)
-            )),
+            (Some(b), Some(h)) if b.replicas != h.replicas => {
+                out.push(format!("recorded count {} → {}", was(b), was(h)))
+            }
             _ => {}
         }
         out

@@ -89,7 +89,6 @@ impl State {
         }
     }
 
-
     /// `[kubernetes] production`: actions on the cluster ask for the target's name typed.
     pub fn production(&self) -> bool {
         self.config

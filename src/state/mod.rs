@@ -463,6 +463,19 @@ impl State {
         )
     }
 
+    /// What hibernated `d` saves per hour; None when it is not hibernated.
+    pub fn hibernation_savings(&self, d: &Deployment) -> Option<Result<f64, cost::MissingPrice>> {
+        self.hibernation_saving(d).map(|r| r.map(|s| s.per_hour))
+    }
+
+    /// The saving with its basis (recorded count × one pod's price).
+    pub fn hibernation_saving(
+        &self,
+        d: &Deployment,
+    ) -> Option<Result<cost::HibernationSaving, cost::MissingPrice>> {
+        cost::hibernation_savings_per_hour(d, &self.config.cost, &self.cost_inputs.node_prices)
+    }
+
     /// Requests per second at the platform's entry (the first service reported).
     pub fn entry_qps(&self) -> Option<f64> {
         self.metrics

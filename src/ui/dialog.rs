@@ -251,8 +251,14 @@ fn hibernate_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static
         lines.push(Line::from(Span::styled(c.clone(), theme.warn)));
     }
     if let Some(h) = &seen.hibernated {
-        let by = h.by.as_deref().map(|b| format!(" by {b}")).unwrap_or_default();
-        let at = h.at.as_deref().map(|a| format!(" at {a}")).unwrap_or_default();
+        let by =
+            h.by.as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+        let at =
+            h.at.as_deref()
+                .map(|a| format!(" at {a}"))
+                .unwrap_or_default();
         lines.push(Line::from(Span::styled(
             format!("{}{by}{at}", h.label()),
             theme.muted,

@@ -45,7 +45,14 @@ impl Hibernator {
         params["kube_context"] = who.context.clone().into();
         params["kube_identity"] = who.identity.clone().into();
         audit
-            .append(action, &target, params.clone(), dry_run, "started", &plan.preview())
+            .append(
+                action,
+                &target,
+                params.clone(),
+                dry_run,
+                "started",
+                &plan.preview(),
+            )
             .map_err(|e| HibernateError::Audit(e.to_string()))?;
         let result = self.patch(plan, dry_run).await;
         let (outcome, detail) = match &result {

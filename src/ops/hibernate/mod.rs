@@ -200,7 +200,12 @@ impl HibernatePlan {
             Lever::Hibernate => "hibernated",
             Lever::Wake => "woken",
         };
-        format!("{}: {verb}, replicas {} → {}", self.target(), self.from, self.to)
+        format!(
+            "{}: {verb}, replicas {} → {}",
+            self.target(),
+            self.from,
+            self.to
+        )
     }
 }
 
@@ -235,7 +240,10 @@ mod tests {
         let p = plan(&req("ingest", Lever::Hibernate), &seen(4, None), &a).unwrap();
         assert_eq!((p.from, p.to, p.resource_version.as_str()), (4, 0, "7"));
         let body = p.patch("alice", "2026-01-01T00:00:00Z");
-        assert_eq!(body["metadata"]["annotations"][crate::model::REPLICAS_ANNOTATION], "4");
+        assert_eq!(
+            body["metadata"]["annotations"][crate::model::REPLICAS_ANNOTATION],
+            "4"
+        );
         assert_eq!(body["spec"]["replicas"], 0);
         assert_eq!(body["metadata"]["resourceVersion"], "7");
         let w = plan(&req("ingest", Lever::Wake), &seen(0, Some(4)), &a).unwrap();
@@ -252,7 +260,10 @@ mod tests {
         assert!(e(req("chat-api", Lever::Hibernate), seen(4, None)).contains("\"chat-*\""));
         assert!(e(req("llm-gateway", Lever::Hibernate), seen(4, None)).contains("critical"));
         assert!(e(req("ingest", Lever::Hibernate), seen(0, None)).contains("already at 0"));
-        assert!(e(req("ingest", Lever::Hibernate), seen(0, Some(3))).contains("already hibernated (was 3)"));
+        assert!(
+            e(req("ingest", Lever::Hibernate), seen(0, Some(3)))
+                .contains("already hibernated (was 3)")
+        );
         assert!(e(req("ingest", Lever::Wake), seen(2, None)).contains("is not hibernated"));
         assert!(e(req("ingest", Lever::Wake), seen(0, Some(99))).contains("max_replicas"));
         // Waking a critical deployment is always allowed.
@@ -268,8 +279,20 @@ mod tests {
             max: 20,
             resource_version: "h".into(),
         });
-        let p = plan(&req("ingest", Lever::Hibernate), &s, &ActionsConfig::default()).unwrap();
-        assert!(p.note.unwrap().contains("HPA ingest-hpa (min 2, max 20) is left as it is"));
-        assert_eq!(p.resource_version, "7", "the deployment's version, not the HPA's");
+        let p = plan(
+            &req("ingest", Lever::Hibernate),
+            &s,
+            &ActionsConfig::default(),
+        )
+        .unwrap();
+        assert!(
+            p.note
+                .unwrap()
+                .contains("HPA ingest-hpa (min 2, max 20) is left as it is")
+        );
+        assert_eq!(
+            p.resource_version, "7",
+            "the deployment's version, not the HPA's"
+        );
     }
 }

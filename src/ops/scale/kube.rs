@@ -42,7 +42,13 @@ fn with_precondition(mut patch: serde_json::Value, plan: &ScalePlan) -> serde_js
     patch
 }
 
-pub(crate) fn api_error(e: kube::Error, target: &str, ns: &str, verb: &str, resource: &str) -> ScaleError {
+pub(crate) fn api_error(
+    e: kube::Error,
+    target: &str,
+    ns: &str,
+    verb: &str,
+    resource: &str,
+) -> ScaleError {
     match e {
         kube::Error::Api(s) if s.code == 403 => ScaleError::Forbidden {
             target: target.into(),

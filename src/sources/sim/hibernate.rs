@@ -56,7 +56,9 @@ mod tests {
 
     #[test]
     fn the_demo_starts_with_the_indexer_asleep_and_wakes_it_to_its_count() {
-        let now = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+            .unwrap();
         let mut sim = Sim::new(7, now);
         let find = |s: &Sim| {
             s.cluster()
@@ -72,8 +74,15 @@ mod tests {
         sim.advance_to(sim.now() + 60);
         let d = find(&sim);
         assert!(d.hibernated.is_none());
-        assert!(d.replicas >= 2, "woken and the HPA acts again: {}", d.replicas);
+        assert!(
+            d.replicas >= 2,
+            "woken and the HPA acts again: {}",
+            d.replicas
+        );
         assert!(sim.wake("cs-prod", "kb-indexer").is_err());
-        assert_eq!(sim.hibernate("cs-prod", "retrieval", "me").map(|n| n > 0), Ok(true));
+        assert_eq!(
+            sim.hibernate("cs-prod", "retrieval", "me").map(|n| n > 0),
+            Ok(true)
+        );
     }
 }

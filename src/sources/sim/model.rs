@@ -1,8 +1,8 @@
 //! The simulated platform's state and its one-second step.
 
 use super::Rng;
-use crate::domain::scaling::{self, Behavior};
 use super::setup::{deployment, embedding_vpa};
+use crate::domain::scaling::{self, Behavior};
 use crate::sources::{
     CacheSample, ClusterSample, Deployment, HpaMetric, MetricsSample, ModelTokens, NodePool,
     PrefixCount, ServiceLatency, Utilization,

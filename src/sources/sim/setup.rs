@@ -3,7 +3,14 @@
 
 use crate::sources::{Deployment, Hpa, Vpa, VpaContainer, VpaResources};
 
-pub(super) fn deployment(name: &str, pool: &str, cpu: f64, mem: f64, gpus: u32, replicas: u32) -> Deployment {
+pub(super) fn deployment(
+    name: &str,
+    pool: &str,
+    cpu: f64,
+    mem: f64,
+    gpus: u32,
+    replicas: u32,
+) -> Deployment {
     Deployment {
         namespace: "cs-prod".into(),
         name: name.into(),
