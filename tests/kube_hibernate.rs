@@ -69,7 +69,10 @@ fn deployment(api: &KubeApi, name: &str) -> Value {
 }
 
 fn rv(v: &Value) -> String {
-    v["metadata"]["resourceVersion"].as_str().unwrap().to_string()
+    v["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn patches(api: &KubeApi) -> Vec<(String, Value)> {
@@ -98,7 +101,8 @@ async fn hibernate_then_wake_in_separate_processes_without_an_hpa() {
     let run = opsdeck(&config, &["hibernate", "cs-prod/ingest", "--yes"]).await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     assert!(
-        run.stdout.contains("cs-prod/ingest: hibernated, replicas 2 → 0"),
+        run.stdout
+            .contains("cs-prod/ingest: hibernated, replicas 2 → 0"),
         "{}",
         run.stdout
     );
@@ -108,7 +112,10 @@ async fn hibernate_then_wake_in_separate_processes_without_an_hpa() {
     assert!(d["metadata"]["annotations"]["opsdeck.io/hibernated-by"].is_string());
     let p = patches(&api);
     assert_eq!(p.len(), 1, "one write: {p:?}");
-    assert_eq!(p[0].0, "/apis/apps/v1/namespaces/cs-prod/deployments/ingest");
+    assert_eq!(
+        p[0].0,
+        "/apis/apps/v1/namespaces/cs-prod/deployments/ingest"
+    );
     assert_eq!(p[0].1["metadata"]["resourceVersion"], shown.as_str());
     assert_eq!(p[0].1["spec"]["replicas"], 0);
     // Another process reads the count back from the cluster.
@@ -127,7 +134,11 @@ async fn hibernate_then_wake_in_separate_processes_without_an_hpa() {
     api.clear_requests();
     let run = opsdeck(&config, &["wake", "cs-prod/ingest", "--yes"]).await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-    assert!(run.stdout.contains("woken, replicas 0 → 2"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("woken, replicas 0 → 2"),
+        "{}",
+        run.stdout
+    );
     let d = deployment(&api, "ingest");
     assert_eq!(d["spec"]["replicas"], 2);
     let annotations = d["metadata"]["annotations"].as_object().unwrap();
@@ -206,7 +217,10 @@ async fn with_an_hpa_the_hpa_is_left_as_it_is_and_wake_restores_the_count() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_refusal_exits_3_and_writes_nothing() {
     let api = cluster().await;
-    api.put(Kind::Deployment, fx::deployment("cs-prod", "chat-api", 4, 4));
+    api.put(
+        Kind::Deployment,
+        fx::deployment("cs-prod", "chat-api", 4, 4),
+    );
     api.put(Kind::Deployment, fx::deployment("cs-prod", "idle", 0, 0));
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &api, "");
@@ -220,9 +234,18 @@ async fn each_refusal_exits_3_and_writes_nothing() {
             "critical ([actions] never_hibernate has \"chat-*\")",
         ),
         (&["wake", "cs-prod/ingest", "--yes"], "is not hibernated"),
-        (&["hibernate", "cs-prod/idle", "--yes"], "already at 0 replicas"),
-        (&["hibernate", "cs-prod/ingest"], "no terminal to confirm on"),
-        (&["--read-only", "wake", "cs-prod/ingest", "--yes"], "read-only"),
+        (
+            &["hibernate", "cs-prod/idle", "--yes"],
+            "already at 0 replicas",
+        ),
+        (
+            &["hibernate", "cs-prod/ingest"],
+            "no terminal to confirm on",
+        ),
+        (
+            &["--read-only", "wake", "cs-prod/ingest", "--yes"],
+            "read-only",
+        ),
     ];
     for (args, why) in cases {
         let run = opsdeck(&config, args).await;
@@ -255,13 +278,25 @@ async fn production_wants_the_name_typed() {
     assert!(patches(&api).is_empty());
     let run = opsdeck(
         &config,
-        &["hibernate", "cs-prod/ingest", "--yes", "--confirm", "answer-api"],
+        &[
+            "hibernate",
+            "cs-prod/ingest",
+            "--yes",
+            "--confirm",
+            "answer-api",
+        ],
     )
     .await;
     assert_eq!(run.code, Some(3), "the wrong name: {}", run.stderr);
     let run = opsdeck(
         &config,
-        &["hibernate", "cs-prod/ingest", "--yes", "--confirm", "ingest"],
+        &[
+            "hibernate",
+            "cs-prod/ingest",
+            "--yes",
+            "--confirm",
+            "ingest",
+        ],
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);

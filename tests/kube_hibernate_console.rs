@@ -79,12 +79,19 @@ async fn z_hibernates_the_selected_deployment_and_z_again_wakes_it() {
 
     // Select ingest, z, the dialog shows what it does; Tab to Hibernate, Enter.
     use KeyCode::{Char, Enter, Tab};
-    app::run(&mut terminal, typing(&[Char('j'), Char('z')], 200), &mut console)
-        .await
-        .unwrap();
+    app::run(
+        &mut terminal,
+        typing(&[Char('j'), Char('z')], 200),
+        &mut console,
+    )
+    .await
+    .unwrap();
     let screen = terminal.backend().to_string();
     assert!(screen.contains("Hibernate deployment"), "{screen}");
-    assert!(screen.contains("cs-prod/ingest: 2 replicas now"), "{screen}");
+    assert!(
+        screen.contains("cs-prod/ingest: 2 replicas now"),
+        "{screen}"
+    );
     assert!(matches!(console.state.mode, Mode::Dialog(_)));
     app::run(&mut terminal, typing(&[Tab, Enter], 1500), &mut console)
         .await
@@ -116,7 +123,10 @@ async fn z_hibernates_the_selected_deployment_and_z_again_wakes_it() {
         .unwrap();
     let screen = terminal.backend().to_string();
     assert!(screen.contains("Wake deployment"), "{screen}");
-    assert!(screen.contains("back to 2 replicas as recorded"), "{screen}");
+    assert!(
+        screen.contains("back to 2 replicas as recorded"),
+        "{screen}"
+    );
     app::run(&mut terminal, typing(&[Tab, Enter], 1500), &mut console)
         .await
         .unwrap();
@@ -146,9 +156,13 @@ async fn z_on_a_critical_deployment_is_refused_in_words() {
     state.view = View::Scaling;
     let mut console = console(state, &config);
     let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
-    app::run(&mut terminal, typing(&[KeyCode::Char('z')], 100), &mut console)
-        .await
-        .unwrap();
+    app::run(
+        &mut terminal,
+        typing(&[KeyCode::Char('z')], 100),
+        &mut console,
+    )
+    .await
+    .unwrap();
     assert_eq!(console.state.mode, Mode::Normal, "no dialog");
     let notice = console.state.notice.clone().unwrap();
     assert!(

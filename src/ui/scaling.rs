@@ -168,7 +168,8 @@ fn against_target(value: Option<f64>, target: Option<String>) -> String {
 }
 
 /// The RULES cell: the seed's verdict, or for a hibernated deployment (no pods, nothing
-/// to judge) "zz hibernated (was 4)", in words so it reads without colour.
+/// to judge) "zz hibernated (was 4)", in words so it reads without colour. The Overview's
+/// table says the same.
 fn rules_cell(d: &Deployment, o: &Outlook, theme: &Theme) -> (String, Style) {
     match &d.hibernated {
         Some(h) => (h.label(), theme.accent),
@@ -249,12 +250,14 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let o = outlook_of(state, d);
     let v = &o.rules;
+    let (rules, style) = rules_cell(d, &o, theme);
+    let reasons = match &d.hibernated {
+        Some(_) => "no pods to judge while it sleeps".to_string(),
+        None => v.reasons.join(", "),
+    };
     let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("seed rules: {}", v.label()),
-            verdict_style(v, theme),
-        ),
-        Span::styled(format!(" — {}", v.reasons.join(", ")), theme.text),
+        Span::styled(format!("seed rules: {rules}"), style),
+        Span::styled(format!(" — {reasons}"), theme.text),
     ])];
     if let (Some(h), Some(m)) = (&d.hpa, &o.hpa) {
         let when = if m.predicted {
@@ -327,7 +330,8 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
 }
 
-/// "zz hibernated (was 4) by alice at 2026-…: saves $0.76/h", for a hibernated deployment.
+/// "hibernated by alice at 2026-…: saves $0.76/h", for a hibernated deployment (the first
+/// line already says "zz hibernated (was 4)").
 fn hibernation_line(d: &Deployment, state: &State, theme: &Theme) -> Option<Line<'static>> {
     let h = d.hibernated.as_ref()?;
     let by =
@@ -340,14 +344,14 @@ fn hibernation_line(d: &Deployment, state: &State, theme: &Theme) -> Option<Line
             .unwrap_or_default();
     let saves = match state.hibernation_savings(d) {
         Some(Ok(v)) => format!(
-            ": saves {}/h",
+            ", saves {}/h ·",
             format::money(v, state.config.cost.currency.as_str())
         ),
-        Some(Err(m)) => format!(": saving unknown ({m})"),
+        Some(Err(m)) => format!(", saving unknown ({m}) ·"),
         None => String::new(),
     };
     Some(Line::from(Span::styled(
-        format!("{}{by}{at}{saves}", h.label()),
+        format!("hibernated{saves}{by}{at}"),
         theme.accent,
     )))
 }

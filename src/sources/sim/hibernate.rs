@@ -22,7 +22,8 @@ impl Sim {
         d.spec.hibernated = Some(Hibernation {
             replicas: Some(before),
             by: Some(by.to_string()),
-            at: chrono::DateTime::from_timestamp(t, 0).map(|at| at.to_rfc3339()),
+            at: chrono::DateTime::from_timestamp(t, 0)
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         });
         set_replicas(d, 0, t);
         if let Some(h) = d.spec.hpa.as_mut() {

@@ -264,7 +264,8 @@ impl Sim {
     pub fn metrics(&self) -> MetricsSample {
         let mut services = Vec::new();
         let mut utilization = Vec::new();
-        for d in &self.deployments {
+        // A hibernated service has no pods to report figures.
+        for d in self.deployments.iter().filter(|d| d.spec.replicas > 0) {
             let (cpu, mem) = utilisation(d);
             let u = cpu / 100.0;
             // Latency grows with load, sharply past 90 %.
