@@ -230,7 +230,10 @@ impl Executor {
     }
 
     async fn hibernate(&self, plan: &HibernatePlan, cancel: &CancelFlag) {
-        let kind = ActionPlan::Hibernate(plan.clone()).kind();
+        let kind = match plan.lever {
+            hibernate::Lever::Hibernate => ActionKind::Hibernate,
+            hibernate::Lever::Wake => ActionKind::Wake,
+        };
         let config = match &self.backend {
             Backend::Demo { sim, .. } => {
                 return hibernate::demo::run(sim, plan, &self.audit, &self.events).await;

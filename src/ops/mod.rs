@@ -35,9 +35,10 @@ pub enum ActionPlan {
         file: PathBuf,
     },
     Invalidate(invalidate::InvalidatePlan),
-    Scale(scale::ScalePlan),
-    /// Hibernate or wake, by the plan's lever.
-    Hibernate(hibernate::HibernatePlan),
+    /// Boxed, as Hibernate: the plan carries what the operator saw.
+    Scale(Box<scale::ScalePlan>),
+    /// Hibernate or wake, by the plan's lever. Boxed: it carries what the operator saw.
+    Hibernate(Box<hibernate::HibernatePlan>),
 }
 
 impl ActionPlan {

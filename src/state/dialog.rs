@@ -428,8 +428,10 @@ impl Dialog {
             }
             DialogKind::Scale { .. } => self
                 .scale_plan(config.actions.max_replicas)
-                .map(ActionPlan::Scale),
-            DialogKind::Hibernate { .. } => self.hibernate_plan(config).map(ActionPlan::Hibernate),
+                .map(|p| ActionPlan::Scale(Box::new(p))),
+            DialogKind::Hibernate { .. } => self
+                .hibernate_plan(config)
+                .map(|p| ActionPlan::Hibernate(Box::new(p))),
         }
     }
 }
