@@ -389,3 +389,22 @@ async fn a_change_between_show_and_write_is_a_conflict_not_an_overwrite() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_is_checked_by_the_server_and_stores_nothing() {
+    let api = cluster().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &api, "production = true");
+    // A dry run stores nothing, so it needs no confirmation, production or not.
+    let run = opsdeck(&config, &["hibernate", "cs-prod/ingest", "--dry-run"]).await;
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("dry run"), "{}", run.stdout);
+    let sent = api.requests();
+    let patch = sent.iter().find(|r| r.method == "PATCH").unwrap();
+    assert!(patch.query.contains("dryRun=All"), "{}", patch.query);
+    assert_eq!(deployment(&api, "ingest")["spec"]["replicas"], 2);
+    assert!(deployment(&api, "ingest")["metadata"]["annotations"][COUNT].is_null());
+    let lines = audit(dir.path());
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["dry_run"] == true));
+}
