@@ -29,7 +29,7 @@ pub struct Cli {
     /// Run on the embedded demo platform, whatever the config says about backends.
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Remove every action (scale, warmup, invalidate).
+    /// Remove every action (scale, hibernate, wake, warmup, invalidate).
     #[arg(long, global = true)]
     pub read_only: bool,
     /// Theme name (dark, light, high-contrast, solarized-dark) or a theme file.
@@ -129,6 +129,18 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
     },
+    /// Scale a deployment to 0, recording its replica count in the annotation
+    /// opsdeck.io/hibernated-replicas; an HPA is left as it is. Refused for
+    /// [actions] never_hibernate (default: the gateway and chat entry).
+    Hibernate {
+        #[command(flatten)]
+        args: HibernateArgs,
+    },
+    /// Restore a hibernated deployment to its recorded count and remove the annotation.
+    Wake {
+        #[command(flatten)]
+        args: HibernateArgs,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions {
         #[arg(value_enum)]
@@ -136,4 +148,20 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+}
+
+/// What `hibernate` and `wake` take: the same flags as `scale`.
+#[derive(Debug, clap::Args)]
+pub struct HibernateArgs {
+    /// The deployment, as NAMESPACE/NAME.
+    pub target: String,
+    /// Have the server check the change (dryRun=All) without storing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask: needed when there is no terminal.
+    #[arg(long)]
+    pub yes: bool,
+    /// The deployment's name, typed: what a production context asks for with --yes.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
 }

@@ -5,6 +5,7 @@
 //! - `report --period day|week|month`: the period's cost from Prometheus
 //! - `check-config [PATH]`: validate a config file
 //! - `scale NS/NAME (--replicas N | --hpa-min N [--hpa-max M])`: scale, HPA-aware
+//! - `hibernate NS/NAME`, `wake NS/NAME`: to 0 with the count kept on the Deployment, and back
 
 use clap::Parser;
 use color_eyre::eyre::WrapErr;
@@ -14,6 +15,7 @@ use opsdeck::commands::{self, cache};
 use opsdeck::config::{self, Config};
 use opsdeck::ops::audit::Audit;
 use opsdeck::ops::executor::{Backend, Executor};
+use opsdeck::ops::hibernate::Lever;
 use opsdeck::ops::invalidate::InvalidateTarget;
 use opsdeck::sources::{RefreshNow, registry, sim};
 use opsdeck::state::State;
@@ -40,14 +42,20 @@ struct Setup {
 fn refuse_headless_action(cli: &Cli, setup: &Setup) -> Option<u8> {
     let acting = matches!(
         cli.command,
-        Some(Command::Warmup { .. } | Command::Invalidate { .. } | Command::Scale { .. })
+        Some(
+            Command::Warmup { .. }
+                | Command::Invalidate { .. }
+                | Command::Scale { .. }
+                | Command::Hibernate { .. }
+                | Command::Wake { .. }
+        )
     );
     if !acting {
         return None;
     }
     if cli.demo {
         eprintln!(
-            "error: --demo has no backends to act on: headless warmup, invalidate and scale act on the backends of a config file (try them in the console: opsdeck --demo)"
+            "error: --demo has no backends to act on: headless warmup, invalidate, scale, hibernate and wake act on the backends of a config file (try them in the console: opsdeck --demo)"
         );
         return Some(2);
     }
@@ -186,6 +194,12 @@ fn main() -> ExitCode {
             Ok(runtime.block_on(cache::invalidate(&setup.config, args)))
         }
         Some(Command::Scale { .. }) => runtime.block_on(run_scale(&cli, setup)),
+        Some(Command::Hibernate { args }) => {
+            runtime.block_on(run_hibernate(&cli, setup, args, Lever::Hibernate))
+        }
+        Some(Command::Wake { args }) => {
+            runtime.block_on(run_hibernate(&cli, setup, args, Lever::Wake))
+        }
         None => runtime.block_on(run_console(&cli, setup)),
     };
     // Source tasks may sit in a long request: don't wait for them on the way out.
@@ -343,4 +357,52 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     let audit = Audit::new(setup.config.actions.audit_log.clone());
     let max = setup.config.actions.max_replicas;
     Ok(scale_cli::run(&k, max, audit, cmd, &mut TerminalPrompt).await)
+}
+
+/// `opsdeck hibernate` and `opsdeck wake`: exit 0 done, 1 failed, 2 bad usage or config,
+/// 3 refused.
+async fn run_hibernate(
+    cli: &Cli,
+    setup: Setup,
+    args: &opsdeck::cli::HibernateArgs,
+    lever: Lever,
+) -> color_eyre::Result<u8> {
+    use opsdeck::ops::hibernate::HibernateRequest;
+    use opsdeck::ops::hibernate::cli::{self as hibernate_cli, HibernateCommand};
+    use opsdeck::ops::scale::ScaleRequest;
+    use opsdeck::ops::scale::cli::TerminalPrompt;
+    if setup.config.ui.read_only {
+        eprintln!("refused: read-only mode (--read-only or [ui] read_only) removes every action");
+        return Ok(3);
+    }
+    let (namespace, name) = match ScaleRequest::parse_target(&args.target) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    let Some(mut k) = setup.config.kubernetes.clone() else {
+        eprintln!(
+            "error: {} needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)",
+            lever.name()
+        );
+        return Ok(2);
+    };
+    if let Some(ctx) = &cli.context {
+        k.context = Some(ctx.clone());
+    }
+    let cmd = HibernateCommand {
+        request: HibernateRequest {
+            namespace,
+            name,
+            lever,
+        },
+        dry_run: args.dry_run,
+        yes: args.yes,
+        confirm: args.confirm.clone(),
+    };
+    let audit = Audit::new(setup.config.actions.audit_log.clone());
+    let actions = &setup.config.actions;
+    Ok(hibernate_cli::run(&k, actions, audit, cmd, &mut TerminalPrompt).await)
 }

@@ -58,7 +58,8 @@ fn views_switch_by_number_tab_and_command() {
 fn filter_narrows_tables_and_esc_clears_it() {
     let mut s = demo_state();
     press(&mut s, KeyCode::Char('2'));
-    assert_eq!(s.visible_deployments().len(), 4);
+    // The demo's five: chat-api, retrieval, llm-gateway, embedding, kb-indexer.
+    assert_eq!(s.visible_deployments().len(), 5);
     typed(&mut s, "/llm");
     assert!(matches!(s.mode, Mode::Filter(_)));
     assert_eq!(s.visible_deployments().len(), 1);
@@ -66,7 +67,7 @@ fn filter_narrows_tables_and_esc_clears_it() {
     assert_eq!(s.mode, Mode::Normal);
     assert_eq!(s.selected_deployment().unwrap().name, "llm-gateway");
     press(&mut s, KeyCode::Esc);
-    assert_eq!(s.visible_deployments().len(), 4);
+    assert_eq!(s.visible_deployments().len(), 5);
 }
 
 #[test]

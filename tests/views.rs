@@ -97,6 +97,41 @@ fn dialogs() {
     both_sizes("dialog_scale", &state);
 }
 
+fn select(state: &mut State, name: &str) {
+    state.apply(key(KeyCode::Char('2')));
+    while state.selected_deployment().is_some_and(|d| d.name != name) {
+        state.apply(key(KeyCode::Char('j')));
+    }
+}
+
+/// The demo's kb-indexer starts hibernated: the row says so in words, the detail names
+/// who and when and what it saves; `z` opens the wake dialog. On retrieval `z` opens the
+/// hibernate dialog, its HPA left as it is.
+#[test]
+fn hibernated_deployment_and_its_dialogs() {
+    let mut state = demo_state();
+    select(&mut state, "kb-indexer");
+    both_sizes("scaling_hibernated", &state);
+    state.apply(key(KeyCode::Char('z')));
+    both_sizes("dialog_wake", &state);
+
+    let mut state = demo_state();
+    select(&mut state, "retrieval");
+    state.apply(key(KeyCode::Char('z')));
+    both_sizes("dialog_hibernate", &state);
+
+    // The entry is never hibernated: said at once, no dialog.
+    let mut state = demo_state();
+    select(&mut state, "chat-api");
+    state.apply(key(KeyCode::Char('z')));
+    assert_eq!(state.mode, opsdeck::state::Mode::Normal);
+    let notice = state.notice.clone().unwrap();
+    assert!(
+        notice.contains("never_hibernate has \"chat-*\""),
+        "{notice}"
+    );
+}
+
 #[test]
 fn a_small_terminal_gets_a_note_not_a_panic() {
     let state = demo_state();
@@ -363,7 +398,11 @@ fn the_scaling_detail_agrees_with_the_table_for_every_demo_deployment() {
             differing += usize::from(disagree);
         }
     }
-    assert_eq!(checked, 96 * 4);
+    assert_eq!(
+        checked,
+        96 * 5,
+        "five demo deployments, kb-indexer hibernated"
+    );
     assert!(
         differing > 0,
         "the day has moments where the rules and the HPA differ"

@@ -179,6 +179,9 @@ fn log_result(event: &ActionEvent) {
             outcome: Err(text),
         } => tracing::warn!("{}: {text}", kind.name()),
         ActionEvent::ScaleConflict { message, .. } => tracing::warn!("scale: {message}"),
+        ActionEvent::HibernateConflict { message, wake, .. } => {
+            tracing::warn!("{}: {message}", if *wake { "wake" } else { "hibernate" })
+        }
         ActionEvent::Progress { .. } | ActionEvent::Preview { .. } => {}
     }
 }

@@ -154,6 +154,11 @@ fn deployments_json(state: &State) -> Vec<Value> {
                     "name": h.name, "min": h.min, "max": h.max, "current": h.current, "desired": h.desired,
                 })),
                 "vpa": d.vpa,
+                // null unless hibernated: the count a wake restores and what it saves.
+                "hibernated": d.hibernated.as_ref().map(|h| json!({
+                    "replicas": h.replicas, "by": h.by, "at": h.at,
+                    "saves_per_hour": state.hibernation_savings(d).and_then(Result::ok),
+                })),
                 // direction: up|down|hold|unknown; at_limit: the HPA's max (up) or min
                 // (down) forbids the move.
                 "verdict": { "direction": v.direction, "reasons": v.reasons, "at_limit": v.at_limit },

@@ -218,6 +218,9 @@ pub struct ActionsConfig {
     pub audit_log: PathBuf,
     pub max_replicas: u32,
     pub confirm_typed_over_keys: u64,
+    /// Deployments hibernate refuses, as globs on NAME or NAMESPACE/NAME: the platform's
+    /// entry (gateway, chat), which must never sleep.
+    pub never_hibernate: Vec<String>,
     pub invalidate: InvalidateConfig,
     pub warmup: WarmupConfig,
 }
@@ -228,9 +231,29 @@ impl Default for ActionsConfig {
             audit_log: default_audit_log(),
             max_replicas: 50,
             confirm_typed_over_keys: 10_000,
+            never_hibernate: vec![
+                "*gateway*".into(),
+                "chat-*".into(),
+                "customer-service".into(),
+            ],
             invalidate: InvalidateConfig::default(),
             warmup: WarmupConfig::default(),
         }
+    }
+}
+
+impl ActionsConfig {
+    /// The `never_hibernate` glob that names `namespace/name`, matched on the name alone
+    /// or on NAMESPACE/NAME.
+    pub fn never_hibernate_match(&self, namespace: &str, name: &str) -> Option<&str> {
+        let full = format!("{namespace}/{name}");
+        self.never_hibernate
+            .iter()
+            .find(|g| {
+                glob::matches(g.as_bytes(), name.as_bytes())
+                    || glob::matches(g.as_bytes(), full.as_bytes())
+            })
+            .map(String::as_str)
     }
 }
 

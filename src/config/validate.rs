@@ -101,6 +101,16 @@ fn check_actions(c: &Config, out: &mut Vec<Issue>) {
             "must be at least 1".into(),
         ));
     }
+    if c.actions
+        .never_hibernate
+        .iter()
+        .any(|g| g.trim().is_empty())
+    {
+        out.push(issue(
+            vec![path(&["actions", "never_hibernate"])],
+            "holds an empty pattern, which matches nothing: remove it or name a deployment (globs like \"chat-*\")".into(),
+        ));
+    }
     for (key, ttl) in [
         ("answer_ttl_s", c.cache.answer_ttl_s),
         ("retrieval_ttl_s", c.cache.retrieval_ttl_s),

@@ -1,6 +1,6 @@
 //! What actions report while they run, and the figures a scale decision is made on.
 
-use super::Deployment;
+use super::{Deployment, Hibernation};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -42,6 +42,8 @@ pub enum ActionKind {
     Warmup,
     Invalidate,
     Scale,
+    Hibernate,
+    Wake,
 }
 
 impl ActionKind {
@@ -50,6 +52,8 @@ impl ActionKind {
             ActionKind::Warmup => "warmup",
             ActionKind::Invalidate => "invalidate",
             ActionKind::Scale => "scale",
+            ActionKind::Hibernate => "hibernate",
+            ActionKind::Wake => "wake",
         }
     }
 }
@@ -88,6 +92,16 @@ pub enum ActionEvent {
         now: Box<Observed>,
         message: String,
     },
+    /// A hibernate or wake met a 409: as [`ActionEvent::ScaleConflict`], for the hibernate
+    /// dialog (`wake` says which of the two was asked).
+    HibernateConflict {
+        namespace: String,
+        name: String,
+        wake: bool,
+        before: Box<Observed>,
+        now: Box<Observed>,
+        message: String,
+    },
     /// What an invalidation would delete, counted by SCAN before the operator confirms.
     Preview {
         group: String,
@@ -104,6 +118,8 @@ pub struct Observed {
     pub hpa: Option<HpaBounds>,
     /// The deployment's resourceVersion: the precondition of a replica change.
     pub resource_version: String,
+    /// Its hibernation annotations, when it is hibernated: what a wake restores.
+    pub hibernated: Option<Hibernation>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,6 +143,7 @@ impl Observed {
                 resource_version: h.resource_version.clone(),
             }),
             resource_version: d.resource_version.clone(),
+            hibernated: d.hibernated.clone(),
         }
     }
 
@@ -153,6 +170,15 @@ impl Observed {
             (None, Some(n)) => out.push(format!("HPA {} now owns the replica count", n.name)),
             (Some(b), None) => out.push(format!("HPA {} is gone", b.name)),
             (None, None) => {}
+        }
+        let was = |h: &Hibernation| h.replicas.map_or("?".into(), |n| n.to_string());
+        match (&before.hibernated, &self.hibernated) {
+            (None, Some(h)) => out.push(format!("hibernated (was {})", was(h))),
+            (Some(_), None) => out.push("woken (no longer hibernated)".into()),
+            (Some(b), Some(h)) if b.replicas != h.replicas => {
+                out.push(format!("recorded count {} → {}", was(b), was(h)))
+            }
+            _ => {}
         }
         out
     }
@@ -185,6 +211,7 @@ mod tests {
                 resource_version: format!("h{rv}"),
             }),
             resource_version: rv.into(),
+            hibernated: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub enum Action {
     Down,
     Details,
     Scale,
+    Hibernate,
     Warmup,
     Invalidate,
     Refresh,
@@ -31,7 +32,10 @@ pub enum Action {
 impl Action {
     /// Actions that change a backend; absent in read-only mode.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Scale | Action::Warmup | Action::Invalidate)
+        matches!(
+            self,
+            Action::Scale | Action::Hibernate | Action::Warmup | Action::Invalidate
+        )
     }
 
     /// The views where the key has something to act on; empty means every view.
@@ -39,7 +43,7 @@ impl Action {
         match self {
             // Deployments are listed (with a selection) on these two.
             Action::Scale | Action::Up | Action::Down => &[View::Overview, View::Scaling],
-            Action::Details => &[View::Scaling],
+            Action::Details | Action::Hibernate => &[View::Scaling],
             // The cache is shown on these two.
             Action::Warmup | Action::Invalidate => &[View::Overview, View::Cache],
             Action::CountKeys => &[View::Cache],
@@ -155,6 +159,14 @@ pub const KEYMAP: &[Binding] = &[
         action: Action::Scale,
         help: "scale selected deployment",
         short: "scale",
+    },
+    Binding {
+        name: "hibernate",
+        keys: "z",
+        codes: &[key('z')],
+        action: Action::Hibernate,
+        help: "hibernate selected deployment (to 0, count kept), or wake it",
+        short: "sleep/wake",
     },
     Binding {
         name: "warmup",
@@ -588,7 +600,7 @@ mod tests {
 
     #[test]
     fn read_only_removes_the_action_keys() {
-        for c in ['s', 'w', 'i'] {
+        for c in ['s', 'z', 'w', 'i'] {
             assert_eq!(
                 action_for(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), true),
                 None

@@ -2,6 +2,7 @@
 //! report back. No I/O and no rules here; `domain` holds the rules over these values.
 
 mod action;
+mod hibernation;
 pub mod keymap;
 mod log;
 mod period;
@@ -9,6 +10,7 @@ mod samples;
 mod view;
 
 pub use action::{ActionEvent, ActionKind, CancelFlag, HpaBounds, Observed, ScaleTarget};
+pub use hibernation::{AT_ANNOTATION, BY_ANNOTATION, Hibernation, REPLICAS_ANNOTATION};
 pub use log::{LogLevel, LogLine};
 pub use period::{DeploymentLine, Gap, ModelLine, Totals};
 pub use samples::*;

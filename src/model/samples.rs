@@ -229,6 +229,8 @@ pub struct Deployment {
     pub gpus: u32,
     /// Node pool the pods run on (e.g. "cpu-spot", "gpu-ondemand").
     pub pool: String,
+    /// Set while hibernated: the count to restore, from its annotations.
+    pub hibernated: Option<super::Hibernation>,
     /// metadata.resourceVersion as observed, the precondition of a scale patch.
     #[serde(skip)]
     pub resource_version: String,

@@ -94,7 +94,7 @@ impl Audit {
 
 /// The operator: the process' uid looked up in /etc/passwd, else "uid N". `$USER` is not
 /// used here: the environment is the operator's to set, the uid is not.
-fn current_user() -> String {
+pub fn current_user() -> String {
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

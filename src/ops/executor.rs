@@ -4,6 +4,8 @@
 //! executions (`scale::kube`, `invalidate::redis`, `warmup`) directly.
 
 use super::audit::Audit;
+use super::hibernate::kube::Hibernator;
+use super::hibernate::{self, HibernatePlan};
 use super::invalidate::{self, InvalidateOptions, InvalidatePlan};
 use super::scale::identity::Who;
 use super::scale::{ScaleError, ScalePlan, Scaler};
@@ -45,6 +47,7 @@ impl Executor {
                 ActionPlan::Warmup { file } => this.warmup(file, &cancel).await,
                 ActionPlan::Invalidate(p) => this.invalidate(&p, &cancel).await,
                 ActionPlan::Scale(p) => this.scale(&p, &cancel).await,
+                ActionPlan::Hibernate(p) => this.hibernate(&p, &cancel).await,
             }
         })
     }
@@ -153,32 +156,14 @@ impl Executor {
             let why = "scale: scaling needs [kubernetes] in the config";
             return self.finish(ActionKind::Scale, Err(why.into())).await;
         };
-        // Esc while connecting and finding who we are: nothing was sent, nothing to undo.
-        let prepare = async {
-            let (client, context) = kube::connect(k).await.map_err(|e| ScaleError::Api {
-                target: plan.target(),
-                message: e.to_string(),
-            })?;
-            let who = Who::find(&client, k, &context).await;
-            Ok::<_, ScaleError>(Scaler {
-                client,
-                max_replicas: config.actions.max_replicas,
-                audit: self.audit.clone(),
-                who,
-            })
+        let Some(scaler) = self.connect(config, k, cancel).await else {
+            let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
+            return self.finish(ActionKind::Scale, Err(why)).await;
         };
-        let cancelled = async {
-            while !cancel.is_cancelled() {
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        };
-        let scaler = tokio::select! {
-            s = prepare => s,
-            () = cancelled => {
-                let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
-                return self.finish(ActionKind::Scale, Err(why)).await;
-            }
-        };
+        let scaler = scaler.map_err(|message| ScaleError::Api {
+            target: plan.target(),
+            message,
+        });
         let result = match scaler {
             Ok(scaler) => scaler.apply(plan, false).await,
             Err(e) => Err(e),
@@ -210,6 +195,96 @@ impl Executor {
             },
             Err(e) => ActionEvent::Finished {
                 kind: ActionKind::Scale,
+                outcome: Err(e.to_string()),
+            },
+        };
+        let _ = self.events.send(event).await;
+    }
+
+    /// Connects and finds who we are; None when Esc came first (nothing was sent).
+    async fn connect(
+        &self,
+        config: &Config,
+        k: &crate::config::KubernetesConfig,
+        cancel: &CancelFlag,
+    ) -> Option<Result<Scaler, String>> {
+        let prepare = async {
+            let (client, context) = kube::connect(k).await.map_err(|e| e.to_string())?;
+            let who = Who::find(&client, k, &context).await;
+            Ok(Scaler {
+                client,
+                max_replicas: config.actions.max_replicas,
+                audit: self.audit.clone(),
+                who,
+            })
+        };
+        let cancelled = async {
+            while !cancel.is_cancelled() {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        };
+        tokio::select! {
+            s = prepare => Some(s),
+            () = cancelled => None,
+        }
+    }
+
+    async fn hibernate(&self, plan: &HibernatePlan, cancel: &CancelFlag) {
+        let kind = match plan.lever {
+            hibernate::Lever::Hibernate => ActionKind::Hibernate,
+            hibernate::Lever::Wake => ActionKind::Wake,
+        };
+        let config = match &self.backend {
+            Backend::Demo { sim, .. } => {
+                return hibernate::demo::run(sim, plan, &self.audit, &self.events).await;
+            }
+            Backend::Live(config) => config,
+        };
+        let Some(k) = &config.kubernetes else {
+            let why = format!("{}: needs [kubernetes] in the config", plan.lever.name());
+            return self.finish(kind, Err(why)).await;
+        };
+        let Some(scaler) = self.connect(config, k, cancel).await else {
+            let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
+            return self.finish(kind, Err(why)).await;
+        };
+        let result = match scaler {
+            Ok(scaler) => {
+                let h = Hibernator {
+                    scaler,
+                    actions: config.actions.clone(),
+                };
+                h.apply(plan, false).await
+            }
+            Err(message) => Err(ScaleError::Api {
+                target: plan.target(),
+                message,
+            }),
+        };
+        let event = match result {
+            Ok(done) => ActionEvent::Finished {
+                kind,
+                outcome: Ok(done),
+            },
+            Err(ScaleError::Conflict {
+                observed: Some(now),
+                target,
+                now: text,
+            }) => ActionEvent::HibernateConflict {
+                namespace: plan.namespace.clone(),
+                name: plan.name.clone(),
+                wake: plan.lever == hibernate::Lever::Wake,
+                before: Box::new(plan.seen.clone()),
+                now,
+                message: ScaleError::Conflict {
+                    target,
+                    now: text,
+                    observed: None,
+                }
+                .to_string(),
+            },
+            Err(e) => ActionEvent::Finished {
+                kind,
                 outcome: Err(e.to_string()),
             },
         };

@@ -1,4 +1,4 @@
-//! Actions: warmup, invalidate, scale. Each is decided once, as a plan, and run one way.
+//! Actions: warmup, invalidate, scale, hibernate and wake. Each is decided once, as a plan, and run one way.
 //!
 //! An action has its request, its pure plan (validation, bounds, what it will touch, the
 //! preview, what must still hold when it runs), its execution against the real backend and
@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod demo;
 pub mod executor;
+pub mod hibernate;
 pub mod invalidate;
 pub mod redis_target;
 pub mod resp_conn;
@@ -34,7 +35,10 @@ pub enum ActionPlan {
         file: PathBuf,
     },
     Invalidate(invalidate::InvalidatePlan),
-    Scale(scale::ScalePlan),
+    /// Boxed, as Hibernate: the plan carries what the operator saw.
+    Scale(Box<scale::ScalePlan>),
+    /// Hibernate or wake, by the plan's lever. Boxed: it carries what the operator saw.
+    Hibernate(Box<hibernate::HibernatePlan>),
 }
 
 impl ActionPlan {
@@ -43,6 +47,10 @@ impl ActionPlan {
             ActionPlan::Warmup { .. } => ActionKind::Warmup,
             ActionPlan::Invalidate(_) => ActionKind::Invalidate,
             ActionPlan::Scale(_) => ActionKind::Scale,
+            ActionPlan::Hibernate(p) => match p.lever {
+                hibernate::Lever::Hibernate => ActionKind::Hibernate,
+                hibernate::Lever::Wake => ActionKind::Wake,
+            },
         }
     }
 
@@ -54,6 +62,7 @@ impl ActionPlan {
                 format!("invalidate {} ({})", p.target, p.patterns.join(", "))
             }
             ActionPlan::Scale(p) => p.preview().replace('\n', "; "),
+            ActionPlan::Hibernate(p) => p.preview().replace('\n', "; "),
         }
     }
 }

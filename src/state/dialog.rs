@@ -1,4 +1,4 @@
-//! The confirm dialogs for warmup, invalidation and scaling.
+//! The confirm dialogs for warmup, invalidation, scaling, and hibernate or wake.
 //!
 //! Every dialog says what it will do and asks; focus starts on the input and `Enter` there
 //! moves to Cancel, so no keystroke sequence without a deliberate move to Confirm acts.
@@ -6,6 +6,7 @@
 use crate::config::Config;
 use crate::model::{Deployment, Observed, ScaleTarget};
 use crate::ops::ActionPlan;
+use crate::ops::hibernate::{self, HibernatePlan, HibernateRequest, Lever};
 use crate::ops::invalidate::{self, InvalidatePlan, InvalidateTarget};
 use crate::ops::scale::{self, ScaleError, ScalePlan, ScaleRequest};
 
@@ -40,6 +41,15 @@ pub enum DialogKind {
         seen: Observed,
         input: String,
         /// After a 409: what changed since the operator last looked.
+        changed: Option<String>,
+    },
+    /// Hibernate a running deployment, or wake a hibernated one (`wake`).
+    Hibernate {
+        namespace: String,
+        name: String,
+        wake: bool,
+        /// Replicas, HPA, recorded count and resourceVersion as shown.
+        seen: Observed,
         changed: Option<String>,
     },
 }
@@ -83,7 +93,84 @@ impl Dialog {
             DialogKind::Warmup { .. } => "Warm up the cache",
             DialogKind::Invalidate { .. } => "Invalidate cache keys",
             DialogKind::Scale { .. } => "Scale deployment",
+            DialogKind::Hibernate { wake: false, .. } => "Hibernate deployment",
+            DialogKind::Hibernate { wake: true, .. } => "Wake deployment",
         }
+    }
+
+    /// Hibernate `d`, or wake it when it is hibernated. There is nothing to type but the
+    /// name on production: focus starts there, else on Cancel.
+    pub fn hibernate(d: &Deployment, production: bool) -> Dialog {
+        let mut dialog = Dialog::new(DialogKind::Hibernate {
+            namespace: d.namespace.clone(),
+            name: d.name.clone(),
+            wake: d.hibernated.is_some(),
+            seen: Observed::of(d),
+            changed: None,
+        });
+        if production {
+            dialog.require_typed = Some(d.name.clone());
+        }
+        dialog.focus = dialog.first_focus();
+        dialog
+    }
+
+    /// The hibernate dialog again after a 409, on the fresh figures, focus on Cancel.
+    pub fn hibernate_again(
+        namespace: &str,
+        name: &str,
+        wake: bool,
+        before: &Observed,
+        now: Observed,
+        production: bool,
+    ) -> Dialog {
+        let changes = now.changes_since(before);
+        let changed = if changes.is_empty() {
+            format!(
+                "changed since you looked (resourceVersion {} → {}, same figures); confirm again",
+                before.resource_version, now.resource_version
+            )
+        } else {
+            format!(
+                "changed since you looked: {}; confirm again",
+                changes.join(", ")
+            )
+        };
+        let mut dialog = Dialog::new(DialogKind::Hibernate {
+            namespace: namespace.into(),
+            name: name.into(),
+            wake,
+            seen: now,
+            changed: Some(changed),
+        });
+        if production {
+            dialog.require_typed = Some(name.into());
+        }
+        dialog.focus = Focus::Cancel;
+        dialog
+    }
+
+    /// The hibernate or wake plan the dialog shows, as `opsdeck hibernate` builds it.
+    pub fn hibernate_plan(&self, config: &Config) -> Result<HibernatePlan, String> {
+        let DialogKind::Hibernate {
+            namespace,
+            name,
+            wake,
+            seen,
+            ..
+        } = &self.kind
+        else {
+            return Err("not a hibernate dialog".into());
+        };
+        let req = HibernateRequest {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            lever: if *wake { Lever::Wake } else { Lever::Hibernate },
+        };
+        hibernate::plan(&req, seen, &config.actions).map_err(|e| match e {
+            ScaleError::Refused(why) => why,
+            e => e.to_string(),
+        })
     }
 
     pub fn scale(d: &Deployment, production: bool) -> Dialog {
@@ -143,12 +230,18 @@ impl Dialog {
     /// A deployment's resourceVersion moves with every status update (a pod turning ready);
     /// asking again for those would teach operators to confirm twice without reading.
     pub fn follow(&mut self, deployments: &[Deployment]) {
-        let DialogKind::Scale {
+        let (DialogKind::Scale {
             namespace,
             name,
             seen,
             ..
-        } = &mut self.kind
+        }
+        | DialogKind::Hibernate {
+            namespace,
+            name,
+            seen,
+            ..
+        }) = &mut self.kind
         else {
             return;
         };
@@ -204,7 +297,10 @@ impl Dialog {
 
     /// The dialog has a field to type into (not an invalidation of a whole group).
     pub fn has_input(&self) -> bool {
-        !matches!(self.kind, DialogKind::Invalidate { keyed: false, .. })
+        !matches!(
+            self.kind,
+            DialogKind::Invalidate { keyed: false, .. } | DialogKind::Hibernate { .. }
+        )
     }
 
     /// Focus starts in the first field that takes input: the input, else the name to type,
@@ -252,6 +348,7 @@ impl Dialog {
                 DialogKind::Warmup { file } => Some(file),
                 DialogKind::Invalidate { user_id, .. } => Some(user_id),
                 DialogKind::Scale { input, .. } => Some(input),
+                DialogKind::Hibernate { .. } => None,
             },
             _ => None,
         }
@@ -331,7 +428,10 @@ impl Dialog {
             }
             DialogKind::Scale { .. } => self
                 .scale_plan(config.actions.max_replicas)
-                .map(ActionPlan::Scale),
+                .map(|p| ActionPlan::Scale(Box::new(p))),
+            DialogKind::Hibernate { .. } => self
+                .hibernate_plan(config)
+                .map(|p| ActionPlan::Hibernate(Box::new(p))),
         }
     }
 }
@@ -359,6 +459,7 @@ mod tests {
             replicas: 6,
             hpa: None,
             resource_version: "12".into(),
+            hibernated: None,
         };
         let d = Dialog::scale_again("ns", "api", ScaleTarget::Replicas(3), &before, now, true);
         assert_eq!(d.focus, Focus::Cancel);
@@ -387,6 +488,7 @@ mod tests {
                 resource_version: "h13".into(),
             }),
             resource_version: "13".into(),
+            hibernated: None,
         };
         let d = Dialog::scale_again("ns", "api", ScaleTarget::Replicas(3), &before, now, false);
         let plan = d.scale_plan(50).unwrap();

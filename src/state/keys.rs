@@ -96,6 +96,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Scale => open_scale(state),
+        Action::Hibernate => open_hibernate(state),
         Action::Warmup => {
             state.mode = Mode::Dialog(Box::new(Dialog::new(DialogKind::Warmup {
                 file: if state.demo {
@@ -143,6 +144,23 @@ fn open_scale(state: &mut State) {
         .is_some_and(|k| k.production);
     let dialog = Dialog::scale(d, production);
     state.mode = Mode::Dialog(Box::new(dialog));
+}
+
+/// Hibernates the selected deployment, or wakes it when it is hibernated. A refusal
+/// (a critical deployment, one already at 0) is said at once, without a dialog.
+fn open_hibernate(state: &mut State) {
+    let Some(d) = state.selected_deployment() else {
+        state.notice = Some("no deployment selected: Kubernetes has reported none".into());
+        return;
+    };
+    let dialog = Dialog::hibernate(d, state.production());
+    match dialog.hibernate_plan(&state.config) {
+        Ok(_) => state.mode = Mode::Dialog(Box::new(dialog)),
+        Err(why) => {
+            state.notice = Some(format!("z: refused: {why}"));
+            state.last_outcome = None;
+        }
+    }
 }
 
 /// Opens (or re-opens, on a group change) the invalidate dialog. Live backends are asked for

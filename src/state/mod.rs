@@ -1,6 +1,7 @@
 //! The one owner of what the console shows. Only `State::apply` changes it; sources and
 //! actions send messages, the App loop applies them, the UI reads `&State`.
 
+mod action_events;
 pub mod dialog;
 pub mod health;
 pub mod keymap;
@@ -386,73 +387,6 @@ impl State {
         };
     }
 
-    fn apply_action(&mut self, event: ActionEvent) {
-        match event {
-            ActionEvent::Preview {
-                group,
-                user_id,
-                result,
-            } => {
-                let threshold = self.config.actions.confirm_typed_over_keys;
-                let names: Vec<String> = self
-                    .config
-                    .actions
-                    .invalidate
-                    .groups
-                    .iter()
-                    .map(|g| g.name.clone())
-                    .collect();
-                if let Mode::Dialog(d) = &mut self.mode {
-                    d.apply_preview(&names, &group, user_id.as_deref(), result, threshold);
-                }
-            }
-            ActionEvent::Progress {
-                kind,
-                done,
-                total,
-                per_sec,
-            } => {
-                self.running = Some(RunningAction {
-                    kind,
-                    done,
-                    total,
-                    per_sec,
-                });
-            }
-            ActionEvent::Finished { outcome, .. } => {
-                self.running = None;
-                self.last_outcome = Some(outcome);
-            }
-            ActionEvent::ScaleConflict {
-                namespace,
-                name,
-                target,
-                before,
-                now,
-                message,
-            } => {
-                self.running = None;
-                // Another dialog or prompt the operator opened meanwhile is theirs: don't
-                // replace it, say what happened instead.
-                if self.mode != Mode::Normal {
-                    self.last_outcome = Some(Err(format!(
-                        "{message} (select it and press s to scale again)"
-                    )));
-                    return;
-                }
-                let production = self
-                    .config
-                    .kubernetes
-                    .as_ref()
-                    .is_some_and(|k| k.production);
-                self.last_outcome = Some(Err(message));
-                self.mode = Mode::Dialog(Box::new(Dialog::scale_again(
-                    &namespace, &name, target, &before, *now, production,
-                )));
-            }
-        }
-    }
-
     /// `[ui] cycle_s`: the wall screen moves to the next view (Logs left out) when nobody
     /// has touched a key for a whole period and nothing is open.
     fn cycle_view(&mut self) {
@@ -499,6 +433,19 @@ impl State {
             &self.config.cost,
             &self.cost_inputs.node_prices,
         )
+    }
+
+    /// What hibernated `d` saves per hour; None when it is not hibernated.
+    pub fn hibernation_savings(&self, d: &Deployment) -> Option<Result<f64, cost::MissingPrice>> {
+        self.hibernation_saving(d).map(|r| r.map(|s| s.per_hour))
+    }
+
+    /// The saving with its basis (recorded count × one pod's price).
+    pub fn hibernation_saving(
+        &self,
+        d: &Deployment,
+    ) -> Option<Result<cost::HibernationSaving, cost::MissingPrice>> {
+        cost::hibernation_savings_per_hour(d, &self.config.cost, &self.cost_inputs.node_prices)
     }
 
     /// Requests per second at the platform's entry (the first service reported).

@@ -90,6 +90,7 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
             .into_iter()
             .map(|e| Line::from(Span::styled(e, theme.text))),
     );
+    lines.extend(hibernated_lines(state, theme));
     lines.extend(budget_lines(month, state, theme));
     lines
 }
@@ -122,6 +123,32 @@ fn extras(per_hour: f64, state: &State) -> Vec<String> {
         ));
     }
     out
+}
+
+/// "kb-indexer hibernated: saves $0.38/h (2 pods × $0.19/h)", one line per hibernated
+/// deployment, the basis beside the figure.
+fn hibernated_lines(state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let cur = state.config.cost.currency.as_str();
+    let deployments = state
+        .cluster
+        .value
+        .iter()
+        .flat_map(|c| c.deployments.iter());
+    deployments
+        .filter_map(|d| {
+            let text = match state.hibernation_saving(d)? {
+                Ok(s) => format!(
+                    "{} hibernated: saves {}/h ({} pods × {}/h)",
+                    d.name,
+                    format::money(s.per_hour, cur),
+                    s.replicas,
+                    format::money(s.pod_per_hour, cur)
+                ),
+                Err(m) => format!("{} hibernated: saving unknown ({m})", d.name),
+            };
+            Some(Line::from(Span::styled(text, theme.accent)))
+        })
+        .collect()
 }
 
 /// The month's projection against the budget, and against the baseline's targets.
@@ -253,7 +280,19 @@ fn draw_deployments(
         .by_deployment
         .iter()
         .map(|d| {
-            let mut cells = vec![d.name.clone(), d.replicas.to_string(), d.pool.clone()];
+            // A hibernated deployment's 0 pods are marked in text ("0 zz").
+            let asleep = state
+                .cluster
+                .value
+                .iter()
+                .flat_map(|c| c.deployments.iter())
+                .any(|k| k.name == d.name && k.pool == d.pool && k.hibernated.is_some());
+            let pods = if asleep {
+                format!("{} zz", d.replicas)
+            } else {
+                d.replicas.to_string()
+            };
+            let mut cells = vec![d.name.clone(), pods, d.pool.clone()];
             if traced {
                 cells.push(d.source.map_or("—", |s| s.label()).to_string());
             }

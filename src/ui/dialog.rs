@@ -1,4 +1,4 @@
-//! The warmup, invalidate and scale dialogs: what will happen, then Cancel / Confirm.
+//! The warmup, invalidate, scale and hibernate dialogs: what will happen, then Cancel / Confirm.
 
 use super::widgets::panel;
 use super::{Theme, format};
@@ -16,6 +16,7 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
         DialogKind::Warmup { file } => warmup_lines(d, file, state, theme),
         DialogKind::Invalidate { .. } => invalidate_lines(d, state, theme),
         DialogKind::Scale { .. } => scale_lines(d, state, theme),
+        DialogKind::Hibernate { .. } => hibernate_lines(d, state, theme),
     };
     if let Some(name) = &d.require_typed {
         lines.push(field(
@@ -40,6 +41,8 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
         DialogKind::Warmup { .. } => "Warm up",
         DialogKind::Invalidate { .. } => "Invalidate",
         DialogKind::Scale { .. } => "Scale",
+        DialogKind::Hibernate { wake: false, .. } => "Hibernate",
+        DialogKind::Hibernate { wake: true, .. } => "Wake",
     };
     lines.push(Line::from(vec![
         button("Cancel", Focus::Cancel, theme.text),
@@ -218,6 +221,71 @@ fn scale_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static>> {
         }
         Err(e) if !input.is_empty() => lines.push(Line::from(Span::styled(e, theme.critical))),
         Err(_) => {}
+    }
+    lines
+}
+
+/// What hibernating or waking does, the HPA's part, and the cost change:
+/// ```text
+/// cs-prod/kb-indexer: 2 replicas now
+/// to 0 replicas; 2 is recorded in opsdeck.io/hibernated-replicas on the Deployment
+/// HPA kb-indexer-hpa (min 2, max 20) is left as it is: it stops acting while ...
+/// -2 pods × $0.19/h = -$0.38/h
+/// ```
+fn hibernate_lines(d: &Dialog, state: &State, theme: &Theme) -> Vec<Line<'static>> {
+    let DialogKind::Hibernate {
+        namespace,
+        name,
+        wake,
+        seen,
+        changed,
+    } = &d.kind
+    else {
+        return Vec::new();
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{namespace}/{name}: {} replicas now", seen.replicas),
+        theme.text,
+    ))];
+    if let Some(c) = changed {
+        lines.push(Line::from(Span::styled(c.clone(), theme.warn)));
+    }
+    if let Some(h) = &seen.hibernated {
+        let by =
+            h.by.as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+        let at =
+            h.at.as_deref()
+                .map(|a| format!(" at {a}"))
+                .unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            format!("{}{by}{at}", h.label()),
+            theme.muted,
+        )));
+    }
+    match d.hibernate_plan(&state.config) {
+        Ok(plan) => {
+            let what = match wake {
+                true => format!(
+                    "back to {} replicas as recorded; the annotation is removed",
+                    plan.to
+                ),
+                false => format!(
+                    "to 0 replicas; {} is recorded in {} on the Deployment, so any console or kubectl can wake it",
+                    plan.from,
+                    crate::model::REPLICAS_ANNOTATION
+                ),
+            };
+            lines.push(Line::from(Span::styled(what, theme.text)));
+            if let Some(n) = &plan.note {
+                lines.push(Line::from(Span::styled(n.clone(), theme.warn)));
+            }
+            lines.push(scale_cost_line(
+                state, namespace, name, plan.from, plan.to, theme,
+            ));
+        }
+        Err(e) => lines.push(Line::from(Span::styled(e, theme.critical))),
     }
     lines
 }

@@ -293,7 +293,14 @@ fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
         .map(|d| {
             let s = state.signals(d);
             let v = state.verdict(d);
-            rules_w = rules_w.max(v.label().chars().count() as u16);
+            let (rules, rules_style) = match &d.hibernated {
+                Some(h) => (h.label(), theme.accent),
+                None => (
+                    v.label().to_string(),
+                    super::scaling::verdict_style(&v, theme),
+                ),
+            };
+            rules_w = rules_w.max(rules.chars().count() as u16);
             Row::new(vec![
                 Span::styled(d.name.clone(), theme.text),
                 Span::styled(
@@ -306,7 +313,7 @@ fn draw_deployments(frame: &mut Frame, area: Rect, state: &State, theme: &Theme)
                 ),
                 Span::styled(s.cpu_pct.map_or(MISSING.into(), format::pct), theme.text),
                 Span::styled(s.p95_ms.map_or(MISSING.into(), format::ms), theme.text),
-                Span::styled(v.label(), super::scaling::verdict_style(&v, theme)),
+                Span::styled(rules, rules_style),
             ])
         })
         .collect();

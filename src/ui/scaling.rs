@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .take(fits)
         .map(|d| {
             let o = outlook_of(state, d);
-            rules_w = rules_w.max(o.rules.label().chars().count() as u16);
+            rules_w = rules_w.max(rules_cell(d, &o, theme).0.chars().count() as u16);
             row(d, &o, state, theme, wide)
         })
         .collect();
@@ -167,6 +167,16 @@ fn against_target(value: Option<f64>, target: Option<String>) -> String {
     }
 }
 
+/// The RULES cell: the seed's verdict, or for a hibernated deployment (no pods, nothing
+/// to judge) "zz hibernated (was 4)", in words so it reads without colour. The Overview's
+/// table says the same.
+fn rules_cell(d: &Deployment, o: &Outlook, theme: &Theme) -> (String, Style) {
+    match &d.hibernated {
+        Some(h) => (h.label(), theme.accent),
+        None => (o.rules.label().to_string(), verdict_style(&o.rules, theme)),
+    }
+}
+
 fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
     let s = state.signals(d);
     let ready_style = if d.ready < d.replicas {
@@ -211,10 +221,8 @@ fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool
         cells.push(Span::styled(against_target(s.cpu_pct, None), theme.text));
         cells.push(Span::styled(against_target(s.memory_pct, None), theme.text));
     }
-    cells.push(Span::styled(
-        o.rules.label(),
-        verdict_style(&o.rules, theme),
-    ));
+    let (rules, style) = rules_cell(d, o, theme);
+    cells.push(Span::styled(rules, style));
     if wide {
         cells.push(Span::styled(d.pool.clone(), theme.muted));
     }
@@ -242,12 +250,14 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let o = outlook_of(state, d);
     let v = &o.rules;
+    let (rules, style) = rules_cell(d, &o, theme);
+    let reasons = match &d.hibernated {
+        Some(_) => "no pods to judge while it sleeps".to_string(),
+        None => v.reasons.join(", "),
+    };
     let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("seed rules: {}", v.label()),
-            verdict_style(v, theme),
-        ),
-        Span::styled(format!(" — {}", v.reasons.join(", ")), theme.text),
+        Span::styled(format!("seed rules: {rules}"), style),
+        Span::styled(format!(" — {reasons}"), theme.text),
     ])];
     if let (Some(h), Some(m)) = (&d.hpa, &o.hpa) {
         let when = if m.predicted {
@@ -299,10 +309,16 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.muted,
         )));
     }
+    lines.extend(hibernation_line(d, state, theme));
     let hint = match (state.read_only, &d.hpa) {
-        (true, _) => "read-only: scaling is off (--read-only)",
-        (false, Some(_)) => "s: the HPA owns replicas, scaling edits its minReplicas",
-        (false, None) => "no HPA: s patches replicas directly",
+        (true, _) => "read-only: scaling is off (--read-only)".to_string(),
+        (false, Some(_)) => {
+            "s: the HPA owns replicas, scaling edits its minReplicas".to_string()
+                + &hibernate_hint(d, state)
+        }
+        (false, None) => {
+            "no HPA: s patches replicas directly".to_string() + &hibernate_hint(d, state)
+        }
     };
     lines.push(Line::from(Span::styled(hint, theme.muted)));
     let title = format!("{}/{}", d.namespace, d.name);
@@ -312,6 +328,47 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .block(panel(&title, None, theme)),
         area,
     );
+}
+
+/// "hibernated by alice at 2026-…: saves $0.76/h", for a hibernated deployment (the first
+/// line already says "zz hibernated (was 4)").
+fn hibernation_line(d: &Deployment, state: &State, theme: &Theme) -> Option<Line<'static>> {
+    let h = d.hibernated.as_ref()?;
+    let by =
+        h.by.as_deref()
+            .map(|b| format!(" by {b}"))
+            .unwrap_or_default();
+    let at =
+        h.at.as_deref()
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default();
+    let saves = match state.hibernation_savings(d) {
+        Some(Ok(v)) => format!(
+            ", saves {}/h ·",
+            format::money(v, state.config.cost.currency.as_str())
+        ),
+        Some(Err(m)) => format!(", saving unknown ({m}) ·"),
+        None => String::new(),
+    };
+    Some(Line::from(Span::styled(
+        format!("hibernated{saves}{by}{at}"),
+        theme.accent,
+    )))
+}
+
+/// What `z` does to this deployment, after the `s` hint.
+fn hibernate_hint(d: &Deployment, state: &State) -> String {
+    if d.hibernated.is_some() {
+        return " · z: wake it".into();
+    }
+    match state
+        .config
+        .actions
+        .never_hibernate_match(&d.namespace, &d.name)
+    {
+        Some(g) => format!(" · z: never hibernated ({g:?})"),
+        None => " · z: hibernate".into(),
+    }
 }
 
 /// Where cpu and memory come from: "% of the pods' requests, from Prometheus", or the

@@ -148,6 +148,30 @@ pub fn breakdown(
     }
 }
 
+/// What a hibernated deployment saves per hour: its recorded replica count × the price of
+/// one of its pods, at the prices in use now. None when it is not hibernated or its count
+/// is unreadable.
+pub fn hibernation_savings_per_hour(
+    d: &Deployment,
+    c: &CostConfig,
+    nodes: &std::collections::BTreeMap<String, crate::model::NodePrice>,
+) -> Option<Result<HibernationSaving, MissingPrice>> {
+    let was = d.hibernated.as_ref()?.replicas?;
+    Some(pod_price(d, c, nodes).map(|p| HibernationSaving {
+        replicas: was,
+        pod_per_hour: p.per_hour,
+        per_hour: was as f64 * p.per_hour,
+    }))
+}
+
+/// The figures a hibernation saving rests on, so the view can show its basis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HibernationSaving {
+    pub replicas: u32,
+    pub pod_per_hour: f64,
+    pub per_hour: f64,
+}
+
 /// What the cache is worth: each hit is an LLM call not made. The average cost of a call is
 /// the AI model $/h spread over the calls that reached a model (the misses); `attribution`
 /// is the share of misses that go to a model (1.0 when every miss is an LLM call).

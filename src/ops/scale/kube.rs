@@ -15,7 +15,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
 /// What the operator decides on, from the API objects.
-fn observed(d: &Deployment, h: Option<&HorizontalPodAutoscaler>) -> Observed {
+pub(crate) fn observed(d: &Deployment, h: Option<&HorizontalPodAutoscaler>) -> Observed {
     Observed {
         replicas: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32,
         hpa: h.map(|h| {
@@ -28,6 +28,11 @@ fn observed(d: &Deployment, h: Option<&HorizontalPodAutoscaler>) -> Observed {
             }
         }),
         resource_version: d.metadata.resource_version.clone().unwrap_or_default(),
+        hibernated: d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(crate::model::Hibernation::from_annotations),
     }
 }
 
@@ -37,7 +42,13 @@ fn with_precondition(mut patch: serde_json::Value, plan: &ScalePlan) -> serde_js
     patch
 }
 
-fn api_error(e: kube::Error, target: &str, ns: &str, verb: &str, resource: &str) -> ScaleError {
+pub(crate) fn api_error(
+    e: kube::Error,
+    target: &str,
+    ns: &str,
+    verb: &str,
+    resource: &str,
+) -> ScaleError {
     match e {
         kube::Error::Api(s) if s.code == 403 => ScaleError::Forbidden {
             target: target.into(),
@@ -80,7 +91,7 @@ impl Scaler {
     }
 
     /// The deployment and the HPA that targets it, as the API server has them now.
-    async fn read(
+    pub(crate) async fn read(
         &self,
         ns: &str,
         name: &str,

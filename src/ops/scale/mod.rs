@@ -63,7 +63,7 @@ pub enum ScaleError {
         message: String,
     },
     #[error(
-        "{target}: changed since it was read; it is now {now}. Nothing was changed: review and scale again"
+        "{target}: changed since it was read; it is now {now}. Nothing was changed: review and try again"
     )]
     Conflict {
         target: String,

@@ -201,6 +201,7 @@ mod tests {
                 resource_version: "hpa-7".into(),
             }),
             resource_version: "dep-3".into(),
+            hibernated: None,
         }
     }
 

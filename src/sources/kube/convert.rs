@@ -29,6 +29,7 @@ pub struct SlimDeployment {
     pub memory_request_gib: f64,
     pub gpus: u32,
     pub resource_version: String,
+    pub hibernated: Option<crate::model::Hibernation>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +132,11 @@ pub fn deployment(d: &K8sDeployment) -> SlimDeployment {
         memory_request_gib: mem / (1024.0 * 1024.0 * 1024.0),
         gpus: gpus.round() as u32,
         resource_version: d.metadata.resource_version.clone().unwrap_or_default(),
+        hibernated: d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(crate::model::Hibernation::from_annotations),
     }
 }
 

@@ -142,6 +142,7 @@ impl Store {
                         .get(&format!("{}/{}", d.namespace, d.name))
                         .cloned()
                         .unwrap_or_default(),
+                    hibernated: d.hibernated.clone(),
                     resource_version: d.resource_version.clone(),
                 }
             })

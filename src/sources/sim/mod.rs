@@ -1,13 +1,15 @@
 //! The embedded demo: a simulated platform as the seed describes it.
 //!
-//! Four deployments (chat-api, retrieval and llm-gateway on CPU nodes, embedding on GPU
-//! nodes), each with the seed's HPA (min 2, max 20, CPU 70 %, memory 80 %, its scale-up and
+//! Five deployments (chat-api, retrieval and llm-gateway on CPU nodes, embedding on GPU
+//! nodes, kb-indexer hibernated at start), each with the seed's HPA (min 2, max 20, CPU 70 %, memory 80 %, its scale-up and
 //! scale-down behaviour) driven by the same HPA arithmetic the console explains, and on
 //! embedding a VPA like the seed's (updateMode Auto, min/max allowed); a daily
 //! traffic curve with bursts; a Redis cache whose misses become LLM tokens and cost.
 //! Deterministic: the same seed and the same clock give the same figures.
 
+mod hibernate;
 mod model;
+mod setup;
 mod task;
 
 pub use model::Sim;

@@ -1,11 +1,12 @@
 //! The simulated platform's state and its one-second step.
 
 use super::Rng;
+use super::setup::{deployment, embedding_vpa};
 use crate::domain::scaling::{self, Behavior};
 use crate::sources::redis::estimate::estimate;
 use crate::sources::{
-    CacheSample, ClusterSample, Deployment, Hpa, HpaMetric, MetricsSample, ModelTokens, NodePool,
-    PrefixCount, ServiceLatency, Utilization, Vpa, VpaContainer, VpaResources,
+    CacheSample, ClusterSample, Deployment, HpaMetric, MetricsSample, ModelTokens, NodePool,
+    PrefixCount, ServiceLatency, Utilization,
 };
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -56,53 +57,6 @@ pub struct Sim {
     qps: f64,
 }
 
-fn deployment(name: &str, pool: &str, cpu: f64, mem: f64, gpus: u32, replicas: u32) -> Deployment {
-    Deployment {
-        namespace: "cs-prod".into(),
-        name: name.into(),
-        replicas,
-        ready: replicas,
-        available: replicas,
-        updated: replicas,
-        hpa: Some(Hpa {
-            name: format!("{name}-hpa"),
-            min: 2,
-            max: 20,
-            current: replicas,
-            desired: replicas,
-            metrics: Vec::new(),
-            ..Default::default()
-        }),
-        cpu_request_cores: cpu,
-        memory_request_gib: mem,
-        gpus,
-        pool: pool.into(),
-        ..Default::default()
-    }
-}
-
-/// A VPA like the seed's (updateMode Auto, min and max allowed per container), with bounds
-/// around the embedding pods' own requests of 4 cores and 16 GiB.
-fn embedding_vpa() -> Vpa {
-    const GI: f64 = 1024.0 * 1024.0 * 1024.0;
-    let r = |cpu: f64, gib: f64| VpaResources {
-        cpu_cores: Some(cpu),
-        memory_bytes: Some(gib * GI),
-    };
-    Vpa {
-        name: "embedding-vpa".into(),
-        update_mode: "Auto".into(),
-        containers: vec![VpaContainer {
-            name: "embedding".into(),
-            target: r(3.5, 14.0),
-            lower_bound: r(2.5, 12.0),
-            upper_bound: r(6.0, 20.0),
-            min_allowed: r(1.0, 4.0),
-            max_allowed: r(8.0, 32.0),
-        }],
-    }
-}
-
 impl Sim {
     pub fn new(seed: u64, now: DateTime<Utc>) -> Sim {
         let mk = |spec, capacity, base_ms, share, misses_only| SimDeployment {
@@ -148,6 +102,15 @@ impl Sim {
                     0.6,
                     true,
                 ),
+                // The knowledge-base indexer: not on the request path, hibernated at start
+                // so the demo shows a deployment asleep and what that saves.
+                mk(
+                    deployment("kb-indexer", "cpu-ondemand", 2.0, 4.0, 0, 2),
+                    40.0,
+                    80.0,
+                    0.05,
+                    true,
+                ),
             ],
             behavior: Behavior::seed(),
             burst: None,
@@ -165,6 +128,7 @@ impl Sim {
         if let Some(e) = sim.find("cs-prod", "embedding") {
             e.spec.vpa = Some(embedding_vpa());
         }
+        let _ = sim.hibernate("cs-prod", "kb-indexer", "demo");
         // Settle replicas and the HPA history on the curve before the first sample.
         let start = sim.t - 600;
         sim.t = start;
@@ -224,7 +188,9 @@ impl Sim {
 
         let miss_ratio = 1.0 - self.hit_rate;
         for d in &mut self.deployments {
-            d.load = self.qps * d.share * if d.misses_only { miss_ratio } else { 1.0 };
+            // Nothing serves a hibernated deployment's share of the traffic.
+            let serving = if d.spec.replicas == 0 { 0.0 } else { 1.0 };
+            d.load = serving * self.qps * d.share * if d.misses_only { miss_ratio } else { 1.0 };
             d.starting.retain(|ready_at| *ready_at > t);
             let replicas = d.spec.replicas;
             d.spec.ready = replicas.saturating_sub(d.starting.len() as u32);
@@ -244,6 +210,10 @@ impl Sim {
         let t = self.t;
         for d in &mut self.deployments {
             let (cpu, mem) = utilisation(d);
+            // As the real controller: an HPA whose target has 0 replicas does not act.
+            if d.spec.replicas == 0 {
+                continue;
+            }
             let Some(hpa) = d.spec.hpa.as_mut() else {
                 continue;
             };
@@ -298,7 +268,8 @@ impl Sim {
     pub fn metrics(&self) -> MetricsSample {
         let mut services = Vec::new();
         let mut utilization = Vec::new();
-        for d in &self.deployments {
+        // A hibernated service has no pods to report figures.
+        for d in self.deployments.iter().filter(|d| d.spec.replicas > 0) {
             let (cpu, mem) = utilisation(d);
             let u = cpu / 100.0;
             // Latency grows with load, sharply past 90 %.
@@ -538,7 +509,7 @@ fn utilisation(d: &SimDeployment) -> (f64, f64) {
     (cpu, mem)
 }
 
-fn set_replicas(d: &mut SimDeployment, replicas: u32, t: i64) {
+pub(super) fn set_replicas(d: &mut SimDeployment, replicas: u32, t: i64) {
     let current = d.spec.replicas;
     if replicas > current {
         d.starting.extend(std::iter::repeat_n(
