@@ -50,6 +50,36 @@ pub enum Payload {
     SpendToday(Box<SpendToday>),
     /// Prometheus' own firing and pending alerts; reported under Prometheus like the prices.
     PromAlerts(Vec<PromAlert>),
+    /// Each namespace's ResourceQuota figures; reported under Kubernetes, never an error.
+    Quotas(Vec<TenantQuota>),
+}
+
+/// A namespace's ResourceQuota figures: per resource as Kubernetes names it
+/// (`requests.cpu`, `requests.memory`, `pods`, `requests.nvidia.com/gpu`...), used and hard
+/// in base units (cores, bytes, count). With several quotas, the tightest per resource.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TenantQuota {
+    pub namespace: String,
+    pub resources: std::collections::BTreeMap<String, QuotaUse>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct QuotaUse {
+    pub used: f64,
+    pub hard: f64,
+}
+
+impl QuotaUse {
+    /// used / hard; a hard limit of 0 with anything used is full.
+    pub fn share(self) -> f64 {
+        if self.hard > 0.0 {
+            self.used / self.hard
+        } else if self.used > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        }
+    }
 }
 
 /// An alert of Prometheus' alerting rules.

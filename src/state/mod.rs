@@ -21,7 +21,7 @@ use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
 use crate::model::{
     ActionEvent, ActionKind, CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample,
-    Payload, PromAlert, SourceKind, SourceUpdate, SpendToday,
+    Payload, PromAlert, SourceKind, SourceUpdate, SpendToday, TenantQuota,
 };
 pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S, View};
 use crate::ops::ActionPlan;
@@ -130,6 +130,8 @@ pub struct State {
     pub keymap: Keymap,
     /// Prometheus' own firing and pending alerts, as its rules report them.
     pub prom_alerts: Vec<PromAlert>,
+    /// Each namespace's ResourceQuota figures (the Tenants section).
+    pub tenants: Vec<TenantQuota>,
     pub cost: Option<CostBreakdown>,
     /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
     pub cost_inputs: CostInputs,
@@ -186,6 +188,7 @@ impl State {
             alerts: Vec::new(),
             keymap,
             prom_alerts: Vec::new(),
+            tenants: Vec::new(),
             cost: None,
             cost_inputs: CostInputs::default(),
             spend_today: None,
@@ -335,6 +338,10 @@ impl State {
                     d.follow(&k.deployments);
                 }
                 self.cluster.set(u.at, Ok(*k));
+            }
+            (_, Ok(Payload::Quotas(t))) => {
+                self.tenants = t;
+                return;
             }
             (_, Ok(Payload::PromAlerts(a))) => {
                 self.prom_alerts = a;

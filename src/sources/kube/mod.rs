@@ -14,6 +14,7 @@
 mod connect;
 pub mod convert;
 pub mod pools;
+pub mod quota;
 pub mod store;
 pub mod vpa;
 
