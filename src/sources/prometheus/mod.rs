@@ -5,12 +5,14 @@
 //! - `panels`: the configured queries and how their answers become a `MetricsSample`
 //! - `scrape`: exposition text, counter rates and bucket quantiles without a server
 //! - `quantile`: `histogram_quantile`'s arithmetic
+//! - `pace`: how often the panels are queried (the server's scrape interval)
 //! - `prices`: the cost model's inputs (OpenCost, cached tokens, storage and network $/h)
 //!
 //! The task never touches `State`: it sends owned `SourceUpdate`s, and a slow or dead
 //! server only delays this task, never the App loop.
 
 pub mod api;
+pub mod pace;
 pub mod panels;
 pub mod period;
 pub mod prices;
@@ -23,6 +25,7 @@ use crate::model::HISTORY_STEP_S;
 use crate::sources::{MetricsSample, PanelProblem, Payload, RefreshNow, SourceKind, SourceUpdate};
 use api::{Client, Data, PromError};
 use chrono::{DateTime, Utc};
+use pace::Pace;
 use panels::{Panel, PanelAnswer, PanelValues};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -39,8 +42,20 @@ fn update(at: DateTime<Utc>, result: Result<MetricsSample, String>) -> SourceUpd
     }
 }
 
+/// An update whose sample says how often it is renewed, so it is graded fresh that long.
+fn paced(at: DateTime<Utc>, result: Result<MetricsSample, String>, pace: &Pace) -> SourceUpdate {
+    update(
+        at,
+        result.map(|mut m| {
+            m.pace_ms = Some(pace.ms());
+            m
+        }),
+    )
+}
+
 /// The source task. API mode back-fills the charts, then runs one round of queries per
-/// refresh; scrape mode reads the targets once per refresh. Failures are reported as
+/// [`pace`] (the server's scrape interval, or `[prometheus] refresh_ms`); scrape mode
+/// reads the targets once per `[prometheus] refresh_ms`, else per `refresh`. Failures are reported as
 /// `Err` updates and retried on the next refresh, so recovery needs nobody. Ends when the
 /// receiver is gone.
 pub async fn run(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
@@ -56,12 +71,20 @@ pub async fn run_with(
 ) {
     match cfg.mode {
         PromMode::Api => run_api(cfg, refresh, tx, now).await,
-        PromMode::Scrape => run_scrape(cfg, refresh, tx, now).await,
+        PromMode::Scrape => {
+            let every = cfg.refresh_ms.map_or(refresh, Duration::from_millis);
+            run_scrape(cfg, every, tx, now).await
+        }
     }
 }
 
 fn ticker(refresh: Duration) -> tokio::time::Interval {
-    let mut t = tokio::time::interval(refresh.max(Duration::from_millis(50)));
+    ticker_at(tokio::time::Instant::now(), refresh)
+}
+
+/// A ticker whose first tick is at `start`.
+fn ticker_at(start: tokio::time::Instant, refresh: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(start, refresh.max(Duration::from_millis(50)));
     // A round slower than the refresh delays the next one instead of bunching them up:
     // never more than one query per panel per refresh.
     t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -93,7 +116,11 @@ async fn run_api(
     tx: mpsc::Sender<SourceUpdate>,
     now: RefreshNow,
 ) {
-    let mut tick = ticker(refresh);
+    let mut pace = Pace::initial(cfg.refresh_ms, refresh);
+    let mut tick = ticker(pace.every);
+    // The server is asked its scrape interval at start and again after it was down.
+    let mut ask_pace = cfg.refresh_ms.is_none();
+    let mut fallback_logged = false;
     let mut client = None;
     let mut backfilled = false;
     loop {
@@ -103,6 +130,17 @@ async fn run_api(
             None if tx.is_closed() => return,
             None => continue,
         };
+        if ask_pace && let Ok(p) = pace::ask(c, refresh).await {
+            ask_pace = false;
+            if let Some(note) = p.fallback_note(&c.base_url()).filter(|_| !fallback_logged) {
+                tracing::warn!("{note}");
+                fallback_logged = true;
+            }
+            if p.every != pace.every {
+                tick = ticker_at(tokio::time::Instant::now() + p.every, p.every);
+            }
+            pace = p;
+        }
         // The back-fill takes the place of a round, so it too stays within one query per
         // panel per refresh; it is retried until it works once.
         if !backfilled {
@@ -111,12 +149,13 @@ async fn run_api(
                 Ok(history) => {
                     backfilled = true;
                     for (at, m) in history {
-                        if tx.send(update(at, Ok(m))).await.is_err() {
+                        if tx.send(paced(at, Ok(m), &pace)).await.is_err() {
                             return;
                         }
                     }
                 }
                 Err(e) => {
+                    ask_pace |= cfg.refresh_ms.is_none() && e.is_transport();
                     if tx.send(update(now, Err(e.to_string()))).await.is_err() {
                         return;
                     }
@@ -125,10 +164,11 @@ async fn run_api(
             continue;
         }
         let at = Utc::now();
-        let result = query_round(c, &cfg.queries, at)
-            .await
-            .map_err(|e| e.to_string());
-        if tx.send(update(at, result)).await.is_err() {
+        let result = query_round(c, &cfg.queries, at).await.map_err(|e| {
+            ask_pace |= cfg.refresh_ms.is_none() && e.is_transport();
+            e.to_string()
+        });
+        if tx.send(paced(at, result, &pace)).await.is_err() {
             return;
         }
     }
@@ -184,7 +224,7 @@ pub async fn query_round(
     queries: &PromQueries,
     at: DateTime<Utc>,
 ) -> Result<MetricsSample, PromError> {
-    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
+    let results = futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
         let a = client.query(p.query(queries), at).await;
         (p, a.map(|a| values_of(p, a.data, a.warnings)))
     }))
@@ -201,7 +241,7 @@ pub async fn backfill(
     now: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, MetricsSample)>, PromError> {
     let start = now - BACKFILL;
-    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
+    let results = futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
         let a = client
             .query_range(p.query(queries), start, now, HISTORY_STEP_S)
             .await;
