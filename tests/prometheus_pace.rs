@@ -36,10 +36,14 @@ fn run(cfg: PrometheusConfig) -> Arc<Mutex<Vec<(Instant, SourceUpdate)>>> {
 
 /// The pace the newest good sample carries.
 fn pace_of(seen: &Mutex<Vec<(Instant, SourceUpdate)>>) -> Option<u64> {
-    seen.lock().unwrap().iter().rev().find_map(|(_, u)| match &u.payload {
-        Ok(Payload::Metrics(m)) => Some(m.pace_ms),
-        _ => None,
-    })?
+    seen.lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find_map(|(_, u)| match &u.payload {
+            Ok(Payload::Metrics(m)) => Some(m.pace_ms),
+            _ => None,
+        })?
 }
 
 /// Rounds of panel queries the server answered over `window`.
@@ -145,7 +149,11 @@ async fn a_server_without_its_config_is_queried_at_the_fallback_pace() {
     tokio::time::sleep(Duration::from_secs(4)).await;
     let count = |p: &str| hits.lock().unwrap().iter().filter(|h| *h == p).count();
     assert_eq!(count("/api/v1/status/config"), 1);
-    assert_eq!(count("/api/v1/query_range"), Panel::ALL.len(), "one back-fill");
+    assert_eq!(
+        count("/api/v1/query_range"),
+        Panel::ALL.len(),
+        "one back-fill"
+    );
     assert_eq!(count(QUERY), 0, "the next round is 15 s after the first");
     assert_eq!(
         pace_of(&seen),

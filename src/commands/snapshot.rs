@@ -110,10 +110,14 @@ fn cache_json(c: &CacheSample, r: &Rules, metrics: Option<&MetricsSample>) -> Va
     let no_rates = BTreeMap::new();
     let rates = metrics.map_or(&no_rates, |m| &m.cache_hit_rate_by_prefix);
     let hits = prefix_hits::join(&counted, rates, r);
-    let prefix_hit_rates: Map<String, Value> =
-        hits.iter().map(|h| (h.prefix.into(), json!(h.hit_rate))).collect();
-    let prefix_grades: Map<String, Value> =
-        hits.iter().map(|h| (h.prefix.into(), json!(h.grade))).collect();
+    let prefix_hit_rates: Map<String, Value> = hits
+        .iter()
+        .map(|h| (h.prefix.into(), json!(h.hit_rate)))
+        .collect();
+    let prefix_grades: Map<String, Value> = hits
+        .iter()
+        .map(|h| (h.prefix.into(), json!(h.grade)))
+        .collect();
     let memory = grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes);
     json!({
         "hit_rate": c.hit_rate, "hit_rate_lifetime": c.hit_rate_lifetime,

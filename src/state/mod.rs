@@ -589,8 +589,7 @@ impl State {
     }
 
     /// The one place that knows which slot each source fills.
-    /// Prometheus is graded against its own pace (its samples are renewed once per scrape
-    /// interval), the others against `[ui] refresh_ms`.
+    /// Prometheus is graded against its own pace (scrape interval), others `[ui] refresh_ms`.
     pub fn health(&self, kind: SourceKind) -> Health<'_> {
         let (now, refresh) = (self.now, self.refresh_ms());
         match kind {

@@ -1,19 +1,19 @@
 //! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes
 //! (with the services' per-prefix hit rates when Prometheus reports them), nodes.
 
+use super::theme::grade_mark;
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
-use super::theme::grade_mark;
 use crate::domain::grade::{self, Grade};
 use crate::domain::prefix_hits;
 use crate::model::{CacheSample, SourceKind};
 use crate::state::{State, Status};
-use std::collections::BTreeMap;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table};
+use std::collections::BTreeMap;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let badge = Line::from(health_spans(state, SourceKind::Redis, theme));
@@ -169,29 +169,32 @@ fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, 
     let hits = prefix_hits(state);
     let counted: Vec<&str> = c.prefixes.iter().map(|p| p.prefix.as_str()).collect();
     let no_rates = BTreeMap::new();
-    let rows: Vec<Row> =
-        prefix_hits::join(&counted, hits.flatten().unwrap_or(&no_rates), &state.config.rules)
-            .into_iter()
-            .filter(|h| f.is_empty() || h.prefix.to_ascii_lowercase().contains(&f))
-            .map(|h| {
-                let (keys, age) = match h.counted.and_then(|i| c.prefixes.get(i)) {
-                    Some(p) => (
-                        format!("≈{}", format::count(p.keys as f64)),
-                        format::age(p.age_s as i64),
-                    ),
-                    None => (format::MISSING.into(), String::new()),
-                };
-                let mut cells = vec![
-                    Cell::from(h.prefix.to_string()),
-                    Cell::from(keys),
-                    Cell::from(age),
-                ];
-                if let Some(known) = hits {
-                    cells.push(hit_cell(h.hit_rate, h.grade, known.is_some(), theme));
-                }
-                Row::new(cells).style(theme.text)
-            })
-            .collect();
+    let rows: Vec<Row> = prefix_hits::join(
+        &counted,
+        hits.flatten().unwrap_or(&no_rates),
+        &state.config.rules,
+    )
+    .into_iter()
+    .filter(|h| f.is_empty() || h.prefix.to_ascii_lowercase().contains(&f))
+    .map(|h| {
+        let (keys, age) = match h.counted.and_then(|i| c.prefixes.get(i)) {
+            Some(p) => (
+                format!("≈{}", format::count(p.keys as f64)),
+                format::age(p.age_s as i64),
+            ),
+            None => (format::MISSING.into(), String::new()),
+        };
+        let mut cells = vec![
+            Cell::from(h.prefix.to_string()),
+            Cell::from(keys),
+            Cell::from(age),
+        ];
+        if let Some(known) = hits {
+            cells.push(hit_cell(h.hit_rate, h.grade, known.is_some(), theme));
+        }
+        Row::new(cells).style(theme.text)
+    })
+    .collect();
     let mut widths = vec![
         Constraint::Min(12),
         Constraint::Length(9),

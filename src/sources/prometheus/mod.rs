@@ -224,11 +224,12 @@ pub async fn query_round(
     queries: &PromQueries,
     at: DateTime<Utc>,
 ) -> Result<MetricsSample, PromError> {
-    let results = futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
-        let a = client.query(p.query(queries), at).await;
-        (p, a.map(|a| values_of(p, a.data, a.warnings)))
-    }))
-    .await;
+    let results =
+        futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
+            let a = client.query(p.query(queries), at).await;
+            (p, a.map(|a| values_of(p, a.data, a.warnings)))
+        }))
+        .await;
     Ok(panels::assemble(&round_result(
         results.into_iter().collect(),
     )?))
@@ -241,13 +242,14 @@ pub async fn backfill(
     now: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, MetricsSample)>, PromError> {
     let start = now - BACKFILL;
-    let results = futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
-        let a = client
-            .query_range(p.query(queries), start, now, HISTORY_STEP_S)
-            .await;
-        (p, a)
-    }))
-    .await;
+    let results =
+        futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
+            let a = client
+                .query_range(p.query(queries), start, now, HISTORY_STEP_S)
+                .await;
+            (p, a)
+        }))
+        .await;
     let answers = round_result(results.into_iter().collect())?;
     // Regroup panel -> series -> points into time -> panel -> rows.
     let mut by_time: BTreeMap<i64, BTreeMap<Panel, PanelAnswer>> = BTreeMap::new();

@@ -109,7 +109,9 @@ pub async fn ask(client: &Client, ui_refresh: Duration) -> Result<Pace, PromErro
 /// `global.scrape_interval` from the YAML Prometheus serves: the value of the
 /// `scrape_interval:` key one level under the top-level `global:` key, unquoted.
 pub fn global_scrape_interval(yaml: &str) -> Option<&str> {
-    let mut lines = yaml.lines().skip_while(|l| strip_comment(l).trim_end() != "global:");
+    let mut lines = yaml
+        .lines()
+        .skip_while(|l| strip_comment(l).trim_end() != "global:");
     lines.next()?;
     let mut level = None;
     for line in lines {
@@ -225,7 +227,17 @@ mod tests {
         assert_eq!(ms("1s500ms"), Ok(1500));
         assert_eq!(ms("0"), Ok(0));
         for bad in [
-            "", "15", "s", "1.5s", "-1s", "30s1m", "1s1s", "1ms1s", "15 s", " 15s", "1x",
+            "",
+            "15",
+            "s",
+            "1.5s",
+            "-1s",
+            "30s1m",
+            "1s1s",
+            "1ms1s",
+            "15 s",
+            " 15s",
+            "1x",
             "99999999999999999999y",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
@@ -249,9 +261,15 @@ mod tests {
         let yaml = "global: # settings\n  external_labels:\n    scrape_interval: x\n  \
                     scrape_interval: \"30s\" # half a minute\nrule_files: []\n";
         assert_eq!(global_scrape_interval(yaml), Some("30s"));
-        assert_eq!(global_scrape_interval("global:\n    scrape_interval: '1m'\n"), Some("1m"));
+        assert_eq!(
+            global_scrape_interval("global:\n    scrape_interval: '1m'\n"),
+            Some("1m")
+        );
         assert_eq!(global_scrape_interval(""), None);
-        assert_eq!(global_scrape_interval("global:\nscrape_interval: 5s\n"), None);
+        assert_eq!(
+            global_scrape_interval("global:\nscrape_interval: 5s\n"),
+            None
+        );
     }
 
     #[test]
@@ -271,7 +289,10 @@ mod tests {
         let p = Pace::from_server_config(Err("HTTP 404".into()), Duration::from_secs(20));
         assert_eq!(p.ms(), 20_000, "never faster than [ui] refresh_ms");
         let p = Pace::from_server_config(Ok("global:\n  scrape_interval: 0\n"), ui);
-        assert_eq!(p.from, PaceFrom::Fallback("its global.scrape_interval is 0".into()));
+        assert_eq!(
+            p.from,
+            PaceFrom::Fallback("its global.scrape_interval is 0".into())
+        );
         let p = Pace::from_server_config(Ok("global:\n  scrape_interval: soon\n"), ui);
         assert!(matches!(p.from, PaceFrom::Fallback(_)));
         // The override needs no server.
