@@ -116,11 +116,8 @@ async fn run_api(
     tx: mpsc::Sender<SourceUpdate>,
     now: RefreshNow,
 ) {
-    let mut pace = Pace::initial(cfg.refresh_ms, refresh);
-    let mut tick = ticker(pace.every);
-    // The server is asked its scrape interval at start and again after it was down.
-    let mut ask_pace = cfg.refresh_ms.is_none();
-    let mut fallback_logged = false;
+    let mut pacer = Pacer::new(&cfg, refresh);
+    let mut tick = ticker(pacer.pace.every);
     let mut client = None;
     let mut backfilled = false;
     loop {
@@ -130,47 +127,84 @@ async fn run_api(
             None if tx.is_closed() => return,
             None => continue,
         };
-        if ask_pace && let Ok(p) = pace::ask(c, refresh).await {
-            ask_pace = false;
-            if let Some(note) = p.fallback_note(&c.base_url()).filter(|_| !fallback_logged) {
-                tracing::warn!("{note}");
-                fallback_logged = true;
-            }
-            if p.every != pace.every {
-                tick = ticker_at(tokio::time::Instant::now() + p.every, p.every);
-            }
-            pace = p;
-        }
         // The back-fill takes the place of a round, so it too stays within one query per
-        // panel per refresh; it is retried until it works once.
-        if !backfilled {
-            let now = Utc::now();
-            match backfill(c, &cfg.queries, now).await {
-                Ok(history) => {
-                    backfilled = true;
-                    for (at, m) in history {
-                        if tx.send(paced(at, Ok(m), &pace)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    ask_pace |= cfg.refresh_ms.is_none() && e.is_transport();
-                    if tx.send(update(now, Err(e.to_string()))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            continue;
-        }
+        // panel per round; it is retried until it works once.
         let at = Utc::now();
-        let result = query_round(c, &cfg.queries, at).await.map_err(|e| {
-            ask_pace |= cfg.refresh_ms.is_none() && e.is_transport();
-            e.to_string()
-        });
-        if tx.send(paced(at, result, &pace)).await.is_err() {
+        let result = if backfilled {
+            query_round(c, &cfg.queries, at)
+                .await
+                .map(|m| vec![(at, m)])
+        } else {
+            backfill(c, &cfg.queries, at).await
+        };
+        // The server is asked its scrape interval once it answers (not before: a hanging
+        // server must not delay its error), at start and again after it was down.
+        let updates = match result {
+            Ok(samples) => {
+                backfilled = true;
+                pacer.ask(c, &mut tick).await;
+                samples
+                    .into_iter()
+                    .map(|(at, m)| paced(at, Ok(m), &pacer.pace))
+                    .collect()
+            }
+            Err(e) => {
+                pacer.lost(&e);
+                vec![update(at, Err(e.to_string()))]
+            }
+        };
+        for u in updates {
+            if tx.send(u).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The panels' pace as it is learnt: `[prometheus] refresh_ms`, else `refresh` until the
+/// server says its scrape interval (asked again after the server was unreachable).
+struct Pacer {
+    pace: Pace,
+    refresh: Duration,
+    ask: bool,
+    fallback_logged: bool,
+}
+
+impl Pacer {
+    fn new(cfg: &PrometheusConfig, refresh: Duration) -> Pacer {
+        Pacer {
+            pace: Pace::initial(cfg.refresh_ms, refresh),
+            refresh,
+            ask: cfg.refresh_ms.is_none(),
+            fallback_logged: false,
+        }
+    }
+
+    /// Asks the server when due and moves `tick` to the pace it gives; a fallback is
+    /// logged once.
+    async fn ask(&mut self, c: &Client, tick: &mut tokio::time::Interval) {
+        if !self.ask {
             return;
         }
+        let Ok(p) = pace::ask(c, self.refresh).await else {
+            return;
+        };
+        self.ask = false;
+        if let Some(note) = p.fallback_note(&c.base_url())
+            && !self.fallback_logged
+        {
+            tracing::warn!("{note}");
+            self.fallback_logged = true;
+        }
+        if p.every != self.pace.every {
+            *tick = ticker_at(tokio::time::Instant::now() + p.every, p.every);
+        }
+        self.pace = p;
+    }
+
+    /// A round failed: after a transport failure the server may come back reconfigured.
+    fn lost(&mut self, e: &PromError) {
+        self.ask |= self.pace.from != pace::PaceFrom::Configured && e.is_transport();
     }
 }
 

@@ -3,8 +3,9 @@
 //!
 //! The pace, first match wins:
 //! 1. `[prometheus] refresh_ms`, when set;
-//! 2. the server's `global.scrape_interval` (from `/api/v1/status/config`), read at start
-//!    and again after the server was unreachable, never faster than `[ui] refresh_ms`;
+//! 2. the server's `global.scrape_interval` (from `/api/v1/status/config`), read once the
+//!    server first answers and again after it was unreachable, never faster than
+//!    `[ui] refresh_ms` (which is also the pace until then);
 //! 3. when the server does not serve its config (Thanos, Mimir and other query fronts),
 //!    [`FALLBACK`] (or `[ui] refresh_ms` if slower), logged once.
 //!
@@ -23,6 +24,8 @@ pub const FALLBACK: Duration = Duration::from_secs(15);
 pub enum PaceFrom {
     /// `[prometheus] refresh_ms`.
     Configured,
+    /// `[ui] refresh_ms`, until the server has answered and been asked.
+    NotAsked,
     /// The server's `global.scrape_interval`.
     Server,
     /// The server did not say; why, in words for the log.
@@ -37,14 +40,18 @@ pub struct Pace {
 }
 
 impl Pace {
-    /// The pace before the server was asked: the configured one, else the fallback.
+    /// The pace before the server was asked: the configured one, else `[ui] refresh_ms`
+    /// (a server that is down at start is retried as often as before).
     pub fn initial(configured_ms: Option<u64>, ui_refresh: Duration) -> Pace {
         match configured_ms {
             Some(ms) => Pace {
                 every: Duration::from_millis(ms),
                 from: PaceFrom::Configured,
             },
-            None => Pace::fallback("not asked yet".into(), ui_refresh),
+            None => Pace {
+                every: ui_refresh,
+                from: PaceFrom::NotAsked,
+            },
         }
     }
 
