@@ -306,4 +306,28 @@ mod tests {
         let p = Pace::initial(Some(250), ui);
         assert_eq!((p.ms(), p.from), (250, PaceFrom::Configured));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_panic_on_any_text(text in "\\PC*", yaml in "(global:\n|  scrape_interval: |[ #:'\"a-z0-9]|\n)*") {
+            let _ = parse_duration(&text);
+            let _ = global_scrape_interval(&text);
+            if let Some(v) = global_scrape_interval(&yaml) {
+                let _ = parse_duration(v);
+            }
+        }
+
+        #[test]
+        fn written_durations_read_back(h in 0u64..50, m in 0u64..60, s in 0u64..60, ms in 0u64..1000) {
+            let mut text = String::new();
+            for (n, unit) in [(h, "h"), (m, "m"), (s, "s"), (ms, "ms")] {
+                if n > 0 {
+                    text.push_str(&format!("{n}{unit}"));
+                }
+            }
+            let want = ((h * 60 + m) * 60 + s) * 1000 + ms;
+            let text = if text.is_empty() { "0".to_string() } else { text };
+            proptest::prop_assert_eq!(parse_duration(&text), Ok(Duration::from_millis(want)));
+        }
+    }
 }
