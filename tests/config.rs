@@ -113,6 +113,7 @@ fn uncommented_sample() -> toml::Table {
         username = "" 
         password = "" 
         ca_file = ""
+        refresh_ms = 1
         [prometheus.queries]
         qps = "" 
         error_rate = "" 
@@ -127,6 +128,7 @@ fn uncommented_sample() -> toml::Table {
         llm_cached_input_tokens_per_sec = ""
         cdn_hit_rate = "" 
         app_cache_hit_rate = ""
+        cache_hit_rate_by_prefix = ""
         [redis]
         url = "" 
         urls = [] 

@@ -223,7 +223,11 @@ fn answer(body: &[u8]) -> Result<Data, PromError> {
 fn api_json(bodies: &[Bytes], period_s: i64) {
     let at = |i: usize| answer(&bodies[i % bodies.len()]);
     let mut round: BTreeMap<Panel, PanelAnswer> = BTreeMap::new();
-    for (i, p) in Panel::ALL.into_iter().enumerate() {
+    for (i, p) in Panel::ALL
+        .into_iter()
+        .chain([Panel::HitRateByPrefix])
+        .enumerate()
+    {
         let a = parse_response(&bodies[i % bodies.len()])
             .map(|a| values_of(p, a.data, a.warnings))
             .map_err(|e| format!("{e:?}"));

@@ -39,6 +39,7 @@ fn figure(m: &MetricsSample, panel: Panel, row: &str) -> Option<f64> {
         Panel::LlmOutput => model().map(|x| x.output_per_sec),
         Panel::CdnHitRate => m.cdn_hit_rate,
         Panel::AppCacheHitRate => m.app_cache_hit_rate,
+        Panel::HitRateByPrefix => m.cache_hit_rate_by_prefix.get(row).copied(),
     }
 }
 
@@ -179,6 +180,7 @@ fn json_figure(json: &serde_json::Value, panel: Panel, row: &str) -> Option<f64>
         Panel::LlmOutput => model()["output_per_sec"].clone(),
         Panel::CdnHitRate => json["metrics"]["cdn_hit_rate"].clone(),
         Panel::AppCacheHitRate => json["metrics"]["app_cache_hit_rate"].clone(),
+        Panel::HitRateByPrefix => json["metrics"]["cache_hit_rate_by_prefix"][row].clone(),
     };
     v.as_f64()
 }
@@ -275,6 +277,10 @@ fn set_query(q: &mut opsdeck::config::PromQueries, p: Panel, v: String) {
         Panel::LlmOutput => &mut q.llm_output_tokens_per_sec,
         Panel::CdnHitRate => &mut q.cdn_hit_rate,
         Panel::AppCacheHitRate => &mut q.app_cache_hit_rate,
+        Panel::HitRateByPrefix => {
+            q.cache_hit_rate_by_prefix = Some(v);
+            return;
+        }
     };
     *slot = v;
 }

@@ -234,7 +234,12 @@ async fn one_query_per_panel_per_refresh() {
     let (tx, mut rx) = tokio::sync::mpsc::channel(512);
     let refresh = Duration::from_millis(200);
     let started = Instant::now();
-    let task = tokio::spawn(prometheus::run(config(server.url(), 2000), refresh, tx));
+    // This fake serves no config, so the pace is set: [prometheus] refresh_ms.
+    let cfg = PrometheusConfig {
+        refresh_ms: Some(refresh.as_millis() as u64),
+        ..config(server.url(), 2000)
+    };
+    let task = tokio::spawn(prometheus::run(cfg, refresh, tx));
     tokio::time::sleep(Duration::from_millis(2100)).await;
     task.abort();
     let elapsed = started.elapsed();

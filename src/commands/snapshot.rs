@@ -4,9 +4,11 @@ use crate::config::Rules;
 use crate::config::redact::redact_text;
 use crate::domain::cost::CostBreakdown;
 use crate::domain::grade::{self, Grade};
+use crate::domain::prefix_hits;
 use crate::model::{CacheSample, MetricsSample, SourceKind};
 use crate::state::{State, Status};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 pub fn to_json(state: &State) -> Value {
     let secrets = state.config.secrets();
@@ -18,7 +20,7 @@ pub fn to_json(state: &State) -> Value {
         "sources": sources_json(state, &secrets),
         "latency": metrics.map(|m| latency_json(m, r, &secrets)),
         "metrics": metrics.map(metrics_json),
-        "cache": state.cache.value.as_ref().map(|c| cache_json(c, r)),
+        "cache": state.cache.value.as_ref().map(|c| cache_json(c, r, metrics)),
         "deployments": deployments_json(state),
         "cost": state.cost.as_ref().map(|c| cost_json(c, state)),
         "alerts": alerts_json(state),
@@ -110,14 +112,30 @@ fn metrics_json(m: &MetricsSample) -> Value {
         })).collect::<Vec<_>>(),
         "cdn_hit_rate": m.cdn_hit_rate,
         "app_cache_hit_rate": m.app_cache_hit_rate,
+        // As Prometheus reported it, by `prefix` label; {} without the query.
+        "cache_hit_rate_by_prefix": m.cache_hit_rate_by_prefix,
     })
 }
 
-fn cache_json(c: &CacheSample, r: &Rules) -> Value {
+fn cache_json(c: &CacheSample, r: &Rules, metrics: Option<&MetricsSample>) -> Value {
     let prefixes: Map<String, Value> = c
         .prefixes
         .iter()
         .map(|p| (p.prefix.clone(), json!(p.keys)))
+        .collect();
+    // Every counted prefix (null when Prometheus has no figure for it), then the ones
+    // only Prometheus reports: the rows of the Cache view's table.
+    let counted: Vec<&str> = c.prefixes.iter().map(|p| p.prefix.as_str()).collect();
+    let no_rates = BTreeMap::new();
+    let rates = metrics.map_or(&no_rates, |m| &m.cache_hit_rate_by_prefix);
+    let hits = prefix_hits::join(&counted, rates, r);
+    let prefix_hit_rates: Map<String, Value> = hits
+        .iter()
+        .map(|h| (h.prefix.into(), json!(h.hit_rate)))
+        .collect();
+    let prefix_grades: Map<String, Value> = hits
+        .iter()
+        .map(|h| (h.prefix.into(), json!(h.grade)))
         .collect();
     let memory = grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes);
     json!({
@@ -131,7 +149,9 @@ fn cache_json(c: &CacheSample, r: &Rules) -> Value {
             "prefix": p.prefix, "keys": p.keys, "margin": p.margin, "exact": p.exact,
             "sampled": p.sampled, "age_s": p.age_s,
         })).collect::<Vec<_>>(),
+        "prefix_hit_rates": prefix_hit_rates,
         "grade": {
+            "prefix_hit_rates": prefix_grades,
             "hit_rate": grade::of_hit_rate(c.hit_rate, r),
             "ping_ms": grade::of_cache_latency(c.ping_ms, r),
             "memory": grade::of_memory_use(memory),

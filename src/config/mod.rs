@@ -75,6 +75,10 @@ pub struct PrometheusConfig {
     pub username: Option<String>,
     pub password: Option<String>,
     pub ca_file: Option<PathBuf>,
+    /// How often the panels are queried, in ms. Unset: once per the server's
+    /// `global.scrape_interval` (read from `/api/v1/status/config`), never faster than
+    /// `[ui] refresh_ms`; see `sources::prometheus::pace`.
+    pub refresh_ms: Option<u64>,
     pub queries: PromQueries,
 }
 
@@ -90,6 +94,7 @@ impl Default for PrometheusConfig {
             username: None,
             password: None,
             ca_file: None,
+            refresh_ms: None,
             queries: PromQueries::default(),
         }
     }
@@ -115,6 +120,9 @@ pub struct PromQueries {
     pub llm_cached_input_tokens_per_sec: String,
     pub cdn_hit_rate: String,
     pub app_cache_hit_rate: String,
+    /// Hit ratio (0..1) per cache key prefix, one series per label `prefix`. Optional:
+    /// not queried when unset, since Redis alone cannot tell hits apart by prefix.
+    pub cache_hit_rate_by_prefix: Option<String>,
 }
 
 fn quantile(q: &str) -> String {
@@ -139,6 +147,7 @@ impl Default for PromQueries {
             llm_cached_input_tokens_per_sec: "sum by (model) (rate(llm_tokens_total{direction=\"cached_input\"}[1m]))".into(),
             cdn_hit_rate: "sum(rate(cdn_cache_hits_total[5m])) / sum(rate(cdn_requests_total[5m]))".into(),
             app_cache_hit_rate: "sum(rate(app_cache_hits_total[5m])) / (sum(rate(app_cache_hits_total[5m])) + sum(rate(app_cache_misses_total[5m])))".into(),
+            cache_hit_rate_by_prefix: None,
         }
     }
 }

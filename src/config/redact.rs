@@ -318,6 +318,7 @@ impl fmt::Debug for PrometheusConfig {
             username,
             password,
             ca_file,
+            refresh_ms,
             queries,
         } = self;
         f.debug_struct("PrometheusConfig")
@@ -333,6 +334,7 @@ impl fmt::Debug for PrometheusConfig {
             .field("username", username)
             .field("password", &masked(password))
             .field("ca_file", ca_file)
+            .field("refresh_ms", refresh_ms)
             .field("queries", queries)
             .finish()
     }

@@ -159,6 +159,20 @@ fn check_backends(c: &Config, out: &mut Vec<Issue>) {
                 "must start with http:// or https://".into(),
             ));
         }
+        if let Some(ms) = p.refresh_ms.filter(|ms| *ms < 100) {
+            out.push(issue(
+                vec![path(&["prometheus", "refresh_ms"])],
+                format!(
+                    "is {ms}, must be at least 100 (ms); leave it out to query once per the server's scrape interval"
+                ),
+            ));
+        }
+        if p.queries.cache_hit_rate_by_prefix.as_deref() == Some("") {
+            out.push(issue(
+                vec![path(&["prometheus", "queries", "cache_hit_rate_by_prefix"])],
+                "is empty; leave the key out to show no per-prefix hit rates".into(),
+            ));
+        }
     }
 
     if let Some(redis) = &c.redis {

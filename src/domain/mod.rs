@@ -3,6 +3,7 @@
 pub mod cache_key;
 pub mod cost;
 pub mod grade;
+pub mod prefix_hits;
 pub mod py_json;
 pub mod scaling;
 pub mod slo;

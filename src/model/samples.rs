@@ -144,6 +144,15 @@ pub struct MetricsSample {
     /// 0..1, None when not reported.
     pub cdn_hit_rate: Option<f64>,
     pub app_cache_hit_rate: Option<f64>,
+    /// Hit rate (0..1) per cache key prefix (label `prefix` of
+    /// `[prometheus.queries] cache_hit_rate_by_prefix`), as the services count their own
+    /// lookups; empty when that query is not configured. Kept apart from Redis' per-prefix
+    /// key counts: the Cache view joins the two by prefix.
+    pub cache_hit_rate_by_prefix: BTreeMap<String, f64>,
+    /// How often the source queries, in ms (Prometheus' scrape interval or
+    /// `[prometheus] refresh_ms`); None: every `[ui] refresh_ms`. A sample is fresh for
+    /// this long, so staleness is graded against it.
+    pub pace_ms: Option<u64>,
     /// Panels that failed or answered something other than a number this round.
     pub problems: Vec<PanelProblem>,
 }

@@ -515,10 +515,14 @@ impl State {
     }
 
     /// The one place that knows which slot each source fills.
+    /// Prometheus is graded against its own pace (scrape interval), others `[ui] refresh_ms`.
     pub fn health(&self, kind: SourceKind) -> Health<'_> {
         let (now, refresh) = (self.now, self.refresh_ms());
         match kind {
-            SourceKind::Prometheus => self.metrics.health(now, refresh),
+            SourceKind::Prometheus => {
+                let pace = self.metrics.value.as_ref().and_then(|m| m.pace_ms);
+                self.metrics.health(now, pace.unwrap_or(refresh))
+            }
             SourceKind::Redis => self.cache.health(now, refresh),
             SourceKind::Kubernetes => self.cluster.health(now, refresh),
         }

@@ -1,15 +1,19 @@
-//! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes, nodes.
+//! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes
+//! (with the services' per-prefix hit rates when Prometheus reports them), nodes.
 
+use super::theme::grade_mark;
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
-use crate::domain::grade;
+use crate::domain::grade::{self, Grade};
+use crate::domain::prefix_hits;
 use crate::model::{CacheSample, SourceKind};
-use crate::state::State;
+use crate::state::{State, Status};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table};
+use std::collections::BTreeMap;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let badge = Line::from(health_spans(state, SourceKind::Redis, theme));
@@ -162,46 +166,102 @@ fn draw_hit_rate_chart(frame: &mut Frame, area: Rect, state: &State, theme: &The
 
 fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, theme: &Theme) {
     let f = state.filter.to_ascii_lowercase();
-    let rows: Vec<Row> = c
+    let hits = prefix_hits(state);
+    let counted: Vec<&str> = c.prefixes.iter().map(|p| p.prefix.as_str()).collect();
+    let no_rates = BTreeMap::new();
+    let rows: Vec<Row> = prefix_hits::join(
+        &counted,
+        hits.flatten().unwrap_or(&no_rates),
+        &state.config.rules,
+    )
+    .into_iter()
+    .filter(|h| f.is_empty() || h.prefix.to_ascii_lowercase().contains(&f))
+    .map(|h| {
+        let (keys, margin) = match h.counted.and_then(|i| c.prefixes.get(i)) {
+            Some(p) if p.exact => (format::count(p.keys as f64), String::new()),
+            Some(p) => (
+                format!("≈{}", format::count(p.keys as f64)),
+                format!("±{}", format::count(p.margin as f64)),
+            ),
+            None => (format::MISSING.into(), String::new()),
+        };
+        let mut cells = vec![
+            Cell::from(h.prefix.to_string()),
+            Cell::from(keys),
+            Cell::from(margin),
+        ];
+        if let Some(known) = hits {
+            cells.push(hit_cell(h.hit_rate, h.grade, known.is_some(), theme));
+        }
+        Row::new(cells).style(theme.text)
+    })
+    .collect();
+    let mut widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(6),
+    ];
+    let mut header = vec!["PREFIX", "KEYS", "±95%"];
+    if hits.is_some() {
+        widths.push(Constraint::Length(6));
+        header.push("HIT");
+    }
+    // One age for the table: every prefix comes from the same count or the same samples.
+    let age = c
         .prefixes
         .iter()
-        .filter(|p| f.is_empty() || p.prefix.to_ascii_lowercase().contains(&f))
-        .map(|p| {
-            let (keys, margin) = if p.exact {
-                (format::count(p.keys as f64), String::new())
-            } else {
-                (
-                    format!("≈{}", format::count(p.keys as f64)),
-                    format!("±{}", format::count(p.margin as f64)),
-                )
-            };
-            Row::new(vec![
-                p.prefix.clone(),
-                keys,
-                margin,
-                format::age(p.age_s as i64),
-            ])
-            .style(theme.text)
-        })
-        .collect();
+        .map(|p| p.age_s)
+        .max()
+        .map(|a| format::age(a as i64));
     let exact = !c.prefixes.is_empty() && c.prefixes.iter().all(|p| p.exact);
-    let title = match c.exact_count_progress {
-        Some(share) => format!("Keys per prefix · counting {:.0} %", share * 100.0),
-        None if exact => "Keys per prefix · exact".to_string(),
-        None => "Keys per prefix · sampled".to_string(),
+    let title = match (c.exact_count_progress, age) {
+        (Some(share), _) => format!("Keys per prefix · counting {:.0} %", share * 100.0),
+        (None, Some(age)) if exact => format!("Keys per prefix · exact {age}"),
+        (None, Some(age)) => format!("Keys per prefix · sampled {age}"),
+        (None, None) => "Keys per prefix".to_string(),
     };
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(8),
-            Constraint::Length(7),
-            Constraint::Length(4),
-        ],
-    )
-    .header(Row::new(vec!["PREFIX", "KEYS", "±", "AGE"]).style(theme.muted))
-    .block(panel(&title, None, theme));
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .block(panel(&title, None, theme));
     frame.render_widget(table, area);
+}
+
+/// The per-prefix hit rates: None when nothing reports them (no column); Some(None) while
+/// Prometheus has no good answer (the column shows `?`).
+fn prefix_hits(state: &State) -> Option<Option<&BTreeMap<String, f64>>> {
+    let configured = state
+        .config
+        .prometheus
+        .as_ref()
+        .is_some_and(|p| p.queries.cache_hit_rate_by_prefix.is_some());
+    if !(configured || state.demo) {
+        return None;
+    }
+    let answering = matches!(
+        state.status(SourceKind::Prometheus),
+        Status::Ok | Status::Stale
+    );
+    Some(
+        state
+            .metrics
+            .value
+            .as_ref()
+            .filter(|_| answering)
+            .map(|m| &m.cache_hit_rate_by_prefix),
+    )
+}
+
+/// "91% ✓": the rate with its grade as a mark as well as a colour, so it reads without
+/// colour too; "—" for a prefix Prometheus gave no figure for, "?" while it has no answer.
+fn hit_cell(rate: Option<f64>, g: Grade, known: bool, theme: &Theme) -> Cell<'static> {
+    match rate {
+        Some(v) if known => Cell::from(Span::styled(
+            format!("{} {}", format::pct(v * 100.0), grade_mark(g)),
+            theme.graded(g),
+        )),
+        _ if known => Cell::from(Span::styled(format::MISSING, theme.muted)),
+        _ => Cell::from(Span::styled("?", theme.muted)),
+    }
 }
 
 fn draw_nodes(frame: &mut Frame, area: Rect, c: &CacheSample, theme: &Theme) {

@@ -206,6 +206,17 @@ impl Theme {
     }
 }
 
+/// A grade as a text mark beside the figure, so a table reads without colour (`NO_COLOR`):
+/// `✓` on target, `!` below it, `✖` below the alert line.
+pub fn grade_mark(g: Grade) -> &'static str {
+    match g {
+        Grade::Ok => "✓",
+        Grade::Warn => "!",
+        Grade::Critical => "✖",
+        Grade::Unknown => "?",
+    }
+}
+
 impl Default for Theme {
     fn default() -> Self {
         Theme::default_dark()

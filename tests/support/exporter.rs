@@ -44,6 +44,9 @@ pub struct Model {
     pub cdn_hit_ratio: f64,
     pub app_hits_per_sec: f64,
     pub app_misses_per_sec: f64,
+    /// (prefix, hits/s, lookups/s) as `app_cache_hits_total{prefix}` and
+    /// `app_cache_lookups_total{prefix}`.
+    pub prefix_lookups: Vec<(String, f64, f64)>,
 }
 
 impl Default for Model {
@@ -101,6 +104,7 @@ impl Default for Model {
             cdn_hit_ratio: 0.93,
             app_hits_per_sec: 41.0,
             app_misses_per_sec: 59.0,
+            prefix_lookups: Vec::new(),
         }
     }
 }
@@ -180,6 +184,16 @@ impl Inner {
         add("cdn_cache_hits_total".into(), m.cdn_rps * m.cdn_hit_ratio);
         add("app_cache_hits_total".into(), m.app_hits_per_sec);
         add("app_cache_misses_total".into(), m.app_misses_per_sec);
+        for (prefix, hits, lookups) in &m.prefix_lookups {
+            add(
+                format!("app_cache_hits_total{{prefix=\"{prefix}\"}}"),
+                *hits,
+            );
+            add(
+                format!("app_cache_lookups_total{{prefix=\"{prefix}\"}}"),
+                *lookups,
+            );
+        }
     }
 
     fn render(&self) -> String {

@@ -1,5 +1,6 @@
 //! A real `prometheus` server on a free loopback port, scraping given targets every
-//! second, with its config and TSDB in a temporary directory. Killed on drop.
+//! second (or at the interval a test asks), with its config and TSDB in a temporary
+//! directory. Killed on drop.
 
 use super::http;
 use std::net::{SocketAddr, TcpListener};
@@ -37,34 +38,62 @@ impl Prometheus {
     /// Starts Prometheus scraping `targets` (host:port, path /metrics) and waits until it
     /// is ready and has scraped every target once.
     pub fn start(targets: &[SocketAddr]) -> Prometheus {
-        Prometheus::start_with_rules(targets, None)
+        Prometheus::start_every(targets, "1s")
+    }
+
+    /// `start`, with `global.scrape_interval` (and the job's) set to `interval`.
+    pub fn start_every(targets: &[SocketAddr], interval: &str) -> Prometheus {
+        Prometheus::start_with(targets, interval, None)
     }
 
     /// `start`, with an alerting rule file (YAML) evaluated every second.
+    #[allow(dead_code)]
     pub fn start_with_rules(targets: &[SocketAddr], rules: Option<&str>) -> Prometheus {
+        Prometheus::start_with(targets, "1s", rules)
+    }
+
+    fn start_with(targets: &[SocketAddr], interval: &str, rules: Option<&str>) -> Prometheus {
         let dir = tempfile::tempdir().expect("a temp dir");
-        let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
-        let mut config = format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: platform\n    scrape_interval: 1s\n    \
-             static_configs:\n      - targets: [{}]\n",
-            list.join(", ")
-        );
         if let Some(rules) = rules {
-            let path = dir.path().join("rules.yml");
-            std::fs::write(&path, rules).unwrap();
-            config.push_str(&format!("rule_files:\n  - '{}'\n", path.display()));
+            std::fs::write(dir.path().join("rules.yml"), rules).unwrap();
         }
-        std::fs::write(dir.path().join("prometheus.yml"), config).unwrap();
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let mut p = Prometheus {
             addr,
             dir,
             child: None,
         };
+        p.write_config(targets, interval);
         p.spawn();
         p.wait_scraped(targets.len());
         p
+    }
+
+    /// Writes the config a (re)start reads.
+    pub fn write_config(&self, targets: &[SocketAddr], interval: &str) {
+        let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let mut config = format!(
+            "global:\n  scrape_interval: {interval}\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: platform\n    scrape_interval: {interval}\n    \
+             static_configs:\n      - targets: [{}]\n",
+            list.join(", ")
+        );
+        let rules = self.dir.path().join("rules.yml");
+        if rules.exists() {
+            config.push_str(&format!("rule_files:\n  - '{}'\n", rules.display()));
+        }
+        std::fs::write(self.dir.path().join("prometheus.yml"), config).unwrap();
+    }
+
+    /// The server's own counter `prometheus_http_requests_total` for `handler` (all
+    /// codes), read from its `/metrics`, which does not count as an API request.
+    pub fn requests(&self, handler: &str) -> f64 {
+        let (_, text) = http::get(self.addr, "/metrics").expect("prometheus /metrics");
+        let needle = format!("handler=\"{handler}\"");
+        text.lines()
+            .filter(|l| l.starts_with("prometheus_http_requests_total{") && l.contains(&needle))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     pub fn url(&self) -> String {

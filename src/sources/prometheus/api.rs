@@ -317,6 +317,39 @@ impl Client {
         .await
     }
 
+    /// The server's configuration as it loaded it (`/api/v1/status/config`, the `yaml`
+    /// text). Prometheus serves it; query fronts such as Thanos or Mimir mostly do not.
+    pub async fn status_config(&self) -> Result<String, PromError> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: String,
+            data: Option<StatusData>,
+        }
+        #[derive(Deserialize)]
+        struct StatusData {
+            yaml: String,
+        }
+        let url = format!("{}/api/v1/status/config", self.base);
+        let (status, body) = self.get(&url, &[], API_BODY_CAP).await?;
+        match serde_json::from_slice::<Status>(&body) {
+            Ok(Status {
+                status: s,
+                data: Some(d),
+            }) if s == "success" => Ok(d.yaml),
+            _ if !(200..300).contains(&status) => {
+                Err(http_error(redact_url(&url), status, &body, &self.secrets))
+            }
+            Ok(_) => Err(PromError::Decode {
+                url: redact_url(&url),
+                detail: "no `data.yaml` in a successful answer".into(),
+            }),
+            Err(e) => Err(PromError::Decode {
+                url: redact_url(&url),
+                detail: e.to_string(),
+            }),
+        }
+    }
+
     async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Answer, PromError> {
         let url = format!("{}{path}", self.base);
         let (status, body) = self.get(&url, params, API_BODY_CAP).await?;

@@ -5,6 +5,7 @@
 //! - `panels`: the configured queries and how their answers become a `MetricsSample`
 //! - `scrape`: exposition text, counter rates and bucket quantiles without a server
 //! - `quantile`: `histogram_quantile`'s arithmetic
+//! - `pace`: how often the panels are queried (the server's scrape interval)
 //! - `prices`: the cost model's inputs (OpenCost, cached tokens, storage and network $/h)
 //!
 //! The task never touches `State`: it sends owned `SourceUpdate`s, and a slow or dead
@@ -12,6 +13,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod pace;
 pub mod panels;
 pub mod period;
 pub mod prices;
@@ -24,6 +26,7 @@ use crate::model::HISTORY_STEP_S;
 use crate::sources::{MetricsSample, PanelProblem, Payload, RefreshNow, SourceKind, SourceUpdate};
 use api::{Client, Data, PromError};
 use chrono::{DateTime, Utc};
+use pace::Pace;
 use panels::{Panel, PanelAnswer, PanelValues};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,8 +43,20 @@ fn update(at: DateTime<Utc>, result: Result<MetricsSample, String>) -> SourceUpd
     }
 }
 
+/// An update whose sample says how often it is renewed, so it is graded fresh that long.
+fn paced(at: DateTime<Utc>, result: Result<MetricsSample, String>, pace: &Pace) -> SourceUpdate {
+    update(
+        at,
+        result.map(|mut m| {
+            m.pace_ms = Some(pace.ms());
+            m
+        }),
+    )
+}
+
 /// The source task. API mode back-fills the charts, then runs one round of queries per
-/// refresh; scrape mode reads the targets once per refresh. Failures are reported as
+/// [`pace`] (the server's scrape interval, or `[prometheus] refresh_ms`); scrape mode
+/// reads the targets once per `[prometheus] refresh_ms`, else per `refresh`. Failures are reported as
 /// `Err` updates and retried on the next refresh, so recovery needs nobody. Ends when the
 /// receiver is gone.
 pub async fn run(cfg: PrometheusConfig, refresh: Duration, tx: mpsc::Sender<SourceUpdate>) {
@@ -57,12 +72,20 @@ pub async fn run_with(
 ) {
     match cfg.mode {
         PromMode::Api => run_api(cfg, refresh, tx, now).await,
-        PromMode::Scrape => run_scrape(cfg, refresh, tx, now).await,
+        PromMode::Scrape => {
+            let every = cfg.refresh_ms.map_or(refresh, Duration::from_millis);
+            run_scrape(cfg, every, tx, now).await
+        }
     }
 }
 
 fn ticker(refresh: Duration) -> tokio::time::Interval {
-    let mut t = tokio::time::interval(refresh.max(Duration::from_millis(50)));
+    ticker_at(tokio::time::Instant::now(), refresh)
+}
+
+/// A ticker whose first tick is at `start`.
+fn ticker_at(start: tokio::time::Instant, refresh: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(start, refresh.max(Duration::from_millis(50)));
     // A round slower than the refresh delays the next one instead of bunching them up:
     // never more than one query per panel per refresh.
     t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -94,7 +117,8 @@ async fn run_api(
     tx: mpsc::Sender<SourceUpdate>,
     now: RefreshNow,
 ) {
-    let mut tick = ticker(refresh);
+    let mut pacer = Pacer::new(&cfg, refresh);
+    let mut tick = ticker(pacer.pace.every);
     let mut client = None;
     let mut backfilled = false;
     loop {
@@ -105,33 +129,83 @@ async fn run_api(
             None => continue,
         };
         // The back-fill takes the place of a round, so it too stays within one query per
-        // panel per refresh; it is retried until it works once.
-        if !backfilled {
-            let now = Utc::now();
-            match backfill(c, &cfg.queries, now).await {
-                Ok(history) => {
-                    backfilled = true;
-                    for (at, m) in history {
-                        if tx.send(update(at, Ok(m))).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    if tx.send(update(now, Err(e.to_string()))).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            continue;
-        }
+        // panel per round; it is retried until it works once.
         let at = Utc::now();
-        let result = query_round(c, &cfg.queries, at)
-            .await
-            .map_err(|e| e.to_string());
-        if tx.send(update(at, result)).await.is_err() {
+        let result = if backfilled {
+            query_round(c, &cfg.queries, at)
+                .await
+                .map(|m| vec![(at, m)])
+        } else {
+            backfill(c, &cfg.queries, at).await
+        };
+        // The server is asked its scrape interval once it answers (not before: a hanging
+        // server must not delay its error), at start and again after it was down.
+        let updates = match result {
+            Ok(samples) => {
+                backfilled = true;
+                pacer.ask(c, &mut tick).await;
+                samples
+                    .into_iter()
+                    .map(|(at, m)| paced(at, Ok(m), &pacer.pace))
+                    .collect()
+            }
+            Err(e) => {
+                pacer.lost(&e);
+                vec![update(at, Err(e.to_string()))]
+            }
+        };
+        for u in updates {
+            if tx.send(u).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The panels' pace as it is learnt: `[prometheus] refresh_ms`, else `refresh` until the
+/// server says its scrape interval (asked again after the server was unreachable).
+struct Pacer {
+    pace: Pace,
+    refresh: Duration,
+    ask: bool,
+    fallback_logged: bool,
+}
+
+impl Pacer {
+    fn new(cfg: &PrometheusConfig, refresh: Duration) -> Pacer {
+        Pacer {
+            pace: Pace::initial(cfg.refresh_ms, refresh),
+            refresh,
+            ask: cfg.refresh_ms.is_none(),
+            fallback_logged: false,
+        }
+    }
+
+    /// Asks the server when due and moves `tick` to the pace it gives; a fallback is
+    /// logged once.
+    async fn ask(&mut self, c: &Client, tick: &mut tokio::time::Interval) {
+        if !self.ask {
             return;
         }
+        let Ok(p) = pace::ask(c, self.refresh).await else {
+            return;
+        };
+        self.ask = false;
+        if let Some(note) = p.fallback_note(&c.base_url())
+            && !self.fallback_logged
+        {
+            tracing::warn!("{note}");
+            self.fallback_logged = true;
+        }
+        if p.every != self.pace.every {
+            *tick = ticker_at(tokio::time::Instant::now() + p.every, p.every);
+        }
+        self.pace = p;
+    }
+
+    /// A round failed: after a transport failure the server may come back reconfigured.
+    fn lost(&mut self, e: &PromError) {
+        self.ask |= self.pace.from != pace::PaceFrom::Configured && e.is_transport();
     }
 }
 
@@ -185,11 +259,12 @@ pub async fn query_round(
     queries: &PromQueries,
     at: DateTime<Utc>,
 ) -> Result<MetricsSample, PromError> {
-    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
-        let a = client.query(p.query(queries), at).await;
-        (p, a.map(|a| values_of(p, a.data, a.warnings)))
-    }))
-    .await;
+    let results =
+        futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
+            let a = client.query(p.query(queries), at).await;
+            (p, a.map(|a| values_of(p, a.data, a.warnings)))
+        }))
+        .await;
     Ok(panels::assemble(&round_result(
         results.into_iter().collect(),
     )?))
@@ -202,13 +277,14 @@ pub async fn backfill(
     now: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, MetricsSample)>, PromError> {
     let start = now - BACKFILL;
-    let results = futures::future::join_all(Panel::ALL.map(|p| async move {
-        let a = client
-            .query_range(p.query(queries), start, now, HISTORY_STEP_S)
-            .await;
-        (p, a)
-    }))
-    .await;
+    let results =
+        futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
+            let a = client
+                .query_range(p.query(queries), start, now, HISTORY_STEP_S)
+                .await;
+            (p, a)
+        }))
+        .await;
     let answers = round_result(results.into_iter().collect())?;
     // Regroup panel -> series -> points into time -> panel -> rows.
     let mut by_time: BTreeMap<i64, BTreeMap<Panel, PanelAnswer>> = BTreeMap::new();

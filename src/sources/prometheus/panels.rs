@@ -22,6 +22,8 @@ pub enum Panel {
     LlmOutput,
     CdnHitRate,
     AppCacheHitRate,
+    /// Optional: queried only when `cache_hit_rate_by_prefix` is set.
+    HitRateByPrefix,
 }
 
 impl Panel {
@@ -40,6 +42,16 @@ impl Panel {
         Panel::AppCacheHitRate,
     ];
 
+    /// The panels a round queries: every one of [`Panel::ALL`], and the optional ones the
+    /// config sets.
+    pub fn active(q: &PromQueries) -> Vec<Panel> {
+        let mut out = Panel::ALL.to_vec();
+        if q.cache_hit_rate_by_prefix.is_some() {
+            out.push(Panel::HitRateByPrefix);
+        }
+        out
+    }
+
     /// The key of the query in `[prometheus.queries]`, which is also how problems name it.
     pub fn key(self) -> &'static str {
         match self {
@@ -55,6 +67,7 @@ impl Panel {
             Panel::LlmOutput => "llm_output_tokens_per_sec",
             Panel::CdnHitRate => "cdn_hit_rate",
             Panel::AppCacheHitRate => "app_cache_hit_rate",
+            Panel::HitRateByPrefix => "cache_hit_rate_by_prefix",
         }
     }
 
@@ -72,6 +85,7 @@ impl Panel {
             Panel::LlmOutput => &q.llm_output_tokens_per_sec,
             Panel::CdnHitRate => &q.cdn_hit_rate,
             Panel::AppCacheHitRate => &q.app_cache_hit_rate,
+            Panel::HitRateByPrefix => q.cache_hit_rate_by_prefix.as_deref().unwrap_or(""),
         }
     }
 
@@ -86,6 +100,7 @@ impl Panel {
             | Panel::QueueLength => Some("service"),
             Panel::Cpu | Panel::Memory => Some("deployment"),
             Panel::LlmInput | Panel::LlmOutput => Some("model"),
+            Panel::HitRateByPrefix => Some("prefix"),
             Panel::CdnHitRate | Panel::AppCacheHitRate => None,
         }
     }
@@ -222,6 +237,17 @@ pub fn assemble(answers: &BTreeMap<Panel, PanelAnswer>) -> MetricsSample {
         models,
         cdn_hit_rate: single(answers, CdnHitRate),
         app_cache_hit_rate: single(answers, AppCacheHitRate),
+        // A prefix without lookups is 0/0 = NaN: no figure, named in `problems`.
+        cache_hit_rate_by_prefix: match answers.get(&HitRateByPrefix) {
+            Some(Ok(v)) => v
+                .rows
+                .iter()
+                .filter(|(_, x)| x.is_finite())
+                .map(|(p, x)| (p.clone(), *x))
+                .collect(),
+            _ => BTreeMap::new(),
+        },
+        pace_ms: None,
         problems: answers.iter().flat_map(|(p, a)| problems(*p, a)).collect(),
     }
 }

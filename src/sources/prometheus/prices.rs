@@ -2,7 +2,7 @@
 //! and the storage and network $/h queries.
 //!
 //! A task of its own beside the panels, so the panel round keeps one query per panel and
-//! a cluster without OpenCost costs three empty answers per refresh, nothing more. Its
+//! a cluster without OpenCost costs three empty answers per round, nothing more. Its
 //! failures are not the source's errors: the panels already report a dead server, and a
 //! missing OpenCost is normal.
 
@@ -119,15 +119,17 @@ pub async fn snapshot(cfg: &PrometheusConfig, queries: &CostQueries) -> Option<S
     Some(update(at, sample(&client, queries, at).await))
 }
 
-/// Reads the inputs once per refresh until the receiver is gone. API mode only: scrape
-/// mode has no PromQL.
+/// Reads the inputs at the panels' pace (see [`super::pace`]; the panel task logs a
+/// fallback) until the receiver is gone. API mode only: scrape mode has no PromQL.
 pub async fn run(
     cfg: PrometheusConfig,
     queries: CostQueries,
     refresh: Duration,
     tx: mpsc::Sender<SourceUpdate>,
 ) {
-    let mut tick = super::ticker(refresh);
+    let mut pace = super::pace::Pace::initial(cfg.refresh_ms, refresh);
+    let mut tick = super::ticker(pace.every);
+    let mut ask_pace = cfg.refresh_ms.is_none();
     let mut client = None;
     loop {
         tick.tick().await;
@@ -139,6 +141,13 @@ pub async fn run(
                 Err(_) => continue,
             },
         };
+        if ask_pace && let Ok(p) = super::pace::ask(c, refresh).await {
+            ask_pace = false;
+            if p.every != pace.every {
+                tick = super::ticker_at(tokio::time::Instant::now() + p.every, p.every);
+            }
+            pace = p;
+        }
         let at = Utc::now();
         let inputs = sample(c, &queries, at).await;
         if tx.send(update(at, inputs)).await.is_err() {

@@ -316,6 +316,8 @@ impl Sim {
             ],
             cdn_hit_rate: Some(0.93),
             app_cache_hit_rate: Some(0.41),
+            cache_hit_rate_by_prefix: super::prefix_hit_rates(CACHE_STEADY - self.hit_rate),
+            pace_ms: None,
             problems: Vec::new(),
         }
     }
