@@ -24,7 +24,28 @@ pub fn to_json(state: &State) -> Value {
         "deployments": deployments_json(state),
         "cost": state.cost.as_ref().map(|c| cost_json(c, state)),
         "alerts": alerts_json(state),
+        "tenants": tenants_json(state),
     })
+}
+
+/// Each namespace with a quota or a priced deployment: its quota use per resource and its
+/// running cost.
+fn tenants_json(state: &State) -> Vec<Value> {
+    crate::domain::tenants::rows(&state.tenants, state.cost.as_ref())
+        .into_iter()
+        .map(|t| {
+            let quota: Map<String, Value> = t
+                .quota
+                .iter()
+                .map(|(k, q)| (k.clone(), json!({"used": q.used, "hard": q.hard})))
+                .collect();
+            json!({
+                "namespace": t.namespace, "quota": quota, "cost_per_hour": t.cost_per_hour,
+                "cost_partial": t.cost_partial,
+                "grade": t.grade(),
+            })
+        })
+        .collect()
 }
 
 /// opsdeck's threshold alerts, then Prometheus' own (with `source: "prometheus"`, their

@@ -83,6 +83,23 @@ pub fn of_memory_use(fraction: Option<f64>) -> Grade {
     }
 }
 
+/// Share of a namespace's quota in use at which it warns, and at which it is critical.
+pub const QUOTA_WARN: f64 = 0.8;
+pub const QUOTA_CRITICAL: f64 = 0.95;
+
+/// A quota's used / hard: warn from 80 %, critical from 95 % (new pods are refused at 100 %).
+pub fn of_quota_share(share: f64) -> Grade {
+    if share.is_nan() {
+        Grade::Unknown
+    } else if share >= QUOTA_CRITICAL {
+        Grade::Critical
+    } else if share >= QUOTA_WARN {
+        Grade::Warn
+    } else {
+        Grade::Ok
+    }
+}
+
 /// This month's projected cost against `[cost] monthly_budget`.
 pub fn of_spend(month: f64, budget: f64) -> Grade {
     lower_is_better(month, budget, budget)

@@ -7,3 +7,4 @@ pub mod prefix_hits;
 pub mod py_json;
 pub mod scaling;
 pub mod slo;
+pub mod tenants;

@@ -37,6 +37,8 @@ struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
 struct Today(crate::config::PrometheusConfig, crate::config::CostConfig);
 struct Kubernetes(crate::config::KubernetesConfig);
+/// Each namespace's ResourceQuota, for the Tenants section.
+struct Quotas(crate::config::KubernetesConfig);
 
 /// The sources `config` asks for, in the order a snapshot applies them.
 pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
@@ -57,6 +59,7 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     }
     if let Some(k) = &config.kubernetes {
         out.push(Box::new(Kubernetes(k.clone())));
+        out.push(Box::new(Quotas(k.clone())));
     }
     if let Some(p) = config
         .prometheus
@@ -209,6 +212,23 @@ impl Source for Alerts {
             let alerts = prometheus::alerts::fetch(&client).await.ok()?;
             Some(prometheus::alerts::update(alerts))
         })
+    }
+}
+
+impl Source for Quotas {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Kubernetes
+    }
+    fn run(
+        &self,
+        _refresh: Duration,
+        tx: mpsc::Sender<SourceUpdate>,
+        _wake: RefreshNow,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(kube::quota::run(self.0.clone(), tx))
+    }
+    fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
+        Box::pin(kube::quota::snapshot(self.0.clone(), kube::SNAPSHOT_LIMIT))
     }
 }
 

@@ -33,8 +33,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
-    let [summary, history] =
-        Layout::vertical([Constraint::Length(14), Constraint::Min(0)]).areas(left);
+    let [summary, tenants, history] = Layout::vertical([
+        Constraint::Length(14),
+        Constraint::Length(super::tenants::height(state)),
+        Constraint::Min(0),
+    ])
+    .areas(left);
+    if tenants.height > 0 {
+        super::tenants::draw(frame, tenants, state, theme);
+    }
     let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
     frame.render_widget(
         Paragraph::new(summary_lines(c, state, w, theme)).block(panel("Cost now", None, theme)),

@@ -30,6 +30,7 @@ pub struct CostPerHour {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeploymentCost {
+    pub namespace: String,
     pub name: String,
     pub pool: String,
     pub replicas: u32,
@@ -82,6 +83,7 @@ pub fn breakdown(
                 }
             };
             DeploymentCost {
+                namespace: d.namespace.clone(),
                 name: d.name.clone(),
                 pool: d.pool.clone(),
                 replicas: d.replicas,

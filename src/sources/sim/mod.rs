@@ -11,6 +11,7 @@ mod hibernate;
 mod model;
 mod setup;
 mod task;
+mod tenants;
 
 pub use model::Sim;
 pub use task::{SimCommand, SimHandle, backfill, samples, spawn};

@@ -51,7 +51,7 @@ pub fn spawn(seed: u64, refresh: Duration, updates: mpsc::Sender<SourceUpdate>) 
     SimHandle { commands: tx }
 }
 
-pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 3] {
+pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 4] {
     let up = |source, payload| SourceUpdate {
         at,
         source,
@@ -67,6 +67,7 @@ pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 3] {
             SourceKind::Kubernetes,
             Payload::Cluster(Box::new(sim.cluster())),
         ),
+        up(SourceKind::Kubernetes, Payload::Quotas(sim.quotas())),
     ]
 }
 

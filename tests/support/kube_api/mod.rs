@@ -33,15 +33,17 @@ pub enum Kind {
     Pod,
     Node,
     Vpa,
+    Quota,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::Deployment,
         Kind::Hpa,
         Kind::Pod,
         Kind::Node,
         Kind::Vpa,
+        Kind::Quota,
     ];
 
     fn from_path(group: &str, plural: &str) -> Option<Kind> {
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Pod => "pods",
             Kind::Node => "nodes",
             Kind::Vpa => "verticalpodautoscalers",
+            Kind::Quota => "resourcequotas",
         }
     }
     fn kind(self) -> &'static str {
@@ -74,13 +77,14 @@ impl Kind {
             Kind::Pod => "Pod",
             Kind::Node => "Node",
             Kind::Vpa => "VerticalPodAutoscaler",
+            Kind::Quota => "ResourceQuota",
         }
     }
     fn api_version(self) -> &'static str {
         match self {
             Kind::Deployment => "apps/v1",
             Kind::Hpa => "autoscaling/v2",
-            Kind::Pod | Kind::Node => "v1",
+            Kind::Pod | Kind::Node | Kind::Quota => "v1",
             Kind::Vpa => "autoscaling.k8s.io/v1",
         }
     }
