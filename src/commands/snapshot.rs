@@ -25,7 +25,48 @@ pub fn to_json(state: &State) -> Value {
         "cost": state.cost.as_ref().map(|c| cost_json(c, state)),
         "alerts": alerts_json(state),
         "tenants": tenants_json(state),
+        "traffic": traffic_json(state),
+        "prescale": prescale_json(state),
     })
+}
+
+/// Each service's QPS yesterday and last week at this time, and the coming hour's peak
+/// from yesterday's curve; null without the history.
+fn traffic_json(state: &State) -> Value {
+    let Some(t) = &state.traffic else {
+        return Value::Null;
+    };
+    json!(
+        t.services
+            .iter()
+            .map(|s| {
+                let peak = crate::domain::forecast::peak(&s.next_hour);
+                json!({
+                    "service": s.service, "qps_1d_ago": s.qps_1d_ago, "qps_7d_ago": s.qps_7d_ago,
+                    "expected_peak_qps": peak.map(|p| p.1),
+                    "expected_peak_at": peak.map(|p| p.0.to_rfc3339()),
+                })
+            })
+            .collect::<Vec<_>>()
+    )
+}
+
+/// HPAs whose floor is below what the coming hour needs.
+fn prescale_json(state: &State) -> Vec<Value> {
+    state
+        .prescales()
+        .iter()
+        .map(|p| {
+            json!({
+                "namespace": p.namespace, "deployment": p.deployment,
+                "hpa_min": p.min_now, "hpa_min_needed": p.min_needed,
+                "peak_qps": p.peak_qps, "peak_at": p.peak_at.to_rfc3339(),
+                "before": p.before.to_rfc3339(),
+                "per_replica_qps_at_target": p.per_replica_qps,
+                "cpu_target_pct": p.cpu_target_pct,
+            })
+        })
+        .collect()
 }
 
 /// Each namespace with a quota or a priced deployment: its quota use per resource and its

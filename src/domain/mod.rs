@@ -2,6 +2,7 @@
 
 pub mod cache_key;
 pub mod cost;
+pub mod forecast;
 pub mod grade;
 pub mod prefix_hits;
 pub mod py_json;

@@ -20,6 +20,7 @@ pub enum Action {
     Down,
     Details,
     Scale,
+    Prepare,
     Hibernate,
     Warmup,
     Invalidate,
@@ -34,7 +35,11 @@ impl Action {
     pub fn is_mutating(self) -> bool {
         matches!(
             self,
-            Action::Scale | Action::Hibernate | Action::Warmup | Action::Invalidate
+            Action::Scale
+                | Action::Prepare
+                | Action::Hibernate
+                | Action::Warmup
+                | Action::Invalidate
         )
     }
 
@@ -47,6 +52,7 @@ impl Action {
             // The cache is shown on these two.
             Action::Warmup | Action::Invalidate => &[View::Overview, View::Cache],
             Action::CountKeys => &[View::Cache],
+            Action::Prepare => &[View::Latency],
             _ => &[],
         }
     }
@@ -161,11 +167,19 @@ pub const KEYMAP: &[Binding] = &[
         short: "scale",
     },
     Binding {
+        name: "prepare",
+        keys: "p",
+        codes: &[key('p')],
+        action: Action::Prepare,
+        help: "pre-scale before the peak",
+        short: "pre-scale",
+    },
+    Binding {
         name: "hibernate",
         keys: "z",
         codes: &[key('z')],
         action: Action::Hibernate,
-        help: "hibernate selected deployment (to 0, count kept), or wake it",
+        help: "hibernate or wake selected",
         short: "sleep/wake",
     },
     Binding {
@@ -600,7 +614,7 @@ mod tests {
 
     #[test]
     fn read_only_removes_the_action_keys() {
-        for c in ['s', 'z', 'w', 'i'] {
+        for c in ['s', 'p', 'z', 'w', 'i'] {
             assert_eq!(
                 action_for(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), true),
                 None

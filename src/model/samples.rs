@@ -52,6 +52,25 @@ pub enum Payload {
     PromAlerts(Vec<PromAlert>),
     /// Each namespace's ResourceQuota figures; reported under Kubernetes, never an error.
     Quotas(Vec<TenantQuota>),
+    /// Each service's traffic yesterday and last week; reported under Prometheus.
+    Traffic(Box<TrafficHistory>),
+}
+
+/// Each service's traffic against its own history, from Prometheus (`offset 1d`, `offset 7d`
+/// and yesterday's curve over the coming hour, shifted by a day).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrafficHistory {
+    pub services: Vec<ServiceHistory>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ServiceHistory {
+    pub service: String,
+    /// Requests per second at this time yesterday, and a week ago.
+    pub qps_1d_ago: Option<f64>,
+    pub qps_7d_ago: Option<f64>,
+    /// Yesterday's curve from now to an hour from now, moved to today: (time, req/s).
+    pub next_hour: Vec<(DateTime<Utc>, f64)>,
 }
 
 /// A namespace's ResourceQuota figures: per resource as Kubernetes names it

@@ -32,6 +32,8 @@ struct Prices(
     crate::config::PrometheusConfig,
     prometheus::prices::CostQueries,
 );
+/// Each service's traffic yesterday and last week.
+struct Traffic(crate::config::PrometheusConfig);
 /// Prometheus' own alerts.
 struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
@@ -68,6 +70,7 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     {
         out.push(Box::new(Today(p.clone(), config.cost.clone())));
         out.push(Box::new(Alerts(p.clone())));
+        out.push(Box::new(Traffic(p.clone())));
     }
     out
 }
@@ -189,6 +192,28 @@ impl Source for Today {
                 source: SourceKind::Prometheus,
                 payload: Ok(Payload::SpendToday(Box::new(spend))),
             })
+        })
+    }
+}
+
+impl Source for Traffic {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Prometheus
+    }
+    fn run(
+        &self,
+        _refresh: Duration,
+        tx: mpsc::Sender<SourceUpdate>,
+        _wake: RefreshNow,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(prometheus::history::run(self.0.clone(), tx))
+    }
+    fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
+        let cfg = self.0.clone();
+        Box::pin(async move {
+            let client = prometheus::api::Client::new(&cfg).ok()?;
+            let h = prometheus::history::fetch(&client, &cfg.queries.qps, chrono::Utc::now());
+            Some(prometheus::history::update(h.await.ok()?))
         })
     }
 }

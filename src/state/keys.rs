@@ -96,6 +96,7 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Scale => open_scale(state),
+        Action::Prepare => open_prescale(state),
         Action::Hibernate => open_hibernate(state),
         Action::Warmup => {
             state.mode = Mode::Dialog(Box::new(Dialog::new(DialogKind::Warmup {
@@ -143,6 +144,32 @@ fn open_scale(state: &mut State) {
         .as_ref()
         .is_some_and(|k| k.production);
     let dialog = Dialog::scale(d, production);
+    state.mode = Mode::Dialog(Box::new(dialog));
+}
+
+/// The scale dialog for the first deployment whose HPA floor is too low for the coming
+/// peak, its new minimum typed in: the operator reads, edits if need be, and confirms.
+fn open_prescale(state: &mut State) {
+    let Some(p) = state.prescales().into_iter().next() else {
+        state.notice = Some(
+            "p: no HPA needs a higher floor for the coming hour (or yesterday's curve is not known)"
+                .into(),
+        );
+        return;
+    };
+    let Some(d) = state
+        .cluster
+        .value
+        .iter()
+        .flat_map(|c| c.deployments.iter())
+        .find(|d| d.namespace == p.namespace && d.name == p.deployment)
+    else {
+        return;
+    };
+    let mut dialog = Dialog::scale(d, state.production());
+    if let DialogKind::Scale { input, .. } = &mut dialog.kind {
+        *input = p.min_needed.to_string();
+    }
     state.mode = Mode::Dialog(Box::new(dialog));
 }
 

@@ -3,6 +3,7 @@
 
 mod action_events;
 pub mod dialog;
+mod forecast;
 pub mod health;
 pub mod keymap;
 mod keys;
@@ -21,7 +22,7 @@ use crate::domain::scaling::{self, Signals, Verdict};
 use crate::domain::slo::{self, Alert};
 use crate::model::{
     ActionEvent, ActionKind, CacheSample, ClusterSample, CostInputs, Deployment, MetricsSample,
-    Payload, PromAlert, SourceKind, SourceUpdate, SpendToday, TenantQuota,
+    Payload, PromAlert, SourceKind, SourceUpdate, SpendToday, TenantQuota, TrafficHistory,
 };
 pub use crate::model::{HISTORY_POINTS, HISTORY_STEP_S, View};
 use crate::ops::ActionPlan;
@@ -132,6 +133,8 @@ pub struct State {
     pub prom_alerts: Vec<PromAlert>,
     /// Each namespace's ResourceQuota figures (the Tenants section).
     pub tenants: Vec<TenantQuota>,
+    /// Each service's traffic yesterday and last week, and yesterday's next hour.
+    pub traffic: Option<TrafficHistory>,
     pub cost: Option<CostBreakdown>,
     /// OpenCost prices, cached tokens, storage and network $/h: the latest report.
     pub cost_inputs: CostInputs,
@@ -189,6 +192,7 @@ impl State {
             keymap,
             prom_alerts: Vec::new(),
             tenants: Vec::new(),
+            traffic: None,
             cost: None,
             cost_inputs: CostInputs::default(),
             spend_today: None,
@@ -338,6 +342,10 @@ impl State {
                     d.follow(&k.deployments);
                 }
                 self.cluster.set(u.at, Ok(*k));
+            }
+            (_, Ok(Payload::Traffic(t))) => {
+                self.traffic = Some(*t);
+                return;
             }
             (_, Ok(Payload::Quotas(t))) => {
                 self.tenants = t;

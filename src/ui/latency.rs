@@ -3,7 +3,7 @@
 
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
-use crate::domain::grade;
+use crate::domain::{forecast, grade};
 use crate::model::{MetricsSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
@@ -35,7 +35,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_alerts(frame, alerts_area, m, state, theme);
 }
 
-/// One row per service, each graded figure in its grade's style.
+/// One row per service, each graded figure in its grade's style, with its QPS beside the
+/// same time yesterday and a week ago and the coming hour's peak from yesterday's curve.
+/// Narrow, P50 and P99 give way to the history.
 fn draw_services(
     frame: &mut Frame,
     area: Rect,
@@ -46,51 +48,102 @@ fn draw_services(
 ) {
     let r = &state.config.rules;
     let f = state.filter.to_ascii_lowercase();
+    let wide = area.width >= 110;
+    let history = state.traffic.is_some();
     let rows: Vec<Row> = m
         .services
         .iter()
         .filter(|s| f.is_empty() || s.name.to_ascii_lowercase().contains(&f))
         .map(|s| {
-            Row::new(vec![
-                Span::styled(s.name.clone(), theme.text),
-                Span::styled(format::ms(s.p50_ms), theme.text),
-                Span::styled(
-                    format::ms(s.p95_ms),
-                    theme.graded(grade::of_p95(s.p95_ms, r)),
-                ),
-                Span::styled(format::ms(s.p99_ms), theme.text),
-                Span::styled(format::count(s.qps), theme.text),
-                Span::styled(
-                    format::percent_precise(s.error_rate),
-                    theme.graded(grade::of_error_rate(s.error_rate, r)),
-                ),
-                Span::styled(
-                    format::count(s.queue_length),
-                    theme.graded(grade::of_queue(s.queue_length, r)),
-                ),
-            ])
+            let mut cells = vec![Span::styled(s.name.clone(), theme.text)];
+            if wide || !history {
+                cells.push(Span::styled(format::ms(s.p50_ms), theme.text));
+            }
+            cells.push(Span::styled(
+                format::ms(s.p95_ms),
+                theme.graded(grade::of_p95(s.p95_ms, r)),
+            ));
+            if wide || !history {
+                cells.push(Span::styled(format::ms(s.p99_ms), theme.text));
+            }
+            cells.push(Span::styled(format::count(s.qps), theme.text));
+            if history {
+                let h = state.service_history(&s.name);
+                let then = |v: Option<f64>| v.map_or(format::MISSING.to_string(), format::count);
+                let peak = h.and_then(|h| forecast::peak(&h.next_hour));
+                cells.push(Span::styled(
+                    then(h.and_then(|h| h.qps_1d_ago)),
+                    theme.muted,
+                ));
+                cells.push(Span::styled(
+                    then(h.and_then(|h| h.qps_7d_ago)),
+                    theme.muted,
+                ));
+                cells.push(Span::styled(then(peak.map(|p| p.1)), theme.text));
+            }
+            cells.push(Span::styled(
+                format::percent_precise(s.error_rate),
+                theme.graded(grade::of_error_rate(s.error_rate, r)),
+            ));
+            cells.push(Span::styled(
+                format::count(s.queue_length),
+                theme.graded(grade::of_queue(s.queue_length, r)),
+            ));
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(6),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "SERVICE", "P50", "P95", "P99", "QPS", "ERRORS", "QUEUE",
-        ])
-        .style(theme.muted),
-    )
-    .block(panel("Services", Some(badge), theme));
+    let mut header = vec!["SERVICE"];
+    let mut widths = vec![Constraint::Min(12)];
+    let mut col = |name: &'static str, w: u16| {
+        header.push(name);
+        widths.push(Constraint::Length(w));
+    };
+    if wide || !history {
+        col("P50", 7);
+    }
+    col("P95", 7);
+    if wide || !history {
+        col("P99", 7);
+    }
+    col("QPS", 7);
+    if history {
+        col("1D AGO", 7);
+        col("7D AGO", 7);
+        col("PEAK 1H", 8);
+    }
+    col("ERRORS", 8);
+    col("QUEUE", 6);
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.muted))
+        .block(panel("Services", Some(badge), theme));
     frame.render_widget(table, area);
+}
+
+/// "▲ chat-api: 610 req/s expected at 14:20 (yesterday's curve) needs 7 replicas at 70 %
+/// CPU; HPA min is 3: raise it before 14:10 and warm the cache (p)".
+fn prescale_items<'a>(state: &State, width: usize, theme: &Theme) -> Vec<ListItem<'a>> {
+    state
+        .prescales()
+        .iter()
+        .map(|p| {
+            let text = format!(
+                "▲ {}: {} req/s expected at {} (yesterday's curve) needs {} replicas at {:.0} % CPU; HPA min is {}: raise it before {} and warm the cache (p)",
+                p.deployment,
+                format::count(p.peak_qps),
+                p.peak_at.format("%H:%M"),
+                p.min_needed,
+                p.cpu_target_pct,
+                p.min_now,
+                p.before.format("%H:%M"),
+            );
+            ListItem::new(
+                format::wrap(&text, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.warn))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
 }
 
 /// Panel problems come first: a failed query means the figures above are "—", and the
@@ -116,7 +169,11 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
                 Span::styled(a.message.clone(), theme.graded(a.severity.into())),
             ]))
         });
-    let items: Vec<ListItem> = problems.chain(alerts).collect();
+    let items: Vec<ListItem> = prescale_items(state, width, theme)
+        .into_iter()
+        .chain(problems)
+        .chain(alerts)
+        .collect();
     let items = if items.is_empty() {
         vec![ListItem::new(Span::styled(
             "no latency or error alerts",

@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod history;
 pub mod pace;
 pub mod panels;
 pub mod period;

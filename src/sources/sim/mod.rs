@@ -12,6 +12,7 @@ mod model;
 mod setup;
 mod task;
 mod tenants;
+mod traffic;
 
 pub use model::Sim;
 pub use task::{SimCommand, SimHandle, backfill, samples, spawn};

@@ -12,7 +12,13 @@ use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 
 /// Peak requests per second at the top of the daily curve.
-const PEAK_QPS: f64 = 400.0;
+pub(super) const PEAK_QPS: f64 = 400.0;
+
+/// The day's curve at unix time `t`, 0.1..1: lowest at 04:00, highest at 16:00.
+pub(super) fn daily_at(t: i64) -> f64 {
+    let hour = t.rem_euclid(86_400) as f64 / 3600.0;
+    0.55 - 0.45 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).cos()
+}
 /// Seconds between HPA evaluations, as the controller's default sync period.
 const HPA_PERIOD_S: i64 = 15;
 /// Seconds a new pod takes to become ready.
@@ -38,7 +44,7 @@ pub(super) struct SimDeployment {
     recommendations: VecDeque<(i64, u32)>,
     /// (time, replicas) over the longest policy period.
     replica_log: VecDeque<(i64, u32)>,
-    load: f64,
+    pub(super) load: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -54,7 +60,7 @@ pub struct Sim {
     exact_count_at: Option<i64>,
     hits_total: f64,
     misses_total: f64,
-    qps: f64,
+    pub(super) qps: f64,
 }
 
 impl Sim {
@@ -150,10 +156,7 @@ impl Sim {
     }
 
     fn daily(&self) -> f64 {
-        let secs = self.t.rem_euclid(86_400) as f64;
-        let hour = secs / 3600.0;
-        // Lowest at 04:00, highest at 16:00.
-        0.55 - 0.45 * ((hour - 4.0) / 24.0 * std::f64::consts::TAU).cos()
+        daily_at(self.t)
     }
 
     fn step(&mut self) {
