@@ -109,13 +109,16 @@ print(n)'
 
 # One window of S seconds: prints "label calls/s usec share% prom/s per-command".
 measure() {
-    local label=$1 consoles=$2 r0 r1 p0 p1
+    local label=$1 consoles=$2 r0 r1 p0 p1 t0 t1
+    t0=$(date +%s.%N)
     r0=$(redis_stats)
     p0=$(prom_requests)
     sleep "$S"
     r1=$(redis_stats)
     p1=$(prom_requests)
-    python3 - "$label" "$consoles" "$S" "$r0" "$r1" "$p0" "$p1" <<'EOF'
+    t1=$(date +%s.%N)
+    # Rates over the window as it was (a loaded machine stretches it), not over S.
+    python3 - "$label" "$consoles" "$(python3 -c "print($t1 - $t0)")" "$r0" "$r1" "$p0" "$p1" <<'EOF'
 import sys, json
 label, n, s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 r0, r1 = json.loads(sys.argv[4]), json.loads(sys.argv[5])
@@ -129,7 +132,7 @@ calls = sum(c for c, _ in per.values())
 usec = sum(u for _, u in per.values())
 share = usec / (s * 1e6) * 100
 prom = (p1 - p0) / s
-print(f"{label:<12} {n:>8} {calls / s:>10.1f} {share:>11.4f}% {prom:>10.2f}")
+print(f"{label:<12} {n:>8} {calls / s:>10.1f} {share:>11.4f}% {prom:>10.2f}   ({s:.1f} s window)")
 if n:
     print(f"{'  per console':<12} {'':>8} {calls / s / n:>10.2f} {share / n:>11.4f}% {prom / n:>10.3f}")
 print("    " + "  ".join(f"{k} {c / s:.2f}/s {u / 1000:.1f}ms" for k, (c, u) in sorted(per.items())))
