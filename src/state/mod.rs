@@ -8,6 +8,7 @@ pub mod keymap;
 mod keys;
 pub mod logbook;
 pub mod series;
+pub mod wall;
 
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
@@ -117,6 +118,8 @@ pub struct State {
     pub selected: usize,
     pub filter: String,
     pub read_only: bool,
+    /// The war-room wall (`--wall`, `[ui] wall`): read-only, cycling, large figures.
+    pub wall: bool,
     pub demo: bool,
     /// Shown under the header, e.g. how to configure real backends.
     pub banner: Option<String>,
@@ -166,7 +169,8 @@ impl State {
     pub fn new(config: Config, now: DateTime<Utc>, demo: bool) -> State {
         // A config that reached the console was validated; a bad one keeps the defaults.
         let keymap = Keymap::build(&config.keys).unwrap_or_default();
-        let read_only = config.ui.read_only;
+        let wall = config.ui.wall;
+        let read_only = config.ui.read_only || wall;
         let theme_name = config.ui.theme.clone();
         State {
             metrics: Slot::new(demo || config.prometheus.is_some()),
@@ -179,6 +183,7 @@ impl State {
             selected: 0,
             filter: String::new(),
             read_only,
+            wall,
             demo,
             banner: None,
             theme_name,
@@ -388,11 +393,22 @@ impl State {
     }
 
     /// `[ui] cycle_s`: the wall screen moves to the next view (Logs left out) when nobody
-    /// has touched a key for a whole period and nothing is open.
+    /// has touched a key for a whole period and nothing is open. On the wall a critical
+    /// figure stops the cycle on the view that shows it.
     fn cycle_view(&mut self) {
-        let period = self.config.ui.cycle_s as i64;
+        let period = self.cycle_period() as i64;
         if period == 0 || self.mode != Mode::Normal {
             return;
+        }
+        if self.wall {
+            let critical = self.critical_figures();
+            if let Some(first) = critical.first() {
+                if !critical.iter().any(|c| c.view == self.view) {
+                    self.view = first.view;
+                    self.last_cycle = self.now;
+                }
+                return;
+            }
         }
         let quiet = (self.now - self.last_key).num_seconds() >= period;
         let due = (self.now - self.last_cycle).num_seconds() >= period;
