@@ -93,6 +93,27 @@ pub struct History {
     pub error_rate: Series,
     pub qps: Series,
     pub cost_per_hour: Series,
+    /// P95 per service, in the order Prometheus first reported them; at most
+    /// [`CHARTED_SERVICES`], so a label explosion cannot grow memory without bound.
+    pub p95_by_service: Vec<(String, Series)>,
+}
+
+/// How many services get a P95 history of their own.
+pub const CHARTED_SERVICES: usize = 12;
+
+impl History {
+    fn push_service_p95(&mut self, t: i64, name: &str, ms: f64) {
+        let i = match self.p95_by_service.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None if self.p95_by_service.len() < CHARTED_SERVICES => {
+                let s = Series::new(HISTORY_POINTS, HISTORY_STEP_S);
+                self.p95_by_service.push((name.to_string(), s));
+                self.p95_by_service.len() - 1
+            }
+            None => return,
+        };
+        self.p95_by_service[i].1.push(t, ms);
+    }
 }
 
 impl Default for History {
@@ -105,6 +126,7 @@ impl Default for History {
             error_rate: s(),
             qps: s(),
             cost_per_hour: s(),
+            p95_by_service: Vec::new(),
         }
     }
 }
@@ -321,6 +343,9 @@ impl State {
                 let busiest = m.services.iter().map(|s| s.p95_ms).fold(f64::NAN, f64::max);
                 let qps: f64 = m.services.iter().map(|s| s.qps).sum();
                 self.history.p95_ms.push(t, busiest);
+                for s in &m.services {
+                    self.history.push_service_p95(t, &s.name, s.p95_ms);
+                }
                 self.history.qps.push(t, qps);
                 if let Some(rate) = crate::domain::grade::error_rate(&m.services) {
                     self.history.error_rate.push(t, rate);

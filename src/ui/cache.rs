@@ -1,5 +1,6 @@
 //! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes, nodes.
 
+use super::widgets::chart::{Plot, Rule, TimeChart};
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade;
@@ -9,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let badge = Line::from(health_spans(state, SourceKind::Redis, theme));
@@ -144,20 +145,33 @@ fn figure_lines(c: &CacheSample, state: &State, w: usize, theme: &Theme) -> Vec<
     lines
 }
 
+/// The hit rate's history against the target and the alert line.
 fn draw_hit_rate_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let data = state
-        .history
-        .hit_rate
-        .tail_scaled(area.width as usize, 1000.0);
-    let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    frame.render_widget(Span::styled("hit rate, last 10 min", theme.muted), label);
-    frame.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .max(1000)
-            .style(Style::default().fg(theme.series(0))),
-        spark,
-    );
+    let r = &state.config.rules;
+    TimeChart {
+        title: "Hit rate, last 10 min".into(),
+        plots: vec![Plot {
+            name: "hit rate".into(),
+            series: &state.history.hit_rate,
+            color: theme.series(0),
+        }],
+        rules: vec![
+            Rule {
+                name: format!("target {:.0}%", r.hit_rate_target * 100.0),
+                value: r.hit_rate_target,
+                style: theme.warn,
+            },
+            Rule {
+                name: format!("alert {:.0}%", r.hit_rate_alert * 100.0),
+                value: r.hit_rate_alert,
+                style: theme.critical,
+            },
+        ],
+        unit: Box::new(|v| format!("{:.0}%", v * 100.0)),
+        floor: Some(0.0),
+        ceiling: Some(1.0),
+    }
+    .render(frame, area, theme);
 }
 
 fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, theme: &Theme) {

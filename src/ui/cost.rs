@@ -1,7 +1,9 @@
 //! Cost: $/h now and its history, the breakdown by category, models and deployments,
 //! the month's projection against budget and the reduction targets.
 
-use super::widgets::{bar, empty_note, panel};
+use super::widgets::chart::{Plot, Rule, TimeChart};
+use super::widgets::{Column, bar, column_widths, empty_note, panel};
+use super::fit;
 use super::{Theme, format};
 use crate::domain::cost::{CostBreakdown, HOURS_PER_MONTH, PriceSource};
 use crate::domain::grade;
@@ -10,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 /// The seed's reduction targets against the baseline: 20 %, 40 %, 60 %.
 const TARGETS: [(f64, &str); 3] = [
@@ -194,22 +196,80 @@ fn budget_lines(month: f64, state: &State, theme: &Theme) -> Vec<Line<'static>> 
     lines
 }
 
+/// $/h over the last 10 minutes, with the budget's hourly share when there is a budget.
 fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel("$/h, last 10 min", None, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let data = state
-        .history
-        .cost_per_hour
-        .tail_scaled(inner.width as usize, 100.0);
-    let (data, top) = super::widgets::relief(&data);
-    frame.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .max(top)
-            .style(Style::default().fg(theme.series(0))),
-        inner,
-    );
+    let cur = state.config.cost.currency.clone();
+    let rules = state
+        .config
+        .cost
+        .monthly_budget
+        .map(|b| {
+            let per_hour = b / HOURS_PER_MONTH;
+            Rule {
+                name: format!("budget {}/h", format::money(per_hour, &cur)),
+                value: per_hour,
+                style: theme.critical,
+            }
+        })
+        .into_iter()
+        .collect();
+    TimeChart {
+        title: "$/h, last 10 min".into(),
+        plots: vec![Plot {
+            name: "total".into(),
+            series: &state.history.cost_per_hour,
+            color: theme.series(0),
+        }],
+        rules,
+        unit: Box::new(move |v| format!("{}/h", format::money(v, &cur))),
+        floor: Some(0.0),
+        ceiling: None,
+    }
+    .render(frame, area, theme);
+}
+
+/// A table whose label cells are cut with a `…` to the widths `columns` leave them and
+/// whose figure cells are whole: `header` and `rows` are plain text, `kinds` says which
+/// column is which.
+fn fitted_table<'a>(
+    area: Rect,
+    header: Vec<&'a str>,
+    rows: Vec<Vec<String>>,
+    figure_cols: &[usize],
+    title: &'a str,
+    theme: &Theme,
+) -> Table<'a> {
+    let columns: Vec<Column> = (0..header.len())
+        .map(|i| {
+            let cells = std::iter::once(header[i]).chain(rows.iter().map(|r| r[i].as_str()));
+            if figure_cols.contains(&i) {
+                Column::figure(cells)
+            } else {
+                Column::label(cells)
+            }
+        })
+        .collect();
+    let widths = column_widths(area.width.saturating_sub(2), &columns);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| {
+            Row::new(
+                r.iter()
+                    .zip(&widths)
+                    .map(|(c, w)| fit::cell(c, *w as usize))
+                    .collect::<Vec<_>>(),
+            )
+            .style(theme.text)
+        })
+        .collect();
+    let header: Vec<String> = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| fit::cell(h, *w as usize))
+        .collect();
+    Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .header(Row::new(header).style(theme.muted))
+        .block(panel(title, None, theme))
 }
 
 /// Token rates and $/h per model; a CACHED column only when some prompt caching shows.
@@ -224,7 +284,7 @@ fn draw_models(frame: &mut Frame, area: Rect, c: &CostBreakdown, state: &State, 
     let cached = &state.cost_inputs.cached_input_per_sec;
     // Most platforms have no prompt caching: the column shows only when there is some.
     let with_cached = cached.values().any(|v| *v > 0.0);
-    let rows: Vec<Row> = tokens
+    let rows: Vec<Vec<String>> = tokens
         .iter()
         .map(|t| {
             let cost = c
@@ -242,24 +302,16 @@ fn draw_models(frame: &mut Frame, area: Rect, c: &CostBreakdown, state: &State, 
                 cells.push(format::count(cached.get(&t.model).copied().unwrap_or(0.0)));
             }
             cells.push(cost);
-            Row::new(cells)
+            cells
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Min(14),
-        Constraint::Length(7),
-        Constraint::Length(7),
-    ];
     let mut header = vec!["MODEL", "IN t/s", "OUT t/s"];
     if with_cached {
-        widths.push(Constraint::Length(7));
         header.push("CACHED");
     }
-    widths.push(Constraint::Length(11));
     header.push("COST");
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.muted))
-        .block(panel("AI models", None, theme));
+    let figures: Vec<usize> = (1..header.len()).collect();
+    let table = fitted_table(area, header, rows, &figures, "AI models", theme);
     frame.render_widget(table, area);
 }
 
@@ -276,7 +328,7 @@ fn draw_deployments(
         .by_deployment
         .iter()
         .any(|d| d.source.is_some_and(|s| s != PriceSource::List));
-    let rows: Vec<Row> = c
+    let rows: Vec<Vec<String>> = c
         .by_deployment
         .iter()
         .map(|d| {
@@ -299,24 +351,16 @@ fn draw_deployments(
             cells.push(d.per_hour.map_or("no price".into(), |v| {
                 format!("{}/h", format::money(v, cur))
             }));
-            Row::new(cells)
+            cells
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Min(12),
-        Constraint::Length(4),
-        Constraint::Length(16),
-    ];
     let mut header = vec!["DEPLOYMENT", "PODS", "POOL"];
     if traced {
-        widths.push(Constraint::Length(8));
         header.push("PRICE");
     }
-    widths.push(Constraint::Length(10));
     header.push("COST");
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.muted))
-        .block(panel("Compute by deployment", None, theme));
+    let figures = [1, header.len() - 1];
+    let table = fitted_table(area, header, rows, &figures, "Compute by deployment", theme);
     frame.render_widget(table, area);
 }
 

@@ -1,6 +1,7 @@
 //! Latency: per service P50/P95/P99, QPS, errors, queue; P95 chart with the target line;
 //! the alerts with the time they started.
 
+use super::widgets::chart::{Plot, Rule, TimeChart};
 use super::widgets::{empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade;
@@ -8,10 +9,8 @@ use crate::model::{MetricsSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Row, Table};
+use ratatui::widgets::{List, ListItem, Row, Table};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let badge = Line::from(health_spans(state, SourceKind::Prometheus, theme));
@@ -31,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_services(frame, table_area, m, badge, state, theme);
     let [chart_area, alerts_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    draw_chart(frame, chart_area, state, theme);
+    draw_charts(frame, chart_area, state, theme);
     draw_alerts(frame, alerts_area, m, state, theme);
 }
 
@@ -128,43 +127,61 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
     frame.render_widget(List::new(items).block(panel("Alerts", None, theme)), area);
 }
 
-fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// P95 per service against the scale-up target (and the critical line once a service
+/// passes the target); QPS below it when there is room.
+fn draw_charts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let (p95, qps) = if area.height >= 20 {
+        let [a, b] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+        (a, Some(b))
+    } else {
+        (area, None)
+    };
     let limit = state.config.rules.p95_up_ms;
-    let points: Vec<(f64, f64)> = state
-        .history
-        .p95_ms
-        .points()
-        .enumerate()
-        .map(|(i, v)| (i as f64, v))
-        .collect();
-    let n = points.len().max(2) as f64;
-    let top = state.history.p95_ms.max().unwrap_or(0.0).max(limit * 1.2);
-    let line = [(0.0, limit), (n - 1.0, limit)];
-    let datasets = vec![
-        Dataset::default()
-            .name("worst P95")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.series(0)))
-            .data(&points),
-        Dataset::default()
-            .name(format!("{} target", format::ms(limit)))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.critical)
-            .data(&line),
-    ];
-    let step = state.history.p95_ms.step_s();
-    let chart = Chart::new(datasets)
-        .block(panel("P95, worst service", None, theme))
-        .style(theme.base())
-        .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![
-            Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted),
-            Span::styled("now", theme.muted),
-        ]))
-        .y_axis(Axis::default().bounds([0.0, top]).labels(vec![
-            Span::styled("0", theme.muted),
-            Span::styled(format::ms(top), theme.muted),
-        ]));
-    frame.render_widget(chart, area);
+    let h = &state.history;
+    let mut rules = vec![Rule {
+        name: format!("target {}", format::ms(limit)),
+        value: limit,
+        style: theme.warn,
+    }];
+    if h.p95_by_service.iter().any(|(_, s)| s.max().is_some_and(|m| m > limit)) {
+        rules.push(Rule {
+            name: format!("critical {}", format::ms(2.0 * limit)),
+            value: 2.0 * limit,
+            style: theme.critical,
+        });
+    }
+    TimeChart {
+        title: "P95 per service, last 10 min".into(),
+        plots: h
+            .p95_by_service
+            .iter()
+            .enumerate()
+            .map(|(i, (name, series))| Plot {
+                name: name.clone(),
+                series,
+                color: theme.series(i),
+            })
+            .collect(),
+        rules,
+        unit: Box::new(format::ms),
+        floor: Some(0.0),
+        ceiling: None,
+    }
+    .render(frame, p95, theme);
+    if let Some(area) = qps {
+        TimeChart {
+            title: "QPS, all services".into(),
+            plots: vec![Plot {
+                name: "req/s".into(),
+                series: &h.qps,
+                color: theme.series(0),
+            }],
+            rules: Vec::new(),
+            unit: Box::new(|v| format!("{} req/s", format::count(v.round()))),
+            floor: Some(0.0),
+            ceiling: None,
+        }
+        .render(frame, area, theme);
+    }
 }
