@@ -84,8 +84,14 @@ fn figures(state: &State) -> Vec<String> {
             out.push(format!("{}/h", format::money(v, cur)));
         }
         out.push(format::money(p.total * HOURS_PER_MONTH, cur));
-        out.push(format!("{}/month", format::money(p.total * HOURS_PER_MONTH, cur)));
-        out.push(format!("{}/mo", format::money(p.total * HOURS_PER_MONTH, cur)));
+        out.push(format!(
+            "{}/month",
+            format::money(p.total * HOURS_PER_MONTH, cur)
+        ));
+        out.push(format!(
+            "{}/mo",
+            format::money(p.total * HOURS_PER_MONTH, cur)
+        ));
         for d in &c.by_deployment {
             if let Some(v) = d.per_hour {
                 out.push(format!("{}/h", format::money(v, cur)));

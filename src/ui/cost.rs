@@ -1,9 +1,9 @@
 //! Cost: $/h now and its history, the breakdown by category, models and deployments,
 //! the month's projection against budget and the reduction targets.
 
+use super::fit;
 use super::widgets::chart::{Plot, Rule, TimeChart};
 use super::widgets::{Column, bar, column_widths, empty_note, panel};
-use super::fit;
 use super::{Theme, format};
 use crate::domain::cost::{CostBreakdown, HOURS_PER_MONTH, PriceSource};
 use crate::domain::grade;
@@ -39,7 +39,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::vertical([Constraint::Length(14), Constraint::Min(0)]).areas(left);
     let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
     frame.render_widget(
-        Paragraph::new(summary_lines(c, state, w, theme)).block(panel("Cost now", None, theme)),
+        Paragraph::new(summary_lines(
+            c,
+            state,
+            w,
+            summary.width.saturating_sub(2),
+            theme,
+        ))
+        .block(panel("Cost now", None, theme)),
         summary,
     );
     draw_history(frame, history, state, theme);
@@ -51,7 +58,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// "Cost now": the rate, what it leaves out, the categories (bars `w` wide), the extras,
 /// the budget and the reduction targets.
-fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn summary_lines(
+    c: &CostBreakdown,
+    state: &State,
+    w: usize,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let width = width as usize;
+    let prose = |text: String, style| fit::words(&text, style, width);
     let cur = state.config.cost.currency.as_str();
     let p = &c.per_hour;
     let total = p.total.max(f64::MIN_POSITIVE);
@@ -76,7 +91,7 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
     lines.extend(
         c.missing
             .iter()
-            .map(|m| Line::from(Span::styled(format!("not counted: {m}"), theme.critical))),
+            .map(|m| prose(format!("not counted: {m}"), theme.critical)),
     );
     lines.extend([
         cat("compute", p.compute, Style::default().fg(theme.series(0))),
@@ -85,15 +100,21 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
         cat("AI model", p.ai_model, Style::default().fg(theme.series(3))),
     ]);
     if let Some(line) = price_sources(state) {
-        lines.push(Line::from(Span::styled(line, theme.muted)));
+        lines.push(prose(line, theme.muted));
     }
     lines.extend(
         extras(p.total, state)
             .into_iter()
-            .map(|e| Line::from(Span::styled(e, theme.text))),
+            .map(|e| prose(e, theme.text)),
     );
-    lines.extend(hibernated_lines(state, theme));
-    lines.extend(budget_lines(month, state, theme));
+    // Built as whole lines, then fitted: a figure shows whole or not at all.
+    let rest = hibernated_lines(state, theme)
+        .into_iter()
+        .chain(budget_lines(month, state, theme));
+    lines.extend(rest.map(|l| {
+        let style = l.spans.first().map_or(theme.text, |s| s.style);
+        prose(l.to_string(), style)
+    }));
     lines
 }
 
@@ -158,14 +179,18 @@ fn budget_lines(month: f64, state: &State, theme: &Theme) -> Vec<Line<'static>> 
     let cur = state.config.cost.currency.as_str();
     let mut lines = Vec::new();
     match state.config.cost.monthly_budget {
-        Some(b) => lines.push(Line::from(Span::styled(
-            format!(
+        Some(b) => {
+            let g = grade::of_spend(month, b);
+            let text = format!(
                 "budget {}/month: projection {:.0}%",
                 format::money(b, cur),
                 100.0 * month / b.max(f64::MIN_POSITIVE)
-            ),
-            theme.graded(grade::of_spend(month, b)),
-        ))),
+            );
+            lines.push(Line::from(Span::styled(
+                Theme::marked(&text, g),
+                theme.graded(g),
+            )))
+        }
         None => lines.push(Line::from(Span::styled(
             "no monthly_budget set ([cost])",
             theme.muted,

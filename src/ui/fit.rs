@@ -101,6 +101,16 @@ pub fn spans(mut pieces: Vec<Piece>, width: usize) -> Vec<Span<'static>> {
     out
 }
 
+/// Prose in at most `width` cells: whole words while they fit, then a `…`. A figure in
+/// it shows whole or not at all.
+pub fn words(text: &str, style: Style, width: usize) -> Line<'static> {
+    let pieces = text
+        .split_inclusive(' ')
+        .map(|w| figure(w, style))
+        .collect();
+    line(pieces, width)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +141,17 @@ mod tests {
         let p = vec![figure("$73.52/h", s), figure(" $774k/month", s)];
         assert_eq!(text(p.clone(), 12), "$73.52/h…");
         assert_eq!(text(p, 7), "…");
+    }
+
+    #[test]
+    fn prose_loses_whole_words() {
+        let s = Style::default();
+        let t = "kb-indexer hibernated: saves $0.20/h (2 pods × $0.10/h)";
+        assert_eq!(words(t, s, 80).to_string(), t);
+        assert_eq!(
+            words(t, s, 38).to_string(),
+            "kb-indexer hibernated: saves $0.20/h …"
+        );
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Latency: per service P50/P95/P99, QPS, errors, queue; P95 chart with the target line;
 //! the alerts with the time they started.
 
+use super::fit;
 use super::widgets::chart::{Plot, Rule, TimeChart};
-use super::widgets::{empty_note, panel};
+use super::widgets::{Column, column_widths, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade;
 use crate::model::{MetricsSample, SourceKind};
 use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, Row, Table};
 
@@ -34,7 +36,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_alerts(frame, alerts_area, m, state, theme);
 }
 
-/// One row per service, each graded figure in its grade's style.
+/// One row per service, each graded figure in its grade's style and with its mark; the
+/// figure columns as wide as their widest cell, the names cut with a `…` when short.
 fn draw_services(
     frame: &mut Frame,
     area: Rect,
@@ -45,50 +48,62 @@ fn draw_services(
 ) {
     let r = &state.config.rules;
     let f = state.filter.to_ascii_lowercase();
-    let rows: Vec<Row> = m
+    let header = ["SERVICE", "P50", "P95", "P99", "QPS", "ERRORS", "QUEUE"];
+    let cells: Vec<Vec<(String, Style)>> = m
         .services
         .iter()
         .filter(|s| f.is_empty() || s.name.to_ascii_lowercase().contains(&f))
         .map(|s| {
-            Row::new(vec![
-                Span::styled(s.name.clone(), theme.text),
-                Span::styled(format::ms(s.p50_ms), theme.text),
-                Span::styled(
-                    format::ms(s.p95_ms),
-                    theme.graded(grade::of_p95(s.p95_ms, r)),
-                ),
-                Span::styled(format::ms(s.p99_ms), theme.text),
-                Span::styled(format::count(s.qps), theme.text),
-                Span::styled(
+            let graded = |text: String, g| (Theme::marked(&text, g), theme.graded(g));
+            vec![
+                (s.name.clone(), theme.text),
+                (format::ms(s.p50_ms), theme.text),
+                graded(format::ms(s.p95_ms), grade::of_p95(s.p95_ms, r)),
+                (format::ms(s.p99_ms), theme.text),
+                (format::count(s.qps), theme.text),
+                graded(
                     format::percent_precise(s.error_rate),
-                    theme.graded(grade::of_error_rate(s.error_rate, r)),
+                    grade::of_error_rate(s.error_rate, r),
                 ),
-                Span::styled(
+                graded(
                     format::count(s.queue_length),
-                    theme.graded(grade::of_queue(s.queue_length, r)),
+                    grade::of_queue(s.queue_length, r),
                 ),
-            ])
+            ]
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(6),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "SERVICE", "P50", "P95", "P99", "QPS", "ERRORS", "QUEUE",
-        ])
-        .style(theme.muted),
-    )
-    .block(panel("Services", Some(badge), theme));
+    let columns: Vec<Column> = (0..header.len())
+        .map(|i| {
+            let col = std::iter::once(header[i]).chain(cells.iter().map(|c| c[i].0.as_str()));
+            if i == 0 {
+                Column::label(col)
+            } else {
+                // Room for a mark to come, so the columns do not jump when one shows.
+                let room = match i {
+                    2 => Some("0000ms !!"),
+                    5 => Some("0.000% !!"),
+                    6 => Some("000 !!"),
+                    _ => None,
+                };
+                Column::figure(col.chain(room))
+            }
+        })
+        .collect();
+    let widths = column_widths(area.width.saturating_sub(2), &columns);
+    let rows: Vec<Row> = cells
+        .into_iter()
+        .map(|row| {
+            Row::new(
+                row.into_iter()
+                    .zip(&widths)
+                    .map(|((text, style), w)| Span::styled(fit::cell(&text, *w as usize), style))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .header(Row::new(header.to_vec()).style(theme.muted))
+        .block(panel("Services", Some(badge), theme));
     frame.render_widget(table, area);
 }
 
@@ -110,10 +125,14 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
         .iter()
         .filter(|a| a.source == "prometheus")
         .map(|a| {
-            ListItem::new(Line::from(vec![
-                Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted),
-                Span::styled(a.message.clone(), theme.graded(a.severity.into())),
-            ]))
+            let g: grade::Grade = a.severity.into();
+            let text = format!("{} {}", Theme::mark(g), a.message);
+            let mut spans = vec![Span::styled(
+                format!("{} ", a.since.format("%H:%M")),
+                theme.muted,
+            )];
+            spans.extend(fit::words(&text, theme.graded(g), width.saturating_sub(6)).spans);
+            ListItem::new(Line::from(spans))
         });
     let items: Vec<ListItem> = problems.chain(alerts).collect();
     let items = if items.is_empty() {
@@ -144,7 +163,10 @@ fn draw_charts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         value: limit,
         style: theme.warn,
     }];
-    if h.p95_by_service.iter().any(|(_, s)| s.max().is_some_and(|m| m > limit)) {
+    if h.p95_by_service
+        .iter()
+        .any(|(_, s)| s.max().is_some_and(|m| m > limit))
+    {
         rules.push(Rule {
             name: format!("critical {}", format::ms(2.0 * limit)),
             value: 2.0 * limit,

@@ -76,7 +76,9 @@ const TILE_HISTORY: usize = 60;
 
 /// A history's lowest and highest point, formatted like its figure.
 fn range(series: &Series, f: impl Fn(f64) -> String) -> Option<(String, String)> {
-    series.tail_range(TILE_HISTORY).map(|(lo, hi)| (f(lo), f(hi)))
+    series
+        .tail_range(TILE_HISTORY)
+        .map(|(lo, hi)| (f(lo), f(hi)))
 }
 
 /// Replicas, warn when any HPA is pinned at its max.
@@ -95,7 +97,11 @@ fn replicas_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
         title: "Replicas",
         value: format!("{ready}/{total} ready"),
         style: if at_max > 0 { theme.warn } else { theme.ok },
-        mark: if at_max > 0 { "▲ max".into() } else { String::new() },
+        mark: if at_max > 0 {
+            "▲ max".into()
+        } else {
+            String::new()
+        },
         note: vec![label(
             if at_max > 0 {
                 format!("{at_max} HPA at max")
@@ -276,11 +282,14 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .map(|a| {
             let g: Grade = a.severity.into();
-            ListItem::new(Line::from(vec![
+            let text = format!("{} {}", Theme::mark(g), a.message);
+            let mut spans = vec![
                 Span::styled(format!("{} ", a.since.format("%H:%M:%S")), theme.muted),
                 Span::styled(format!("{:<10} ", a.source), theme.muted),
-                Span::styled(format!("{} {}", Theme::mark(g), a.message), theme.graded(g)),
-            ]))
+            ];
+            let room = (area.width as usize).saturating_sub(22);
+            spans.extend(super::fit::words(&text, theme.graded(g), room).spans);
+            ListItem::new(Line::from(spans))
         })
         .collect();
     items.extend(state.prom_alerts.iter().map(|a| prom_alert(a, theme)));

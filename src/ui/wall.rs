@@ -88,7 +88,9 @@ fn draw_banner(frame: &mut Frame, area: Rect, critical: &[Critical], state: &Sta
             ),
         })
         .collect();
-    let style = theme.critical.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    let style = theme
+        .critical
+        .add_modifier(Modifier::REVERSED | Modifier::BOLD);
     let text = format!(" !! CRITICAL  {} ", named.join(" · "));
     let lines = vec![
         Line::raw(""),
@@ -96,7 +98,9 @@ fn draw_banner(frame: &mut Frame, area: Rect, critical: &[Critical], state: &Sta
         Line::raw(""),
     ];
     frame.render_widget(
-        Paragraph::new(lines).style(style).alignment(Alignment::Center),
+        Paragraph::new(lines)
+            .style(style)
+            .alignment(Alignment::Center),
         area,
     );
 }
@@ -117,8 +121,7 @@ fn draw_big_tile(frame: &mut Frame, area: Rect, tile: &Tile, theme: &Theme) {
     };
     let block = panel(&title, None, theme).title_style(tile.style);
     frame.render_widget(block, area);
-    let [big, note] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    let [big, note] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
     let style = tile.style.add_modifier(Modifier::BOLD);
     match size {
         Some(size) => {
@@ -175,7 +178,14 @@ fn draw_ages(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_big_box(frame, cols[3], &title, &clock, theme.title, theme);
 }
 
-fn draw_big_box(frame: &mut Frame, area: Rect, title: &str, text: &str, style: ratatui::style::Style, theme: &Theme) {
+fn draw_big_box(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    text: &str,
+    style: ratatui::style::Style,
+    theme: &Theme,
+) {
     let block = panel(title, None, theme).title_style(style);
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -15,12 +15,12 @@
 
 use super::panel;
 use crate::state::Series;
-use crate::ui::Theme;
+use crate::ui::{Theme, fit};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::symbols::Marker;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
 
 /// One plotted history.
@@ -50,7 +50,8 @@ pub struct TimeChart<'a> {
 
 impl TimeChart<'_> {
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let block = panel(&self.title, None, theme);
+        let block = panel(&self.title, None, theme)
+            .title_bottom(self.legend(theme, area.width.saturating_sub(2) as usize));
         let (step, window) = self.window();
         let points: Vec<Vec<(f64, f64)>> = self
             .plots
@@ -95,8 +96,7 @@ impl TimeChart<'_> {
         let chart = Chart::new(datasets)
             .block(block)
             .style(theme.base())
-            .legend_position(Some(ratatui::widgets::LegendPosition::TopLeft))
-            .hidden_legend_constraints((Constraint::Ratio(2, 3), Constraint::Ratio(1, 2)))
+            .legend_position(None)
             .x_axis(
                 Axis::default()
                     .bounds([-(window as f64), 0.0])
@@ -118,6 +118,30 @@ impl TimeChart<'_> {
                     ]),
             );
         frame.render_widget(chart, area);
+    }
+
+    /// The legend on the panel's bottom edge: `•• target 1000ms ⣿ chat-api ⣿ retrieval`,
+    /// each in its line's style; the rules first, then the series, as many as fit whole.
+    fn legend(&self, theme: &Theme, width: usize) -> Line<'static> {
+        let mut pieces = vec![fit::label(" ", theme.muted)];
+        for r in &self.rules {
+            pieces.push(fit::figure("•• ", r.style));
+            pieces.push(fit::figure(format!("{} ", r.name), theme.muted));
+        }
+        // One series is named by the title: the room goes to the lines.
+        let named = if self.plots.len() > 1 {
+            &self.plots[..]
+        } else {
+            &[]
+        };
+        for p in named {
+            pieces.push(fit::figure("⣿ ", Style::default().fg(p.color)));
+            pieces.push(fit::figure(format!("{} ", p.name), theme.muted));
+        }
+        if pieces.len() == 1 {
+            return Line::default();
+        }
+        fit::line(pieces, width)
     }
 
     /// Seconds per point, and the seconds the time axis spans (the history's capacity).

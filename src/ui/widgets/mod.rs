@@ -66,8 +66,7 @@ impl Tile<'_> {
         // The range goes on a line of its own when there is room, else beside the figure
         // when it fits there whole, else nowhere.
         let (range_line, spark) = if chart.height >= 3 {
-            let [r, s] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
+            let [r, s] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
             (Some(r), s)
         } else {
             (None, chart)
