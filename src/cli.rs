@@ -7,6 +7,7 @@ const EXAMPLES: &str = "\
 Examples:
   opsdeck --demo                                   the console on the embedded demo platform
   opsdeck --config prod.toml --read-only           watch production without any action
+  opsdeck --config prod.toml --wall                the war-room screen: large figures, cycling
   opsdeck snapshot --json | jq .cache.hit_rate     one figure for a script
   opsdeck warmup --file faq.jsonl --dry-run        check a warmup file, write nothing
   opsdeck invalidate --group user --user 42        one user's keys, previewed, then asked
@@ -32,6 +33,10 @@ pub struct Cli {
     /// Remove every action (scale, hibernate, wake, warmup, invalidate).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// The war-room wall: read-only, views cycle (every 20 s unless [ui] cycle_s), the
+    /// headline figures in large type, a banner naming any critical figure.
+    #[arg(long, global = true)]
+    pub wall: bool,
     /// Theme name (dark, light, high-contrast, solarized-dark) or a theme file.
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,

@@ -77,6 +77,9 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     if cli.read_only {
         config.ui.read_only = true;
     }
+    if cli.wall {
+        config.ui.wall = true;
+    }
     if let (Some(ctx), Some(k)) = (&cli.context, config.kubernetes.as_mut()) {
         k.context = Some(ctx.clone());
     }

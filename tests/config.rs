@@ -103,6 +103,7 @@ fn uncommented_sample() -> toml::Table {
         theme = "" 
         read_only = false
         cycle_s = 0
+        wall = false
         [prometheus]
         url = "" 
         mode = "" 

@@ -385,6 +385,7 @@ const CONFIG_KEYS: &[&str] = &[
     "theme",
     "read_only",
     "cycle_s",
+    "wall",
     "url",
     "mode",
     "targets",

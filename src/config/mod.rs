@@ -39,9 +39,16 @@ pub struct UiConfig {
     pub refresh_ms: u64,
     pub theme: String,
     pub read_only: bool,
-    /// Seconds between automatic view changes for a wall screen; 0 keeps the view.
+    /// Seconds between automatic view changes for a wall screen; 0 keeps the view
+    /// (on the wall, 0 means the wall's default, [`WALL_CYCLE_S`]).
     pub cycle_s: u64,
+    /// The war-room wall: read-only whatever `read_only` says, views cycle, the headline
+    /// figures in large type, a banner naming any critical figure.
+    pub wall: bool,
 }
+
+/// Seconds between views on the wall when `[ui] cycle_s` is not set.
+pub const WALL_CYCLE_S: u64 = 20;
 
 impl Default for UiConfig {
     fn default() -> Self {
@@ -50,6 +57,7 @@ impl Default for UiConfig {
             theme: "dark".into(),
             read_only: false,
             cycle_s: 0,
+            wall: false,
         }
     }
 }

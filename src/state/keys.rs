@@ -52,7 +52,12 @@ fn normal(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     let (keys, help) = state.keymap.label(action);
     let (keys, help) = (keys.to_string(), help);
     if state.read_only && action.is_mutating() {
-        state.notice = Some(format!("{keys}: read-only: actions are off (--read-only)"));
+        let why = if state.wall {
+            "this is the wall (--wall)"
+        } else {
+            "actions are off (--read-only)"
+        };
+        state.notice = Some(format!("{keys}: read-only: {why}"));
         return Vec::new();
     }
     if !action.acts_in(state.view) {

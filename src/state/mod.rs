@@ -9,6 +9,7 @@ pub mod keymap;
 mod keys;
 pub mod logbook;
 pub mod series;
+pub mod wall;
 
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
@@ -93,6 +94,27 @@ pub struct History {
     pub error_rate: Series,
     pub qps: Series,
     pub cost_per_hour: Series,
+    /// P95 per service, in the order Prometheus first reported them; at most
+    /// [`CHARTED_SERVICES`], so a label explosion cannot grow memory without bound.
+    pub p95_by_service: Vec<(String, Series)>,
+}
+
+/// How many services get a P95 history of their own.
+pub const CHARTED_SERVICES: usize = 12;
+
+impl History {
+    fn push_service_p95(&mut self, t: i64, name: &str, ms: f64) {
+        let i = match self.p95_by_service.iter().position(|(n, _)| n == name) {
+            Some(i) => i,
+            None if self.p95_by_service.len() < CHARTED_SERVICES => {
+                let s = Series::new(HISTORY_POINTS, HISTORY_STEP_S);
+                self.p95_by_service.push((name.to_string(), s));
+                self.p95_by_service.len() - 1
+            }
+            None => return,
+        };
+        self.p95_by_service[i].1.push(t, ms);
+    }
 }
 
 impl Default for History {
@@ -105,6 +127,7 @@ impl Default for History {
             error_rate: s(),
             qps: s(),
             cost_per_hour: s(),
+            p95_by_service: Vec::new(),
         }
     }
 }
@@ -118,6 +141,8 @@ pub struct State {
     pub selected: usize,
     pub filter: String,
     pub read_only: bool,
+    /// The war-room wall (`--wall`, `[ui] wall`): read-only, cycling, large figures.
+    pub wall: bool,
     pub demo: bool,
     /// Shown under the header, e.g. how to configure real backends.
     pub banner: Option<String>,
@@ -171,7 +196,8 @@ impl State {
     pub fn new(config: Config, now: DateTime<Utc>, demo: bool) -> State {
         // A config that reached the console was validated; a bad one keeps the defaults.
         let keymap = Keymap::build(&config.keys).unwrap_or_default();
-        let read_only = config.ui.read_only;
+        let wall = config.ui.wall;
+        let read_only = config.ui.read_only || wall;
         let theme_name = config.ui.theme.clone();
         State {
             metrics: Slot::new(demo || config.prometheus.is_some()),
@@ -184,6 +210,7 @@ impl State {
             selected: 0,
             filter: String::new(),
             read_only,
+            wall,
             demo,
             banner: None,
             theme_name,
@@ -323,6 +350,9 @@ impl State {
                 let busiest = m.services.iter().map(|s| s.p95_ms).fold(f64::NAN, f64::max);
                 let qps: f64 = m.services.iter().map(|s| s.qps).sum();
                 self.history.p95_ms.push(t, busiest);
+                for s in &m.services {
+                    self.history.push_service_p95(t, &s.name, s.p95_ms);
+                }
                 self.history.qps.push(t, qps);
                 if let Some(rate) = crate::domain::grade::error_rate(&m.services) {
                     self.history.error_rate.push(t, rate);
@@ -403,11 +433,22 @@ impl State {
     }
 
     /// `[ui] cycle_s`: the wall screen moves to the next view (Logs left out) when nobody
-    /// has touched a key for a whole period and nothing is open.
+    /// has touched a key for a whole period and nothing is open. On the wall a critical
+    /// figure stops the cycle on the view that shows it.
     fn cycle_view(&mut self) {
-        let period = self.config.ui.cycle_s as i64;
+        let period = self.cycle_period() as i64;
         if period == 0 || self.mode != Mode::Normal {
             return;
+        }
+        if self.wall {
+            let critical = self.critical_figures();
+            if let Some(first) = critical.first() {
+                if !critical.iter().any(|c| c.view == self.view) {
+                    self.view = first.view;
+                    self.last_cycle = self.now;
+                }
+                return;
+            }
         }
         let quiet = (self.now - self.last_key).num_seconds() >= period;
         let due = (self.now - self.last_cycle).num_seconds() >= period;

@@ -102,6 +102,27 @@ impl Series {
     pub fn max(&self) -> Option<f64> {
         self.points.iter().copied().reduce(f64::max)
     }
+
+    pub fn min(&self) -> Option<f64> {
+        self.points.iter().copied().reduce(f64::min)
+    }
+
+    /// Lowest and highest of the newest `n` points.
+    pub fn tail_range(&self, n: usize) -> Option<(f64, f64)> {
+        let skip = self.points.len().saturating_sub(n);
+        self.points
+            .iter()
+            .skip(skip)
+            .fold(None, |acc, &v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+            })
+    }
+
+    /// How many points the series holds at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Cache: hit rate against target with history, memory, evictions, ops, PING, prefixes
 //! (with the services' per-prefix hit rates when Prometheus reports them), nodes.
 
+use super::fit::{self, Piece, figure, label};
 use super::theme::grade_mark;
+use super::widgets::chart::{Plot, Rule, TimeChart};
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::grade::{self, Grade};
@@ -10,9 +12,8 @@ use crate::model::{CacheSample, SourceKind};
 use crate::state::{State, Status};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use std::collections::BTreeMap;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -34,8 +35,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, left);
     let [figures, chart] =
         Layout::vertical([Constraint::Length(9), Constraint::Min(0)]).areas(inner);
-    let w = (figures.width as usize).saturating_sub(24).clamp(6, 30);
-    frame.render_widget(Paragraph::new(figure_lines(c, state, w, theme)), figures);
+    let w = (figures.width as usize).saturating_sub(36).clamp(4, 30);
+    let lines = figure_lines(c, state, w, figures.width as usize, theme);
+    frame.render_widget(Paragraph::new(lines), figures);
     if chart.height > 1 {
         draw_hit_rate_chart(frame, chart, state, theme);
     }
@@ -53,89 +55,104 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// The Redis panel's figures, each graded against its target; `w` is the bars' width.
-fn figure_lines(c: &CacheSample, state: &State, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+/// The Redis panel's figures, each graded against its target and marked; `w` is the bars'
+/// width, `width` the panel's. Labels shrink before a figure is touched.
+fn figure_lines(
+    c: &CacheSample,
+    state: &State,
+    w: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let r = &state.config.rules;
     let hit = c.hit_rate.unwrap_or(f64::NAN);
     let mem_frac = grade::memory_fraction(c.used_memory_bytes, c.maxmemory_bytes);
-    let line = |label: &str, value: String, style: Style| {
-        Line::from(vec![
-            Span::styled(format!("{label:<13}"), theme.muted),
-            Span::styled(value, style),
-        ])
+    let line = |name: &str, mut pieces: Vec<Piece>| {
+        pieces.insert(0, label(format!("{name:<13}"), theme.muted));
+        fit::line(pieces, width)
     };
+    let g_hit = grade::of_hit_rate(c.hit_rate, r);
+    let s_hit = theme.graded(g_hit);
+    let g_mem = grade::of_memory_use(mem_frac);
+    let s_mem = theme.graded(g_mem);
+    let g_ping = grade::of_cache_latency(c.ping_ms, r);
+    let s_ping = theme.graded(g_ping);
+    let evict = if c.evicted_keys_per_sec > 0.0 {
+        theme.warn
+    } else {
+        theme.text
+    };
+    let t = theme.text;
     let mut lines = vec![
         line(
             "hit rate",
-            format!(
-                "{} {}  target {:.0}%",
-                bar(hit, w),
-                format::ratio_pct(hit),
-                r.hit_rate_target * 100.0
-            ),
-            theme.graded(grade::of_hit_rate(c.hit_rate, r)),
+            vec![
+                label(format!("{} ", bar(hit, w)), s_hit),
+                figure(Theme::marked(&format::ratio_pct(hit), g_hit), s_hit),
+                label("  target ", theme.muted),
+                figure(format!("{:.0}%", r.hit_rate_target * 100.0), theme.muted),
+            ],
         ),
         line(
             "lifetime",
-            c.hit_rate_lifetime
-                .map_or(format::MISSING.into(), format::ratio_pct),
-            theme.text,
+            vec![figure(
+                c.hit_rate_lifetime
+                    .map_or(format::MISSING.into(), format::ratio_pct),
+                t,
+            )],
         ),
         line(
             "memory",
             match mem_frac {
-                Some(f) => format!(
-                    "{} {} / {}",
-                    bar(f, w),
-                    format::bytes(c.used_memory_bytes),
-                    format::bytes(c.maxmemory_bytes)
-                ),
-                None => format!("{} (no maxmemory)", format::bytes(c.used_memory_bytes)),
+                Some(f) => vec![
+                    label(format!("{} ", bar(f, w)), s_mem),
+                    figure(
+                        Theme::marked(&format::bytes(c.used_memory_bytes), g_mem),
+                        s_mem,
+                    ),
+                    figure(format!(" / {}", format::bytes(c.maxmemory_bytes)), t),
+                ],
+                None => vec![
+                    figure(format::bytes(c.used_memory_bytes), t),
+                    label(" (no maxmemory)", theme.muted),
+                ],
             },
-            theme.graded(grade::of_memory_use(mem_frac)),
         ),
         line(
             "ops/s",
-            format!(
-                "{}  hits {}/s  misses {}/s",
-                format::count(c.ops_per_sec),
-                format::count(c.hits_per_sec),
-                format::count(c.misses_per_sec)
-            ),
-            theme.text,
+            vec![
+                figure(format::count(c.ops_per_sec), t),
+                label("  hits ", theme.muted),
+                figure(format!("{}/s", format::count(c.hits_per_sec)), t),
+                label("  misses ", theme.muted),
+                figure(format!("{}/s", format::count(c.misses_per_sec)), t),
+            ],
         ),
         line(
             "evictions/s",
-            format!(
-                "{}  expired {}/s  policy {}",
-                format::count(c.evicted_keys_per_sec),
-                format::count(c.expired_keys_per_sec),
-                c.eviction_policy
-            ),
-            if c.evicted_keys_per_sec > 0.0 {
-                theme.warn
-            } else {
-                theme.text
-            },
+            vec![
+                figure(format::count(c.evicted_keys_per_sec), evict),
+                label("  expired ", theme.muted),
+                figure(format!("{}/s", format::count(c.expired_keys_per_sec)), t),
+                label(format!("  policy {}", c.eviction_policy), theme.muted),
+            ],
         ),
         line(
             "ping",
-            format!(
-                "{}  target <{}",
-                format::ms(c.ping_ms),
-                format::ms(r.cache_latency_ms)
-            ),
-            theme.graded(grade::of_cache_latency(c.ping_ms, r)),
+            vec![
+                figure(Theme::marked(&format::ms(c.ping_ms), g_ping), s_ping),
+                label("  target <", theme.muted),
+                figure(format::ms(r.cache_latency_ms), theme.muted),
+            ],
         ),
-        line("clients", c.connected_clients.to_string(), theme.text),
+        line("clients", vec![figure(c.connected_clients.to_string(), t)]),
         line(
             "keys",
-            format!(
-                "{}  fragmentation {:.2}",
-                format::count(c.keys as f64),
-                c.fragmentation
-            ),
-            theme.text,
+            vec![
+                figure(format::count(c.keys as f64), t),
+                label("  fragmentation ", theme.muted),
+                figure(format!("{:.2}", c.fragmentation), t),
+            ],
         ),
     ];
     if let Some((e, at)) = &state.cache.error {
@@ -148,20 +165,33 @@ fn figure_lines(c: &CacheSample, state: &State, w: usize, theme: &Theme) -> Vec<
     lines
 }
 
+/// The hit rate's history against the target and the alert line.
 fn draw_hit_rate_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let data = state
-        .history
-        .hit_rate
-        .tail_scaled(area.width as usize, 1000.0);
-    let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    frame.render_widget(Span::styled("hit rate, last 10 min", theme.muted), label);
-    frame.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .max(1000)
-            .style(Style::default().fg(theme.series(0))),
-        spark,
-    );
+    let r = &state.config.rules;
+    TimeChart {
+        title: "Hit rate, last 10 min".into(),
+        plots: vec![Plot {
+            name: "hit rate".into(),
+            series: &state.history.hit_rate,
+            color: theme.series(0),
+        }],
+        rules: vec![
+            Rule {
+                name: format!("target {:.0}%", r.hit_rate_target * 100.0),
+                value: r.hit_rate_target,
+                style: theme.warn,
+            },
+            Rule {
+                name: format!("alert {:.0}%", r.hit_rate_alert * 100.0),
+                value: r.hit_rate_alert,
+                style: theme.critical,
+            },
+        ],
+        unit: Box::new(|v| format!("{:.0}%", v * 100.0)),
+        floor: Some(0.0),
+        ceiling: Some(1.0),
+    }
+    .render(frame, area, theme);
 }
 
 fn draw_prefixes(frame: &mut Frame, area: Rect, c: &CacheSample, state: &State, theme: &Theme) {

@@ -1,7 +1,9 @@
 //! Cost: $/h now and its history, the breakdown by category, models and deployments,
 //! the month's projection against budget and the reduction targets.
 
-use super::widgets::{bar, empty_note, panel};
+use super::fit;
+use super::widgets::chart::{Plot, Rule, TimeChart};
+use super::widgets::{Column, bar, column_widths, empty_note, panel};
 use super::{Theme, format};
 use crate::domain::cost::{CostBreakdown, HOURS_PER_MONTH, PriceSource};
 use crate::domain::grade;
@@ -10,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Sparkline, Table};
+use ratatui::widgets::{Paragraph, Row, Table};
 
 /// The seed's reduction targets against the baseline: 20 %, 40 %, 60 %.
 const TARGETS: [(f64, &str); 3] = [
@@ -35,7 +37,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
     let [summary, tenants, history] = Layout::vertical([
         Constraint::Length(14),
-        Constraint::Length(super::tenants::height(state)),
+        Constraint::Length(tenants_height(state, left.height)),
         Constraint::Min(0),
     ])
     .areas(left);
@@ -44,7 +46,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let w = (summary.width as usize).saturating_sub(30).clamp(5, 30);
     frame.render_widget(
-        Paragraph::new(summary_lines(c, state, w, theme)).block(panel("Cost now", None, theme)),
+        Paragraph::new(summary_lines(
+            c,
+            state,
+            w,
+            summary.width.saturating_sub(2),
+            theme,
+        ))
+        .block(panel("Cost now", None, theme)),
         summary,
     );
     draw_history(frame, history, state, theme);
@@ -54,9 +63,27 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_deployments(frame, deployments, c, state, theme);
 }
 
+/// The Tenants panel's rows, when the $/h chart below keeps room for its axes (7 rows).
+fn tenants_height(state: &State, left: u16) -> u16 {
+    let h = super::tenants::height(state);
+    if left.saturating_sub(14 + h) >= 7 {
+        h
+    } else {
+        0
+    }
+}
+
 /// "Cost now": the rate, what it leaves out, the categories (bars `w` wide), the extras,
 /// the budget and the reduction targets.
-fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn summary_lines(
+    c: &CostBreakdown,
+    state: &State,
+    w: usize,
+    width: u16,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let width = width as usize;
+    let prose = |text: String, style| fit::words(&text, style, width);
     let cur = state.config.cost.currency.as_str();
     let p = &c.per_hour;
     let total = p.total.max(f64::MIN_POSITIVE);
@@ -81,7 +108,7 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
     lines.extend(
         c.missing
             .iter()
-            .map(|m| Line::from(Span::styled(format!("not counted: {m}"), theme.critical))),
+            .map(|m| prose(format!("not counted: {m}"), theme.critical)),
     );
     lines.extend([
         cat("compute", p.compute, Style::default().fg(theme.series(0))),
@@ -90,15 +117,21 @@ fn summary_lines(c: &CostBreakdown, state: &State, w: usize, theme: &Theme) -> V
         cat("AI model", p.ai_model, Style::default().fg(theme.series(3))),
     ]);
     if let Some(line) = price_sources(state) {
-        lines.push(Line::from(Span::styled(line, theme.muted)));
+        lines.push(prose(line, theme.muted));
     }
     lines.extend(
         extras(p.total, state)
             .into_iter()
-            .map(|e| Line::from(Span::styled(e, theme.text))),
+            .map(|e| prose(e, theme.text)),
     );
-    lines.extend(hibernated_lines(state, theme));
-    lines.extend(budget_lines(month, state, theme));
+    // Built as whole lines, then fitted: a figure shows whole or not at all.
+    let rest = hibernated_lines(state, theme)
+        .into_iter()
+        .chain(budget_lines(month, state, theme));
+    lines.extend(rest.map(|l| {
+        let style = l.spans.first().map_or(theme.text, |s| s.style);
+        prose(l.to_string(), style)
+    }));
     lines
 }
 
@@ -163,14 +196,18 @@ fn budget_lines(month: f64, state: &State, theme: &Theme) -> Vec<Line<'static>> 
     let cur = state.config.cost.currency.as_str();
     let mut lines = Vec::new();
     match state.config.cost.monthly_budget {
-        Some(b) => lines.push(Line::from(Span::styled(
-            format!(
+        Some(b) => {
+            let g = grade::of_spend(month, b);
+            let text = format!(
                 "budget {}/month: projection {:.0}%",
                 format::money(b, cur),
                 100.0 * month / b.max(f64::MIN_POSITIVE)
-            ),
-            theme.graded(grade::of_spend(month, b)),
-        ))),
+            );
+            lines.push(Line::from(Span::styled(
+                Theme::marked(&text, g),
+                theme.graded(g),
+            )))
+        }
         None => lines.push(Line::from(Span::styled(
             "no monthly_budget set ([cost])",
             theme.muted,
@@ -201,22 +238,80 @@ fn budget_lines(month: f64, state: &State, theme: &Theme) -> Vec<Line<'static>> 
     lines
 }
 
+/// $/h over the last 10 minutes, with the budget's hourly share when there is a budget.
 fn draw_history(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel("$/h, last 10 min", None, theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let data = state
-        .history
-        .cost_per_hour
-        .tail_scaled(inner.width as usize, 100.0);
-    let (data, top) = super::widgets::relief(&data);
-    frame.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .max(top)
-            .style(Style::default().fg(theme.series(0))),
-        inner,
-    );
+    let cur = state.config.cost.currency.clone();
+    let rules = state
+        .config
+        .cost
+        .monthly_budget
+        .map(|b| {
+            let per_hour = b / HOURS_PER_MONTH;
+            Rule {
+                name: format!("budget {}/h", format::money(per_hour, &cur)),
+                value: per_hour,
+                style: theme.critical,
+            }
+        })
+        .into_iter()
+        .collect();
+    TimeChart {
+        title: "$/h, last 10 min".into(),
+        plots: vec![Plot {
+            name: "total".into(),
+            series: &state.history.cost_per_hour,
+            color: theme.series(0),
+        }],
+        rules,
+        unit: Box::new(move |v| format!("{}/h", format::money(v, &cur))),
+        floor: Some(0.0),
+        ceiling: None,
+    }
+    .render(frame, area, theme);
+}
+
+/// A table whose label cells are cut with a `…` to the widths `columns` leave them and
+/// whose figure cells are whole: `header` and `rows` are plain text, `kinds` says which
+/// column is which.
+fn fitted_table<'a>(
+    area: Rect,
+    header: Vec<&'a str>,
+    rows: Vec<Vec<String>>,
+    figure_cols: &[usize],
+    title: &'a str,
+    theme: &Theme,
+) -> Table<'a> {
+    let columns: Vec<Column> = (0..header.len())
+        .map(|i| {
+            let cells = std::iter::once(header[i]).chain(rows.iter().map(|r| r[i].as_str()));
+            if figure_cols.contains(&i) {
+                Column::figure(cells)
+            } else {
+                Column::label(cells)
+            }
+        })
+        .collect();
+    let widths = column_widths(area.width.saturating_sub(2), &columns);
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|r| {
+            Row::new(
+                r.iter()
+                    .zip(&widths)
+                    .map(|(c, w)| fit::cell(c, *w as usize))
+                    .collect::<Vec<_>>(),
+            )
+            .style(theme.text)
+        })
+        .collect();
+    let header: Vec<String> = header
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| fit::cell(h, *w as usize))
+        .collect();
+    Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+        .header(Row::new(header).style(theme.muted))
+        .block(panel(title, None, theme))
 }
 
 /// Token rates and $/h per model; a CACHED column only when some prompt caching shows.
@@ -231,7 +326,7 @@ fn draw_models(frame: &mut Frame, area: Rect, c: &CostBreakdown, state: &State, 
     let cached = &state.cost_inputs.cached_input_per_sec;
     // Most platforms have no prompt caching: the column shows only when there is some.
     let with_cached = cached.values().any(|v| *v > 0.0);
-    let rows: Vec<Row> = tokens
+    let rows: Vec<Vec<String>> = tokens
         .iter()
         .map(|t| {
             let cost = c
@@ -249,24 +344,16 @@ fn draw_models(frame: &mut Frame, area: Rect, c: &CostBreakdown, state: &State, 
                 cells.push(format::count(cached.get(&t.model).copied().unwrap_or(0.0)));
             }
             cells.push(cost);
-            Row::new(cells)
+            cells
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Min(14),
-        Constraint::Length(7),
-        Constraint::Length(7),
-    ];
     let mut header = vec!["MODEL", "IN t/s", "OUT t/s"];
     if with_cached {
-        widths.push(Constraint::Length(7));
         header.push("CACHED");
     }
-    widths.push(Constraint::Length(11));
     header.push("COST");
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.muted))
-        .block(panel("AI models", None, theme));
+    let figures: Vec<usize> = (1..header.len()).collect();
+    let table = fitted_table(area, header, rows, &figures, "AI models", theme);
     frame.render_widget(table, area);
 }
 
@@ -283,7 +370,7 @@ fn draw_deployments(
         .by_deployment
         .iter()
         .any(|d| d.source.is_some_and(|s| s != PriceSource::List));
-    let rows: Vec<Row> = c
+    let rows: Vec<Vec<String>> = c
         .by_deployment
         .iter()
         .map(|d| {
@@ -306,24 +393,16 @@ fn draw_deployments(
             cells.push(d.per_hour.map_or("no price".into(), |v| {
                 format!("{}/h", format::money(v, cur))
             }));
-            Row::new(cells)
+            cells
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Min(12),
-        Constraint::Length(4),
-        Constraint::Length(16),
-    ];
     let mut header = vec!["DEPLOYMENT", "PODS", "POOL"];
     if traced {
-        widths.push(Constraint::Length(8));
         header.push("PRICE");
     }
-    widths.push(Constraint::Length(10));
     header.push("COST");
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(theme.muted))
-        .block(panel("Compute by deployment", None, theme));
+    let figures = [1, header.len() - 1];
+    let table = fitted_table(area, header, rows, &figures, "Compute by deployment", theme);
     frame.render_widget(table, area);
 }
 

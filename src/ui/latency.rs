@@ -1,7 +1,9 @@
 //! Latency: per service P50/P95/P99, QPS, errors, queue; P95 chart with the target line;
 //! the alerts with the time they started.
 
-use super::widgets::{empty_note, panel};
+use super::fit;
+use super::widgets::chart::{Plot, Rule, TimeChart};
+use super::widgets::{Column, column_widths, empty_note, panel};
 use super::{Theme, format, health_spans, redacted, source_error};
 use crate::domain::{forecast, grade};
 use crate::model::{MetricsSample, SourceKind};
@@ -9,9 +11,8 @@ use crate::state::State;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, List, ListItem, Row, Table};
+use ratatui::widgets::{List, ListItem, Row, Table};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let badge = Line::from(health_spans(state, SourceKind::Prometheus, theme));
@@ -31,13 +32,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     draw_services(frame, table_area, m, badge, state, theme);
     let [chart_area, alerts_area] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    draw_chart(frame, chart_area, state, theme);
+    draw_charts(frame, chart_area, state, theme);
     draw_alerts(frame, alerts_area, m, state, theme);
 }
 
-/// One row per service, each graded figure in its grade's style, with its QPS beside the
-/// same time yesterday and a week ago and the coming hour's peak from yesterday's curve.
-/// Narrow, P50 and P99 give way to the history.
+/// One row per service, each graded figure in its grade's style and with its mark, its QPS
+/// beside the same time yesterday and a week ago and the coming hour's peak from yesterday's
+/// curve; the figure columns as wide as their widest cell, the names cut with a `…` when
+/// short. Narrow, P50 and P99 give way to the history.
 fn draw_services(
     frame: &mut Frame,
     area: Rect,
@@ -48,72 +50,85 @@ fn draw_services(
 ) {
     let r = &state.config.rules;
     let f = state.filter.to_ascii_lowercase();
-    let wide = area.width >= 110;
     let history = state.traffic.is_some();
-    let rows: Vec<Row> = m
+    let all = !history || area.width >= 110;
+    let mut header = vec!["SERVICE"];
+    if all {
+        header.push("P50");
+    }
+    header.push("P95");
+    if all {
+        header.push("P99");
+    }
+    header.push("QPS");
+    if history {
+        header.extend(["1D AGO", "7D AGO", "PEAK 1H"]);
+    }
+    header.extend(["ERRORS", "QUEUE"]);
+    let cells: Vec<Vec<(String, Style)>> = m
         .services
         .iter()
         .filter(|s| f.is_empty() || s.name.to_ascii_lowercase().contains(&f))
         .map(|s| {
-            let mut cells = vec![Span::styled(s.name.clone(), theme.text)];
-            if wide || !history {
-                cells.push(Span::styled(format::ms(s.p50_ms), theme.text));
+            let graded = |text: String, g| (Theme::marked(&text, g), theme.graded(g));
+            let mut row = vec![(s.name.clone(), theme.text)];
+            if all {
+                row.push((format::ms(s.p50_ms), theme.text));
             }
-            cells.push(Span::styled(
-                format::ms(s.p95_ms),
-                theme.graded(grade::of_p95(s.p95_ms, r)),
-            ));
-            if wide || !history {
-                cells.push(Span::styled(format::ms(s.p99_ms), theme.text));
+            row.push(graded(format::ms(s.p95_ms), grade::of_p95(s.p95_ms, r)));
+            if all {
+                row.push((format::ms(s.p99_ms), theme.text));
             }
-            cells.push(Span::styled(format::count(s.qps), theme.text));
+            row.push((format::count(s.qps), theme.text));
             if history {
                 let h = state.service_history(&s.name);
                 let then = |v: Option<f64>| v.map_or(format::MISSING.to_string(), format::count);
                 let peak = h.and_then(|h| forecast::peak(&h.next_hour));
-                cells.push(Span::styled(
-                    then(h.and_then(|h| h.qps_1d_ago)),
-                    theme.muted,
-                ));
-                cells.push(Span::styled(
-                    then(h.and_then(|h| h.qps_7d_ago)),
-                    theme.muted,
-                ));
-                cells.push(Span::styled(then(peak.map(|p| p.1)), theme.text));
+                row.push((then(h.and_then(|h| h.qps_1d_ago)), theme.muted));
+                row.push((then(h.and_then(|h| h.qps_7d_ago)), theme.muted));
+                row.push((then(peak.map(|p| p.1)), theme.text));
             }
-            cells.push(Span::styled(
+            row.push(graded(
                 format::percent_precise(s.error_rate),
-                theme.graded(grade::of_error_rate(s.error_rate, r)),
+                grade::of_error_rate(s.error_rate, r),
             ));
-            cells.push(Span::styled(
+            row.push(graded(
                 format::count(s.queue_length),
-                theme.graded(grade::of_queue(s.queue_length, r)),
+                grade::of_queue(s.queue_length, r),
             ));
-            Row::new(cells)
+            row
         })
         .collect();
-    let mut header = vec!["SERVICE"];
-    let mut widths = vec![Constraint::Min(12)];
-    let mut col = |name: &'static str, w: u16| {
-        header.push(name);
-        widths.push(Constraint::Length(w));
-    };
-    if wide || !history {
-        col("P50", 7);
-    }
-    col("P95", 7);
-    if wide || !history {
-        col("P99", 7);
-    }
-    col("QPS", 7);
-    if history {
-        col("1D AGO", 7);
-        col("7D AGO", 7);
-        col("PEAK 1H", 8);
-    }
-    col("ERRORS", 8);
-    col("QUEUE", 6);
-    let table = Table::new(rows, widths)
+    let columns: Vec<Column> = (0..header.len())
+        .map(|i| {
+            let col = std::iter::once(header[i]).chain(cells.iter().map(|c| c[i].0.as_str()));
+            if i == 0 {
+                Column::label(col)
+            } else {
+                // Room for a mark to come, so the columns do not jump when one shows.
+                let room = match header[i] {
+                    "P95" => Some("0000ms !!"),
+                    "ERRORS" => Some("0.000% !!"),
+                    "QUEUE" => Some("000 !!"),
+                    _ => None,
+                };
+                Column::figure(col.chain(room))
+            }
+        })
+        .collect();
+    let widths = column_widths(area.width.saturating_sub(2), &columns);
+    let rows: Vec<Row> = cells
+        .into_iter()
+        .map(|row| {
+            Row::new(
+                row.into_iter()
+                    .zip(&widths)
+                    .map(|((text, style), w)| Span::styled(fit::cell(&text, *w as usize), style))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
         .header(Row::new(header).style(theme.muted))
         .block(panel("Services", Some(badge), theme));
     frame.render_widget(table, area);
@@ -164,10 +179,14 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
         .iter()
         .filter(|a| a.source == "prometheus")
         .map(|a| {
-            ListItem::new(Line::from(vec![
-                Span::styled(format!("{} ", a.since.format("%H:%M")), theme.muted),
-                Span::styled(a.message.clone(), theme.graded(a.severity.into())),
-            ]))
+            let g: grade::Grade = a.severity.into();
+            let text = format!("{} {}", Theme::mark(g), a.message);
+            let mut spans = vec![Span::styled(
+                format!("{} ", a.since.format("%H:%M")),
+                theme.muted,
+            )];
+            spans.extend(fit::words(&text, theme.graded(g), width.saturating_sub(6)).spans);
+            ListItem::new(Line::from(spans))
         });
     let items: Vec<ListItem> = prescale_items(state, width, theme)
         .into_iter()
@@ -185,43 +204,64 @@ fn draw_alerts(frame: &mut Frame, area: Rect, m: &MetricsSample, state: &State, 
     frame.render_widget(List::new(items).block(panel("Alerts", None, theme)), area);
 }
 
-fn draw_chart(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+/// P95 per service against the scale-up target (and the critical line once a service
+/// passes the target); QPS below it when there is room.
+fn draw_charts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let (p95, qps) = if area.height >= 20 {
+        let [a, b] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+        (a, Some(b))
+    } else {
+        (area, None)
+    };
     let limit = state.config.rules.p95_up_ms;
-    let points: Vec<(f64, f64)> = state
-        .history
-        .p95_ms
-        .points()
-        .enumerate()
-        .map(|(i, v)| (i as f64, v))
-        .collect();
-    let n = points.len().max(2) as f64;
-    let top = state.history.p95_ms.max().unwrap_or(0.0).max(limit * 1.2);
-    let line = [(0.0, limit), (n - 1.0, limit)];
-    let datasets = vec![
-        Dataset::default()
-            .name("worst P95")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::default().fg(theme.series(0)))
-            .data(&points),
-        Dataset::default()
-            .name(format!("{} target", format::ms(limit)))
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.critical)
-            .data(&line),
-    ];
-    let step = state.history.p95_ms.step_s();
-    let chart = Chart::new(datasets)
-        .block(panel("P95, worst service", None, theme))
-        .style(theme.base())
-        .x_axis(Axis::default().bounds([0.0, n - 1.0]).labels(vec![
-            Span::styled(format!("-{}m", (n as i64 * step) / 60), theme.muted),
-            Span::styled("now", theme.muted),
-        ]))
-        .y_axis(Axis::default().bounds([0.0, top]).labels(vec![
-            Span::styled("0", theme.muted),
-            Span::styled(format::ms(top), theme.muted),
-        ]));
-    frame.render_widget(chart, area);
+    let h = &state.history;
+    let mut rules = vec![Rule {
+        name: format!("target {}", format::ms(limit)),
+        value: limit,
+        style: theme.warn,
+    }];
+    if h.p95_by_service
+        .iter()
+        .any(|(_, s)| s.max().is_some_and(|m| m > limit))
+    {
+        rules.push(Rule {
+            name: format!("critical {}", format::ms(2.0 * limit)),
+            value: 2.0 * limit,
+            style: theme.critical,
+        });
+    }
+    TimeChart {
+        title: "P95 per service, last 10 min".into(),
+        plots: h
+            .p95_by_service
+            .iter()
+            .enumerate()
+            .map(|(i, (name, series))| Plot {
+                name: name.clone(),
+                series,
+                color: theme.series(i),
+            })
+            .collect(),
+        rules,
+        unit: Box::new(format::ms),
+        floor: Some(0.0),
+        ceiling: None,
+    }
+    .render(frame, p95, theme);
+    if let Some(area) = qps {
+        TimeChart {
+            title: "QPS, all services".into(),
+            plots: vec![Plot {
+                name: "req/s".into(),
+                series: &h.qps,
+                color: theme.series(0),
+            }],
+            rules: Vec::new(),
+            unit: Box::new(|v| format!("{} req/s", format::count(v.round()))),
+            floor: Some(0.0),
+            ceiling: None,
+        }
+        .render(frame, area, theme);
+    }
 }

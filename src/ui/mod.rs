@@ -15,6 +15,7 @@
 mod cache;
 mod cost;
 mod dialog;
+pub mod fit;
 pub mod format;
 mod help;
 mod latency;
@@ -23,6 +24,7 @@ mod overview;
 mod scaling;
 mod tenants;
 pub mod theme;
+mod wall;
 mod widgets;
 
 use crate::model::SourceKind;
@@ -67,6 +69,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     if let Some(text) = &state.banner {
         frame.render_widget(Paragraph::new(text.as_str()).style(theme.warn), banner);
     }
+    // The wall puts its large figures above whichever view the cycle shows.
+    let body = if state.wall {
+        wall::draw_top(frame, body, state, theme)
+    } else {
+        body
+    };
     match state.view {
         View::Overview => overview::draw(frame, body, state, theme),
         View::Scaling => scaling::draw(frame, body, state, theme),
@@ -149,7 +157,11 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             })
             .collect()
     };
-    let title = Span::styled(" opsdeck ", theme.title);
+    let title = if state.wall {
+        Span::styled(" opsdeck wall · read-only ", theme.title)
+    } else {
+        Span::styled(" opsdeck ", theme.title)
+    };
     let fits = |spans: &[Span]| {
         spans.iter().map(Span::width).sum::<usize>() + badge.chars().count() <= width
     };

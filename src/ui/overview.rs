@@ -1,11 +1,12 @@
 //! Overview: six tiles, each coloured against the seed's thresholds, with the alerts below.
 
+use super::fit::{figure, label};
 use super::format::{self, MISSING};
 use super::widgets::{Tile, panel};
 use super::{Theme, health_spans};
 use crate::domain::grade::{self, Grade};
 use crate::model::{PromAlert, ServiceLatency, SourceKind};
-use crate::state::State;
+use crate::state::{Series, State};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -47,7 +48,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
+/// The six headline figures, for the Overview and the wall.
+pub(super) fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
     let services = state.metrics.value.as_ref().map(|m| m.services.as_slice());
     let services = services.filter(|s| !s.is_empty());
     vec![
@@ -72,6 +74,13 @@ fn tiles<'a>(state: &State, theme: &Theme) -> Vec<Tile<'a>> {
 /// How many samples of history a tile's sparkline shows.
 const TILE_HISTORY: usize = 60;
 
+/// A history's lowest and highest point, formatted like its figure.
+fn range(series: &Series, f: impl Fn(f64) -> String) -> Option<(String, String)> {
+    series
+        .tail_range(TILE_HISTORY)
+        .map(|(lo, hi)| (f(lo), f(hi)))
+}
+
 /// Replicas, warn when any HPA is pinned at its max.
 fn replicas_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
     let Some(c) = &state.cluster.value else {
@@ -88,12 +97,21 @@ fn replicas_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
         title: "Replicas",
         value: format!("{ready}/{total} ready"),
         style: if at_max > 0 { theme.warn } else { theme.ok },
-        note: if at_max > 0 {
-            format!("{at_max} HPA at max")
+        mark: if at_max > 0 {
+            "▲ max".into()
         } else {
-            format!("{} deployments", c.deployments.len())
+            String::new()
         },
+        note: vec![label(
+            if at_max > 0 {
+                format!("{at_max} HPA at max")
+            } else {
+                format!("{} deployments", c.deployments.len())
+            },
+            theme.muted,
+        )],
         history: state.history.replicas.tail_scaled(TILE_HISTORY, 1.0),
+        range: range(&state.history.replicas, |v| format!("{v:.0}")),
     }
 }
 
@@ -103,16 +121,20 @@ fn hit_rate_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
     };
     let r = &state.config.rules;
     let value = c.hit_rate.map_or("no traffic".into(), format::ratio_pct);
+    let g = grade::of_hit_rate(c.hit_rate, r);
     Tile {
         title: "Cache hit rate",
         value,
-        style: theme.graded(grade::of_hit_rate(c.hit_rate, r)),
-        note: format!(
-            "target >{:.0}% alert <{:.0}%",
-            r.hit_rate_target * 100.0,
-            r.hit_rate_alert * 100.0
-        ),
+        style: theme.graded(g),
+        mark: Theme::mark(g).into(),
+        note: vec![
+            label("target >", theme.muted),
+            figure(format!("{:.0}%", r.hit_rate_target * 100.0), theme.muted),
+            label(" alert <", theme.muted),
+            figure(format!("{:.0}%", r.hit_rate_alert * 100.0), theme.muted),
+        ],
         history: state.history.hit_rate.tail_scaled(TILE_HISTORY, 1000.0),
+        range: range(&state.history.hit_rate, format::ratio_pct),
     }
 }
 
@@ -123,12 +145,19 @@ fn p95_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme) -> Ti
         .iter()
         .max_by(|a, b| a.p95_ms.total_cmp(&b.p95_ms))
         .expect("the tile is only built for a non-empty service list");
+    let g = grade::of_p95(worst.p95_ms, r);
     Tile {
         title: "P95 latency",
         value: format::ms(worst.p95_ms),
-        style: theme.graded(grade::of_p95(worst.p95_ms, r)),
-        note: format!("{} · target <{}", worst.name, format::ms(r.p95_up_ms)),
+        style: theme.graded(g),
+        mark: Theme::mark(g).into(),
+        note: vec![
+            label(worst.name.clone(), theme.muted),
+            label(" · target <", theme.muted),
+            figure(format::ms(r.p95_up_ms), theme.muted),
+        ],
         history: state.history.p95_ms.tail_scaled(TILE_HISTORY, 1.0),
+        range: range(&state.history.p95_ms, format::ms),
     }
 }
 
@@ -141,12 +170,18 @@ fn error_rate_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme
         None if services.iter().map(|s| s.qps).sum::<f64>() == 0.0 => "no traffic".into(),
         None => MISSING.into(),
     };
+    let g = rate.map_or(Grade::Unknown, |v| grade::of_error_rate(v, r));
     Tile {
         title: "Error rate",
         value,
-        style: theme.graded(rate.map_or(Grade::Unknown, |v| grade::of_error_rate(v, r))),
-        note: format!("target <{}", format::percent_precise(r.error_rate_alert)),
+        style: theme.graded(g),
+        mark: Theme::mark(g).into(),
+        note: vec![
+            label("target <", theme.muted),
+            figure(format::percent_precise(r.error_rate_alert), theme.muted),
+        ],
         history: state.history.error_rate.tail_scaled(TILE_HISTORY, 1e6),
+        range: range(&state.history.error_rate, format::percent_precise),
     }
 }
 
@@ -157,11 +192,16 @@ fn qps_tile<'a>(services: &[ServiceLatency], state: &State, theme: &Theme) -> Ti
         title: "QPS",
         value: format!("{} req/s", format::count(entry)),
         style: theme.accent,
-        note: format!(
-            "{} (entry)",
-            services.first().map_or("", |x| x.name.as_str())
-        ),
+        mark: String::new(),
+        note: vec![
+            label(
+                services.first().map_or("", |x| x.name.as_str()).to_string(),
+                theme.muted,
+            ),
+            label(" (entry)", theme.muted),
+        ],
         history: state.history.qps.tail_scaled(TILE_HISTORY, 1.0),
+        range: range(&state.history.qps, |v| format::count(v.round())),
     }
 }
 
@@ -171,41 +211,50 @@ fn cost_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
             title: "Cost per hour",
             value: MISSING.into(),
             style: theme.muted,
-            note: "needs cluster or metrics".into(),
+            mark: String::new(),
+            note: vec![label("needs cluster or metrics", theme.muted)],
             history: Vec::new(),
+            range: None,
         };
     };
     let currency = &state.config.cost.currency;
     let month = c.per_hour.total * crate::domain::cost::HOURS_PER_MONTH;
-    let (style, note) = match state.config.cost.monthly_budget {
+    let m = |v: f64| format::money(v, currency);
+    let (g, note) = match state.config.cost.monthly_budget {
         Some(b) => {
             let g = grade::of_spend(month, b);
-            let note = if g == Grade::Critical {
-                format!(
-                    "{}/mo > budget {}",
-                    format::money(month, currency),
-                    format::money(b, currency)
-                )
+            let words = if g == Grade::Critical {
+                " > budget "
             } else {
-                format!(
-                    "{}/mo of {}",
-                    format::money(month, currency),
-                    format::money(b, currency)
-                )
+                " of "
             };
-            (theme.graded(g), note)
+            let note = vec![
+                figure(format!("{}/mo", m(month)), theme.muted),
+                label(words, theme.muted),
+                figure(m(b), theme.muted),
+            ];
+            (g, note)
         }
         None => (
-            theme.accent,
-            format!("{}/month", format::money(month, currency)),
+            Grade::Unknown,
+            vec![figure(format!("{}/month", m(month)), theme.muted)],
         ),
     };
+    let cur = currency.clone();
     Tile {
         title: "Cost per hour",
-        value: format!("{}/h", format::money(c.per_hour.total, currency)),
-        style,
+        value: format!("{}/h", m(c.per_hour.total)),
+        style: if state.config.cost.monthly_budget.is_some() {
+            theme.graded(g)
+        } else {
+            theme.accent
+        },
+        mark: Theme::mark(g).into(),
         note,
         history: state.history.cost_per_hour.tail_scaled(TILE_HISTORY, 100.0),
+        range: range(&state.history.cost_per_hour, move |v| {
+            format!("{}/h", format::money(v, &cur))
+        }),
     }
 }
 
@@ -218,8 +267,10 @@ fn missing<'a>(title: &'a str, state: &State, kind: SourceKind, theme: &Theme) -
         title,
         value: MISSING.into(),
         style: theme.muted,
-        note,
+        mark: String::new(),
+        note: vec![label(note, theme.muted)],
         history: Vec::new(),
+        range: None,
     }
 }
 
@@ -230,12 +281,15 @@ fn draw_alerts(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .alerts
         .iter()
         .map(|a| {
-            let style = theme.graded(a.severity.into());
-            ListItem::new(Line::from(vec![
+            let g: Grade = a.severity.into();
+            let text = format!("{} {}", Theme::mark(g), a.message);
+            let mut spans = vec![
                 Span::styled(format!("{} ", a.since.format("%H:%M:%S")), theme.muted),
                 Span::styled(format!("{:<10} ", a.source), theme.muted),
-                Span::styled(a.message.clone(), style),
-            ]))
+            ];
+            let room = (area.width as usize).saturating_sub(22);
+            spans.extend(super::fit::words(&text, theme.graded(g), room).spans);
+            ListItem::new(Line::from(spans))
         })
         .collect();
     items.extend(state.prom_alerts.iter().map(|a| prom_alert(a, theme)));

@@ -195,6 +195,25 @@ impl Theme {
             .unwrap_or(Color::Reset)
     }
 
+    /// A graded figure's text mark, shown beside its colour in every theme so that colour
+    /// is never the only signal (`NO_COLOR`, colour-blind eyes, a photo of the wall):
+    /// `!` warn, `!!` critical, nothing when fine or unknown.
+    pub fn mark(g: Grade) -> &'static str {
+        match g {
+            Grade::Warn => "!",
+            Grade::Critical => "!!",
+            Grade::Ok | Grade::Unknown => "",
+        }
+    }
+
+    /// `text` with its grade's mark after it: `1523ms !`, `64.0% !!`, `943ms`.
+    pub fn marked(text: &str, g: Grade) -> String {
+        match Theme::mark(g) {
+            "" => text.to_string(),
+            m => format!("{text} {m}"),
+        }
+    }
+
     /// The one mapping from a figure's grade to its look, for tiles, tables and alerts.
     pub fn graded(&self, g: Grade) -> Style {
         match g {

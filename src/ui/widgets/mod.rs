@@ -1,6 +1,9 @@
 //! Small building blocks shared by the views.
 
+pub mod chart;
+
 use super::Theme;
+use super::fit::{self, Piece, figure, label};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -21,16 +24,32 @@ pub fn panel<'a>(title: &'a str, badge: Option<Line<'a>>, theme: &Theme) -> Bloc
     b
 }
 
-/// One Overview tile: a figure, its colour against the target, a note and a history.
+/// One Overview tile: a figure, its colour and text mark against the target, a note, and
+/// a history scaled to its own range with that range written out.
 pub struct Tile<'a> {
     pub title: &'a str,
     pub value: String,
     pub style: Style,
-    pub note: String,
+    /// The grade in text (`!`, `!!`, `▲ max`), beside the colour: colour is never the only
+    /// signal.
+    pub mark: String,
+    /// Labels shrink to fit, figures stay whole (see `ui::fit`).
+    pub note: Vec<Piece>,
     pub history: Vec<u64>,
+    /// The history's lowest and highest point, formatted like the figure.
+    pub range: Option<(String, String)>,
 }
 
 impl Tile<'_> {
+    /// The figure and its mark: `943ms`, `64.0% !!`, `18/18 ready ▲ max`.
+    pub fn marked_value(&self) -> String {
+        if self.mark.is_empty() {
+            self.value.clone()
+        } else {
+            format!("{} {}", self.value, self.mark)
+        }
+    }
+
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let block = panel(self.title, None, theme);
         let inner = block.inner(area);
@@ -41,26 +60,46 @@ impl Tile<'_> {
             Constraint::Min(0),
         ])
         .areas(inner);
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                self.value.clone(),
-                self.style.add_modifier(ratatui::style::Modifier::BOLD),
-            )),
-            value,
-        );
-        frame.render_widget(
-            Paragraph::new(Span::styled(self.note.clone(), theme.muted)),
-            note,
-        );
-        if chart.height > 0 && !self.history.is_empty() {
-            let skip = self.history.len().saturating_sub(chart.width as usize);
+        let width = inner.width as usize;
+        let bold = self.style.add_modifier(ratatui::style::Modifier::BOLD);
+        let mut top = vec![figure(self.marked_value(), bold)];
+        // The range goes on a line of its own when there is room, else beside the figure
+        // when it fits there whole, else nowhere.
+        let (range_line, spark) = if chart.height >= 3 {
+            let [r, s] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart);
+            (Some(r), s)
+        } else {
+            (None, chart)
+        };
+        if let (Some((lo, hi)), None) = (&self.range, range_line) {
+            let beside = format!("↓{lo} ↑{hi}");
+            let used = self.marked_value().chars().count();
+            if used + 2 + beside.chars().count() <= width {
+                let pad = width - used - beside.chars().count();
+                top.push(label(" ".repeat(pad), theme.muted));
+                top.push(figure(beside, theme.muted));
+            }
+        }
+        frame.render_widget(Paragraph::new(fit::line(top, width)), value);
+        frame.render_widget(Paragraph::new(fit::line(self.note.clone(), width)), note);
+        if let (Some((lo, hi)), Some(area)) = (&self.range, range_line) {
+            let pieces = vec![
+                label("10 min: min ", theme.muted),
+                figure(lo.clone(), theme.muted),
+                label(" · max ", theme.muted),
+                figure(hi.clone(), theme.muted),
+            ];
+            frame.render_widget(Paragraph::new(fit::line(pieces, width)), area);
+        }
+        if spark.height > 0 && !self.history.is_empty() {
+            let skip = self.history.len().saturating_sub(spark.width as usize);
             let (data, top) = relief(&self.history[skip..]);
             frame.render_widget(
                 Sparkline::default()
                     .data(&data)
                     .max(top)
                     .style(Style::default().fg(theme.series(0))),
-                chart,
+                spark,
             );
         }
     }
@@ -112,4 +151,85 @@ pub fn empty_note<'a>(text: String, style: Style) -> Paragraph<'a> {
     Paragraph::new(text)
         .style(style)
         .wrap(ratatui::widgets::Wrap { trim: true })
+}
+
+/// A table column: a figure column keeps its widest cell whole; label columns share what
+/// is left, each at most its widest cell and at least a few characters.
+#[derive(Debug, Clone, Copy)]
+pub enum Column {
+    Label { widest: u16 },
+    Figure { widest: u16 },
+}
+
+impl Column {
+    /// The column for these cells (header included).
+    pub fn label<'a>(cells: impl IntoIterator<Item = &'a str>) -> Column {
+        Column::Label {
+            widest: widest(cells),
+        }
+    }
+
+    pub fn figure<'a>(cells: impl IntoIterator<Item = &'a str>) -> Column {
+        Column::Figure {
+            widest: widest(cells),
+        }
+    }
+}
+
+fn widest<'a>(cells: impl IntoIterator<Item = &'a str>) -> u16 {
+    cells
+        .into_iter()
+        .map(|c| c.chars().count() as u16)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Widths for `columns` in `width` cells with one space between columns (ratatui's
+/// default): figures first, then the labels share the rest; the first label takes any
+/// room left over. Cut label cells with `fit::cell` to these widths.
+pub fn column_widths(width: u16, columns: &[Column]) -> Vec<u16> {
+    const LABEL_MIN: u16 = 4;
+    let gaps = columns.len().saturating_sub(1) as u16;
+    let figures: u16 = columns
+        .iter()
+        .map(|c| match c {
+            Column::Figure { widest } => *widest,
+            Column::Label { .. } => 0,
+        })
+        .sum();
+    let labels: Vec<u16> = columns
+        .iter()
+        .filter_map(|c| match c {
+            Column::Label { widest } => Some(*widest),
+            Column::Figure { .. } => None,
+        })
+        .collect();
+    let mut room = width.saturating_sub(gaps + figures);
+    // Each label gets its share, never less than LABEL_MIN; a label narrower than its
+    // share gives the rest to the others.
+    let mut given = vec![0u16; labels.len()];
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by_key(|&i| labels[i]);
+    let mut left = labels.len() as u16;
+    for i in order {
+        let share = room / left.max(1);
+        given[i] = labels[i].min(share).max(LABEL_MIN.min(labels[i]));
+        room = room.saturating_sub(given[i]);
+        left -= 1;
+    }
+    let mut labels = given.into_iter();
+    let mut out: Vec<u16> = columns
+        .iter()
+        .map(|c| match c {
+            Column::Figure { widest } => *widest,
+            Column::Label { .. } => labels.next().unwrap_or(0),
+        })
+        .collect();
+    if let Some(i) = columns
+        .iter()
+        .position(|c| matches!(c, Column::Label { .. }))
+    {
+        out[i] += room;
+    }
+    out
 }
