@@ -36,6 +36,7 @@ struct Prices(
 struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
 struct Today(crate::config::PrometheusConfig, crate::config::CostConfig);
+/// One kube context: `KubernetesConfig::clusters` gives one config per watched context.
 struct Kubernetes(crate::config::KubernetesConfig);
 
 /// The sources `config` asks for, in the order a snapshot applies them.
@@ -55,8 +56,9 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     if let Some(p) = &config.prometheus {
         out.push(Box::new(Prometheus(p.clone())));
     }
-    if let Some(k) = &config.kubernetes {
-        out.push(Box::new(Kubernetes(k.clone())));
+    // One source per watched context, each with its own watchers and health.
+    for k in config.kubernetes.iter().flat_map(|k| k.clusters()) {
+        out.push(Box::new(Kubernetes(k)));
     }
     if let Some(p) = config
         .prometheus
@@ -114,6 +116,7 @@ impl Source for Redis {
                 .await
                 .map(|c| Payload::Cache(Box::new(c)));
             Some(SourceUpdate {
+                context: None,
                 at: chrono::Utc::now(),
                 source: SourceKind::Redis,
                 payload,
@@ -182,6 +185,7 @@ impl Source for Today {
             let now = chrono::Utc::now();
             let spend = prometheus::today::spend_today(&client, &cost, now).await?;
             Some(SourceUpdate {
+                context: None,
                 at: now,
                 source: SourceKind::Prometheus,
                 payload: Ok(Payload::SpendToday(Box::new(spend))),
