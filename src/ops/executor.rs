@@ -158,6 +158,14 @@ impl Executor {
         };
         // The client is built for the context the plan names (the one cluster otherwise).
         let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
+        if k.read_only {
+            let why = format!(
+                "{}: refused: read-only in {}",
+                plan.target(),
+                k.context.as_deref().unwrap_or_default()
+            );
+            return self.finish(ActionKind::Scale, Err(why)).await;
+        }
         let Some(scaler) = self.connect(config, k, cancel).await else {
             let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
             return self.finish(ActionKind::Scale, Err(why)).await;
@@ -248,6 +256,14 @@ impl Executor {
             return self.finish(kind, Err(why)).await;
         };
         let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
+        if k.read_only {
+            let why = format!(
+                "{}: refused: read-only in {}",
+                plan.target(),
+                k.context.as_deref().unwrap_or_default()
+            );
+            return self.finish(kind, Err(why)).await;
+        }
         let Some(scaler) = self.connect(config, k, cancel).await else {
             let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
             return self.finish(kind, Err(why)).await;

@@ -46,6 +46,25 @@ impl State {
             .collect()
     }
 
+    /// Ready and desired replicas per context shown, in name order (empty with one
+    /// context): what the Overview's replica tile names.
+    pub fn replicas_by_context(&self) -> Vec<(&str, u32, u32)> {
+        if !self.several_contexts() {
+            return Vec::new();
+        }
+        let mut out: Vec<(&str, u32, u32)> = Vec::new();
+        for d in self.cluster.value.iter().flat_map(|c| c.deployments.iter()) {
+            match out.last_mut() {
+                Some((c, ready, total)) if *c == d.context => {
+                    *ready += d.ready;
+                    *total += d.replicas;
+                }
+                _ => out.push((d.context.as_str(), d.ready, d.replicas)),
+            }
+        }
+        out
+    }
+
     /// The settings of `context`, as an action there must follow them.
     fn cluster_config(&self, context: &str) -> Option<crate::config::KubernetesConfig> {
         self.config
