@@ -63,12 +63,12 @@ impl<'de> Deserialize<'de> for ContextKey {
 #[serde(deny_unknown_fields, default)]
 struct RawKubernetes {
     context: Option<ContextKey>,
-    contexts: Vec<String>,
     namespaces: Vec<String>,
     production: bool,
     kubeconfig: Option<PathBuf>,
     class_label: Option<String>,
     capacity_label: Option<String>,
+    contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
