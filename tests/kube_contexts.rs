@@ -123,7 +123,12 @@ async fn opsdeck(config: &Path, args: &[&str]) -> Run {
 async fn console(config: &Path) -> State {
     let config = opsdeck::config::load(config).unwrap();
     let (tx, mut rx) = mpsc::channel(64);
-    registry::spawn_all(&config, Duration::from_millis(500), &tx, &RefreshNow::default());
+    registry::spawn_all(
+        &config,
+        Duration::from_millis(500),
+        &tx,
+        &RefreshNow::default(),
+    );
     let mut state = State::new(config, Utc::now(), false);
     state.view = View::Scaling;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -141,7 +146,10 @@ async fn console(config: &Path) -> State {
 }
 
 fn key(state: &mut State, c: char) -> Vec<opsdeck::state::Effect> {
-    state.apply(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)))
+    state.apply(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
 }
 
 fn command(state: &mut State, line: &str) {
@@ -210,7 +218,11 @@ async fn the_snapshot_tags_every_deployment_with_its_context() {
     assert!(v["sources"]["kubernetes"].get("contexts").is_none());
 
     // --context a,b watches both without the config saying so.
-    let run = opsdeck(&one, &["--context", "prod-eu,prod-us", "snapshot", "--json"]).await;
+    let run = opsdeck(
+        &one,
+        &["--context", "prod-eu,prod-us", "snapshot", "--json"],
+    )
+    .await;
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["deployments"].as_array().unwrap().len(), 4);
 }
@@ -232,8 +244,18 @@ async fn the_console_shows_both_contexts_and_ctx_narrows_to_one() {
         .collect();
     assert_eq!(shown, ["prod-us ingest", "prod-us ranker"]);
     command(&mut state, "ctx nowhere");
-    assert!(state.notice.as_deref().unwrap().contains("one of prod-eu, prod-us"));
-    assert_eq!(state.visible_deployments().len(), 2, "an unknown name changes nothing");
+    assert!(
+        state
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("one of prod-eu, prod-us")
+    );
+    assert_eq!(
+        state.visible_deployments().len(),
+        2,
+        "an unknown name changes nothing"
+    );
     command(&mut state, "ctx");
     assert_eq!(state.visible_deployments().len(), 4);
 }
@@ -313,7 +335,11 @@ async fn the_consoles_scale_reaches_only_the_selected_deployments_context() {
     let Ok(ActionPlan::Scale(plan)) = dialog.confirm(&state.config) else {
         panic!("a plan")
     };
-    assert!(plan.preview().contains("in context prod-us"), "{}", plan.preview());
+    assert!(
+        plan.preview().contains("in context prod-us"),
+        "{}",
+        plan.preview()
+    );
     two.eu.clear_requests();
     two.us.clear_requests();
     let (tx, mut events) = mpsc::channel(16);
@@ -382,15 +408,32 @@ async fn read_only_on_one_context_removes_actions_there_only() {
     }
     select(&mut state, "prod-eu", "ingest");
     key(&mut state, 's');
-    assert!(matches!(state.mode, Mode::Dialog(_)), "prod-eu keeps its actions");
+    assert!(
+        matches!(state.mode, Mode::Dialog(_)),
+        "prod-eu keeps its actions"
+    );
 
     two.us.clear_requests();
     let args = ["scale", "cs-prod/ingest", "--replicas", "3", "--yes"];
     let run = opsdeck(&config, &[&args[..], &["--context", "prod-us"]].concat()).await;
     assert_eq!(run.code, Some(3), "{}", run.stderr);
-    assert!(run.stderr.contains("read-only in prod-us"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("read-only in prod-us"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(patches(&two.us), 0);
-    let run = opsdeck(&config, &["hibernate", "cs-prod/ranker", "--yes", "--context", "prod-us"]).await;
+    let run = opsdeck(
+        &config,
+        &[
+            "hibernate",
+            "cs-prod/ranker",
+            "--yes",
+            "--context",
+            "prod-us",
+        ],
+    )
+    .await;
     assert_eq!(run.code, Some(3), "{}", run.stderr);
     let run = opsdeck(&config, &[&args[..], &["--context", "prod-eu"]].concat()).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
