@@ -167,9 +167,16 @@ impl State {
                     .collect::<Vec<_>>()
                     .join(","),
                 deployments,
+                // Pools of the same name in two clusters are two pools: each is named
+                // with its context (the panel only; deployments keep their pool's name).
                 pools: values
                     .iter()
-                    .flat_map(|v| v.pools.iter().cloned())
+                    .flat_map(|v| {
+                        v.pools.iter().map(|p| crate::model::NodePool {
+                            name: format!("{}/{}", v.context, p.name),
+                            ..p.clone()
+                        })
+                    })
                     .collect(),
             });
             merged.last_ok = shown.iter().filter_map(|c| c.slot.last_ok).min();

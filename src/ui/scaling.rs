@@ -122,11 +122,17 @@ fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
 }
 
 fn draw_pools(frame: &mut Frame, area: Rect, pools: &[NodePool], theme: &Theme) {
+    let w = pools
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let lines: Vec<Line> = pools
         .iter()
         .map(|p| {
             Line::from(vec![
-                Span::styled(format!("{:<16}", p.name), theme.text),
+                Span::styled(format!("{:<w$}", p.name), theme.text),
                 Span::styled(
                     format!("{:>3} nodes {:>4} pods", p.nodes, p.pods),
                     theme.muted,
