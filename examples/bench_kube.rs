@@ -102,6 +102,7 @@ async fn source(kubeconfig: String, deployments: usize) {
     };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(SourceUpdate {
+        context: None,
         at: Utc::now(),
         source: SourceKind::Kubernetes,
         payload: Ok(Payload::Cluster(sample)),

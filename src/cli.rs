@@ -40,8 +40,10 @@ pub struct Cli {
     /// Theme name (dark, light, high-contrast, solarized-dark) or a theme file.
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
-    /// Kubernetes context to use instead of the kubeconfig's current one.
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Kubernetes context to use instead of the kubeconfig's current one; a comma list
+    /// (prod-eu,prod-us) watches several at once. scale, hibernate and wake act on the one
+    /// named here, which must be given when several are configured.
+    #[arg(long, global = true, value_name = "NAME[,NAME..]")]
     pub context: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,

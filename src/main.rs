@@ -80,8 +80,13 @@ fn setup(cli: &Cli) -> Result<Setup, String> {
     if cli.wall {
         config.ui.wall = true;
     }
-    if let (Some(ctx), Some(k)) = (&cli.context, config.kubernetes.as_mut()) {
-        k.context = Some(ctx.clone());
+    // A headless action picks its one context from the flag itself (`KubernetesConfig::pick`).
+    let acting = matches!(
+        cli.command,
+        Some(Command::Scale { .. } | Command::Hibernate { .. } | Command::Wake { .. })
+    );
+    if let (Some(ctx), Some(k), false) = (&cli.context, config.kubernetes.as_mut(), acting) {
+        k.set_from_flag(ctx);
     }
     let has_backend =
         config.prometheus.is_some() || config.redis.is_some() || config.kubernetes.is_some();
@@ -338,17 +343,31 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         },
         (None, None) => unreachable!("clap requires --replicas or --hpa-min"),
     };
-    let Some(mut k) = setup.config.kubernetes.clone() else {
+    let Some(k) = setup.config.kubernetes.clone() else {
         eprintln!(
             "error: scale needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)"
         );
         return Ok(2);
     };
-    if let Some(ctx) = &cli.context {
-        k.context = Some(ctx.clone());
+    let several = k.several();
+    let k = match k.pick(cli.context.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    if k.read_only {
+        eprintln!(
+            "refused: read-only in {} ([kubernetes.context.\"{}\"] read_only = true)",
+            k.context.as_deref().unwrap_or_default(),
+            k.context.as_deref().unwrap_or_default()
+        );
+        return Ok(3);
     }
     let cmd = ScaleCommand {
         request: ScaleRequest {
+            context: k.context.clone().filter(|_| several),
             namespace,
             name,
             target,
@@ -385,18 +404,32 @@ async fn run_hibernate(
             return Ok(2);
         }
     };
-    let Some(mut k) = setup.config.kubernetes.clone() else {
+    let Some(k) = setup.config.kubernetes.clone() else {
         eprintln!(
             "error: {} needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)",
             lever.name()
         );
         return Ok(2);
     };
-    if let Some(ctx) = &cli.context {
-        k.context = Some(ctx.clone());
+    let several = k.several();
+    let k = match k.pick(cli.context.as_deref()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(2);
+        }
+    };
+    if k.read_only {
+        eprintln!(
+            "refused: read-only in {} ([kubernetes.context.\"{}\"] read_only = true)",
+            k.context.as_deref().unwrap_or_default(),
+            k.context.as_deref().unwrap_or_default()
+        );
+        return Ok(3);
     }
     let cmd = HibernateCommand {
         request: HibernateRequest {
+            context: k.context.clone().filter(|_| several),
             namespace,
             name,
             lever,

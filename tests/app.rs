@@ -400,6 +400,7 @@ fn a_scale_conflict_does_not_replace_a_dialog_opened_meanwhile() {
     let mut s = demo_state();
     press(&mut s, KeyCode::Char('w'));
     let conflict = ActionEvent::ScaleConflict {
+        context: None,
         namespace: "cs-prod".into(),
         name: "chat-api".into(),
         target: ScaleTarget::Replicas(3),

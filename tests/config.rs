@@ -479,3 +479,44 @@ fn show_fixture_messages() {
         println!("{}", config::load(&path).unwrap_err());
     }
 }
+
+#[test]
+fn settings_for_a_context_not_watched_are_refused_with_the_line() {
+    let text = "[kubernetes]\ncontexts = [\"prod-eu\", \"prod-us\"]\n[kubernetes.context.\"prod-ue\"]\nproduction = true\n";
+    let err = parse(text).unwrap_err().to_string();
+    assert!(err.contains("config.toml:3"), "{err}");
+    assert!(
+        err.contains("\"prod-ue\", which is not in `contexts`"),
+        "{err}"
+    );
+    let both = "[kubernetes]\ncontext = \"prod-eu\"\ncontexts = [\"prod-eu\", \"prod-us\"]\n";
+    let err = parse(both).unwrap_err().to_string();
+    assert!(err.contains("keep one"), "{err}");
+    let typo = "[kubernetes]\ncontexts = [\"prod-eu\"]\n[kubernetes.context.\"prod-eu\"]\nread_onyl = true\n";
+    let err = parse(typo).unwrap_err().to_string();
+    assert!(err.contains("read_only"), "{err}");
+}
+
+#[test]
+fn context_is_a_name_or_a_table_of_settings() {
+    let c = parse("[kubernetes]\ncontext = \"prod-eu\"\n").unwrap();
+    assert_eq!(c.kubernetes.unwrap().context.as_deref(), Some("prod-eu"));
+    let c = parse("[kubernetes]\ncontexts = [\"a\", \"b\"]\nproduction = true\n[kubernetes.context.b]\nproduction = false\nread_only = true\n").unwrap();
+    let k = c.kubernetes.unwrap();
+    let each: Vec<(Option<String>, bool, bool)> = k
+        .clusters()
+        .into_iter()
+        .map(|c| (c.context, c.production, c.read_only))
+        .collect();
+    assert_eq!(
+        each,
+        [
+            (Some("a".into()), true, false),
+            (Some("b".into()), false, true)
+        ]
+    );
+    let err = parse("[kubernetes]\ncontext = 3\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a context name"), "{err}");
+}

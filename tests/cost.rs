@@ -322,6 +322,7 @@ fn cluster_state() -> State {
         ),
     ] {
         state.apply(Msg::Source(SourceUpdate {
+            context: None,
             at: now,
             source,
             payload: Ok(payload),

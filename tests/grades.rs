@@ -44,6 +44,7 @@ fn graded_state() -> State {
         (SourceKind::Redis, Payload::Cache(Box::new(cache))),
     ] {
         state.apply(Msg::Source(SourceUpdate {
+            context: None,
             at: now,
             source,
             payload: Ok(payload),
@@ -158,6 +159,7 @@ fn no_traffic_is_not_a_zero_error_rate() {
         ..Default::default()
     };
     state.apply(Msg::Source(SourceUpdate {
+        context: None,
         at: now,
         source: SourceKind::Prometheus,
         payload: Ok(Payload::Metrics(Box::new(idle))),

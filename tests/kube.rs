@@ -154,6 +154,7 @@ async fn client(api: &KubeApi) -> ::kube::Client {
 
 fn req(name: &str, target: ScaleTarget) -> ScaleRequest {
     ScaleRequest {
+        context: None,
         namespace: "cs-prod".into(),
         name: name.into(),
         target,

@@ -318,6 +318,7 @@ async fn hibernator(api: &KubeApi, dir: &Path) -> Hibernator {
 
 fn req(lever: Lever) -> HibernateRequest {
     HibernateRequest {
+        context: None,
         namespace: "cs-prod".into(),
         name: "ingest".into(),
         lever,

@@ -183,6 +183,7 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
         Msg::Source(SourceUpdate {
             at,
             source,
+            context: None,
             payload: Ok(payload),
         })
     };

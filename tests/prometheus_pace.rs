@@ -183,6 +183,7 @@ fn staleness_is_graded_against_the_sources_own_pace() {
         state.apply(Msg::Source(SourceUpdate {
             at: now,
             source: SourceKind::Prometheus,
+            context: None,
             payload: Ok(Payload::Metrics(Box::new(m))),
         }));
         state.apply(Msg::Tick(now + Span::seconds(secs)));

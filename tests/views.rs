@@ -151,6 +151,7 @@ fn missing_sources_say_so_instead_of_zeros() {
     };
     let mut state = State::new(config, now, false);
     state.apply(Msg::Source(opsdeck::sources::SourceUpdate {
+        context: None,
         at: now,
         source: opsdeck::sources::SourceKind::Redis,
         payload: Err("redis 127.0.0.1:6379: connection refused".into()),

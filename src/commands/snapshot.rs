@@ -112,32 +112,42 @@ fn alerts_json(state: &State) -> Vec<Value> {
 fn sources_json(state: &State, secrets: &[String]) -> Map<String, Value> {
     let mut sources = Map::new();
     for kind in SourceKind::ALL {
-        let h = state.health(kind);
-        let (age, at) = (h.age_s, h.last_ok);
-        let status = match h.status {
-            Status::Waiting => "error",
-            Status::Ok => "ok",
-            Status::Stale => "stale",
-            Status::Error => "error",
-            Status::Disabled => "disabled",
-        };
-        let error = match (h.error, h.status) {
-            (Some((e, _)), _) => json!(redact_text(e, secrets)),
-            (None, Status::Waiting) => json!("no answer yet"),
-            _ => Value::Null,
-        };
-        sources.insert(
-            kind.name().into(),
-            json!({
-                "status": status,
-                "error": error,
-                "age_s": age,
-                // When the figures were taken (for Prometheus: the evaluation time).
-                "at": at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            }),
-        );
+        let mut health = health_json(&state.health(kind), secrets);
+        // Several kube contexts: each one's own health under `contexts`.
+        if kind == SourceKind::Kubernetes && state.several_contexts() {
+            let each: Map<String, Value> = state
+                .context_health()
+                .into_iter()
+                .map(|(name, h)| (name.to_string(), health_json(&h, secrets)))
+                .collect();
+            health["contexts"] = Value::Object(each);
+        }
+        sources.insert(kind.name().into(), health);
     }
     sources
+}
+
+fn health_json(h: &crate::state::Health, secrets: &[String]) -> Value {
+    let (age, at) = (h.age_s, h.last_ok);
+    let status = match h.status {
+        Status::Waiting => "error",
+        Status::Ok => "ok",
+        Status::Stale => "stale",
+        Status::Error => "error",
+        Status::Disabled => "disabled",
+    };
+    let error = match (h.error, h.status) {
+        (Some((e, _)), _) => json!(redact_text(e, secrets)),
+        (None, Status::Waiting) => json!("no answer yet"),
+        _ => Value::Null,
+    };
+    json!({
+        "status": status,
+        "error": error,
+        "age_s": age,
+        // When the figures were taken (for Prometheus: the evaluation time).
+        "at": at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    })
 }
 
 fn latency_json(m: &MetricsSample, r: &Rules, secrets: &[String]) -> Value {
@@ -230,6 +240,7 @@ fn deployments_json(state: &State) -> Vec<Value> {
         .map(|d| {
             let v = state.verdict(d);
             json!({
+                "context": d.context,
                 "namespace": d.namespace, "name": d.name, "replicas": d.replicas,
                 "ready": d.ready, "available": d.available,
                 "hpa": d.hpa.as_ref().map(|h| json!({
@@ -311,8 +322,13 @@ pub fn to_text(state: &State) -> String {
         .iter()
         .flat_map(|c| c.deployments.iter())
     {
+        let ctx = if state.several_contexts() {
+            format!("{} ", d.context)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "  {}/{} {}/{} ready, rules: {}\n",
+            "  {ctx}{}/{} {}/{} ready, rules: {}\n",
             d.namespace,
             d.name,
             d.ready,

@@ -50,7 +50,14 @@ pub fn summary(c: &Config) -> String {
     let kube = match &c.kubernetes {
         None => "kubernetes off".to_string(),
         Some(k) => {
-            let ctx = k.context.as_deref().unwrap_or("current context");
+            let ctx = if k.contexts.is_empty() {
+                k.context
+                    .as_deref()
+                    .unwrap_or("current context")
+                    .to_string()
+            } else {
+                format!("contexts {}", k.contexts.join(","))
+            };
             let ns = if k.namespaces.is_empty() {
                 "all namespaces".to_string()
             } else {

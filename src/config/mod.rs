@@ -7,11 +7,13 @@ mod check;
 pub mod glob;
 mod interp;
 mod keypath;
+mod kube;
 mod load;
 pub mod redact;
 mod validate;
 
 pub use check::{check_config, summary};
+pub use kube::{ContextSettings, KubernetesConfig};
 pub use load::{ConfigError, implicit_candidates, load, lookup, lookup_with, parse};
 
 use serde::Deserialize;
@@ -193,22 +195,6 @@ impl Default for RedisConfig {
 
 pub fn default_prefixes() -> Vec<String> {
     vec!["answer:".into(), "knowledge:".into(), "user:".into()]
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
-#[serde(deny_unknown_fields, default)]
-pub struct KubernetesConfig {
-    pub context: Option<String>,
-    pub namespaces: Vec<String>,
-    pub production: bool,
-    /// A kubeconfig file instead of `$KUBECONFIG` / `~/.kube/config` / in-cluster.
-    pub kubeconfig: Option<PathBuf>,
-    /// Node label whose value names the node's class ("gpu", "memory", "cpu"); the built-in
-    /// label list (`node-type`, `nvidia.com/gpu.present`, instance family) when unset.
-    pub class_label: Option<String>,
-    /// Node label telling spot from on-demand, tried before the Karpenter, EKS, GKE and AKS
-    /// labels.
-    pub capacity_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -32,6 +32,7 @@ pub fn check(c: &Config) -> Vec<Issue> {
     check_actions(c, &mut out);
     check_groups(c, &mut out);
     check_backends(c, &mut out);
+    check_contexts(c, &mut out);
     check_prices(c, &mut out);
     check_keys(c, &mut out);
     out
@@ -137,6 +138,51 @@ fn check_actions(c: &Config, out: &mut Vec<Issue>) {
             vec![path(&["actions", "warmup", "timeout_ms"])],
             "must be at least 1; leave it out for the default of 30000".into(),
         ));
+    }
+}
+
+/// `[kubernetes] contexts` and the per-context settings: each context named once, and
+/// every `[kubernetes.context."NAME"]` naming a watched context (a typo there would
+/// silently drop that context's production guard).
+fn check_contexts(c: &Config, out: &mut Vec<Issue>) {
+    let Some(k) = &c.kubernetes else { return };
+    if k.context.is_some() && !k.contexts.is_empty() {
+        out.push(issue(
+            vec![
+                path(&["kubernetes", "contexts"]),
+                path(&["kubernetes", "context"]),
+            ],
+            "`context` (one context) and `contexts` (several) are both set: keep one".into(),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for (i, name) in k.contexts.iter().enumerate() {
+        let mut p = path(&["kubernetes", "contexts"]);
+        p.push(Seg::Index(i));
+        if name.trim().is_empty() || name.contains(',') {
+            out.push(issue(
+                vec![p],
+                format!(
+                    "{name:?} is not a context name (`kubectl config get-contexts` lists them)"
+                ),
+            ));
+        } else if !seen.insert(name.as_str()) {
+            out.push(issue(
+                vec![p],
+                format!("{name:?} is listed twice: each context is watched once"),
+            ));
+        }
+    }
+    for name in k.settings.keys() {
+        if !k.contexts.is_empty() && !k.contexts.contains(name) {
+            out.push(issue(
+                vec![path(&["kubernetes", "context", name])],
+                format!(
+                    "settings for context {name:?}, which is not in `contexts` ({}): fix the name or add it there",
+                    k.contexts.join(", ")
+                ),
+            ));
+        }
     }
 }
 

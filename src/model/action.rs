@@ -85,6 +85,8 @@ pub enum ActionEvent {
     /// changed. Carries what they decided on and what it is now, so the console can show the
     /// difference and ask again.
     ScaleConflict {
+        /// The context acted on when several are watched (None with one).
+        context: Option<String>,
         namespace: String,
         name: String,
         target: ScaleTarget,
@@ -95,6 +97,7 @@ pub enum ActionEvent {
     /// A hibernate or wake met a 409: as [`ActionEvent::ScaleConflict`], for the hibernate
     /// dialog (`wake` says which of the two was asked).
     HibernateConflict {
+        context: Option<String>,
         namespace: String,
         name: String,
         wake: bool,

@@ -253,6 +253,10 @@ pub const COMMANDS: &[LineCommand] = &[
         usage: ":filter TEXT",
     },
     LineCommand {
+        names: &["ctx", "context"],
+        usage: ":ctx [NAME]",
+    },
+    LineCommand {
         names: &["help"],
         usage: ":help",
     },

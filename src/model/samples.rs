@@ -36,6 +36,9 @@ pub struct SourceUpdate {
     pub at: DateTime<Utc>,
     pub payload: Result<Payload, String>,
     pub source: SourceKind,
+    /// The kube context a Kubernetes update comes from, when the config names one; None
+    /// from the other sources (and from a Kubernetes source on the current context).
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,6 +274,8 @@ pub struct ClusterSample {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Deployment {
+    /// The kube context (cluster) it runs in; "demo" on the demo.
+    pub context: String,
     pub namespace: String,
     pub name: String,
     /// spec.replicas

@@ -156,6 +156,16 @@ impl Executor {
             let why = "scale: scaling needs [kubernetes] in the config";
             return self.finish(ActionKind::Scale, Err(why.into())).await;
         };
+        // The client is built for the context the plan names (the one cluster otherwise).
+        let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
+        if k.read_only {
+            let why = format!(
+                "{}: refused: read-only in {}",
+                plan.target(),
+                k.context.as_deref().unwrap_or_default()
+            );
+            return self.finish(ActionKind::Scale, Err(why)).await;
+        }
         let Some(scaler) = self.connect(config, k, cancel).await else {
             let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
             return self.finish(ActionKind::Scale, Err(why)).await;
@@ -181,6 +191,7 @@ impl Executor {
                 target,
                 now: text,
             }) => ActionEvent::ScaleConflict {
+                context: plan.context.clone(),
                 namespace: plan.namespace.clone(),
                 name: plan.name.clone(),
                 target: plan.target,
@@ -244,6 +255,15 @@ impl Executor {
             let why = format!("{}: needs [kubernetes] in the config", plan.lever.name());
             return self.finish(kind, Err(why)).await;
         };
+        let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
+        if k.read_only {
+            let why = format!(
+                "{}: refused: read-only in {}",
+                plan.target(),
+                k.context.as_deref().unwrap_or_default()
+            );
+            return self.finish(kind, Err(why)).await;
+        }
         let Some(scaler) = self.connect(config, k, cancel).await else {
             let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
             return self.finish(kind, Err(why)).await;
@@ -271,6 +291,7 @@ impl Executor {
                 target,
                 now: text,
             }) => ActionEvent::HibernateConflict {
+                context: plan.context.clone(),
                 namespace: plan.namespace.clone(),
                 name: plan.name.clone(),
                 wake: plan.lever == hibernate::Lever::Wake,

@@ -38,6 +38,7 @@ struct Traffic(crate::config::PrometheusConfig);
 struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
 struct Today(crate::config::PrometheusConfig, crate::config::CostConfig);
+/// One kube context: `KubernetesConfig::clusters` gives one config per watched context.
 struct Kubernetes(crate::config::KubernetesConfig);
 /// Each namespace's ResourceQuota, for the Tenants section.
 struct Quotas(crate::config::KubernetesConfig);
@@ -59,9 +60,19 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     if let Some(p) = &config.prometheus {
         out.push(Box::new(Prometheus(p.clone())));
     }
-    if let Some(k) = &config.kubernetes {
-        out.push(Box::new(Kubernetes(k.clone())));
+    // One source per watched context, each with its own watchers and health.
+    let clusters: Vec<_> = config
+        .kubernetes
+        .iter()
+        .flat_map(|k| k.clusters())
+        .collect();
+    // Tenant quotas from the first context: namespaces are per cluster, and the Tenants
+    // section has no context column yet.
+    if let Some(k) = clusters.first() {
         out.push(Box::new(Quotas(k.clone())));
+    }
+    for k in clusters {
+        out.push(Box::new(Kubernetes(k)));
     }
     if let Some(p) = config
         .prometheus
@@ -120,6 +131,7 @@ impl Source for Redis {
                 .await
                 .map(|c| Payload::Cache(Box::new(c)));
             Some(SourceUpdate {
+                context: None,
                 at: chrono::Utc::now(),
                 source: SourceKind::Redis,
                 payload,
@@ -188,6 +200,7 @@ impl Source for Today {
             let now = chrono::Utc::now();
             let spend = prometheus::today::spend_today(&client, &cost, now).await?;
             Some(SourceUpdate {
+                context: None,
                 at: now,
                 source: SourceKind::Prometheus,
                 payload: Ok(Payload::SpendToday(Box::new(spend))),

@@ -53,6 +53,7 @@ where
             );
             tracing::error!("{message}");
             let update = SourceUpdate {
+                context: None,
                 at: Utc::now(),
                 source,
                 payload: Err(message),
@@ -139,6 +140,7 @@ mod tests {
                 }
                 let _ = out
                     .send(SourceUpdate {
+                        context: None,
                         at: Utc::now(),
                         source: SourceKind::Redis,
                         payload: Ok(Payload::Cluster(Box::default())),

@@ -43,6 +43,7 @@ impl State {
                 self.last_outcome = Some(outcome);
             }
             ActionEvent::ScaleConflict {
+                context,
                 namespace,
                 name,
                 target,
@@ -59,13 +60,15 @@ impl State {
                     )));
                     return;
                 }
-                let production = self.production();
+                let production = self.production_in(context.as_deref().unwrap_or_default());
                 self.last_outcome = Some(Err(message));
-                self.mode = Mode::Dialog(Box::new(Dialog::scale_again(
-                    &namespace, &name, target, &before, *now, production,
-                )));
+                let mut dialog =
+                    Dialog::scale_again(&namespace, &name, target, &before, *now, production);
+                dialog.context = context;
+                self.mode = Mode::Dialog(Box::new(dialog));
             }
             ActionEvent::HibernateConflict {
+                context,
                 namespace,
                 name,
                 wake,
@@ -80,20 +83,13 @@ impl State {
                     )));
                     return;
                 }
-                let production = self.production();
+                let production = self.production_in(context.as_deref().unwrap_or_default());
                 self.last_outcome = Some(Err(message));
-                self.mode = Mode::Dialog(Box::new(Dialog::hibernate_again(
-                    &namespace, &name, wake, &before, *now, production,
-                )));
+                let mut dialog =
+                    Dialog::hibernate_again(&namespace, &name, wake, &before, *now, production);
+                dialog.context = context;
+                self.mode = Mode::Dialog(Box::new(dialog));
             }
         }
-    }
-
-    /// `[kubernetes] production`: actions on the cluster ask for the target's name typed.
-    pub fn production(&self) -> bool {
-        self.config
-            .kubernetes
-            .as_ref()
-            .is_some_and(|k| k.production)
     }
 }

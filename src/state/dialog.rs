@@ -75,6 +75,9 @@ pub struct Dialog {
     pub require_typed: Option<String>,
     pub typed: String,
     pub error: Option<String>,
+    /// The kube context a scale, hibernate or wake acts on, when several are watched;
+    /// the dialog names it and the plan connects to it.
+    pub context: Option<String>,
 }
 
 impl Dialog {
@@ -85,6 +88,7 @@ impl Dialog {
             require_typed: None,
             typed: String::new(),
             error: None,
+            context: None,
         }
     }
 
@@ -163,6 +167,7 @@ impl Dialog {
             return Err("not a hibernate dialog".into());
         };
         let req = HibernateRequest {
+            context: self.context.clone(),
             namespace: namespace.clone(),
             name: name.clone(),
             lever: if *wake { Lever::Wake } else { Lever::Hibernate },
@@ -245,10 +250,11 @@ impl Dialog {
         else {
             return;
         };
-        let Some(d) = deployments
-            .iter()
-            .find(|d| d.namespace == *namespace && d.name == *name)
-        else {
+        let Some(d) = deployments.iter().find(|d| {
+            d.namespace == *namespace
+                && d.name == *name
+                && self.context.as_ref().is_none_or(|c| *c == d.context)
+        }) else {
             return;
         };
         seen.follow(&Observed::of(d));
@@ -377,6 +383,7 @@ impl Dialog {
             .parse()
             .map_err(|_| format!("{field}: {:?} is not a whole number", input.trim()))?;
         let req = ScaleRequest {
+            context: self.context.clone(),
             namespace: namespace.clone(),
             name: name.clone(),
             target: ScaleTarget::Replicas(n),

@@ -143,12 +143,12 @@ fn open_scale(state: &mut State) {
         state.notice = Some("no deployment selected: Kubernetes has reported none".into());
         return;
     };
-    let production = state
-        .config
-        .kubernetes
-        .as_ref()
-        .is_some_and(|k| k.production);
-    let dialog = Dialog::scale(d, production);
+    if let Some(why) = read_only_context(state, d, "s") {
+        state.notice = Some(why);
+        return;
+    }
+    let mut dialog = Dialog::scale(d, state.production_in(&d.context));
+    dialog.context = state.action_context(d);
     state.mode = Mode::Dialog(Box::new(dialog));
 }
 
@@ -171,11 +171,27 @@ fn open_prescale(state: &mut State) {
     else {
         return;
     };
-    let mut dialog = Dialog::scale(d, state.production());
+    if let Some(why) = read_only_context(state, d, "p") {
+        state.notice = Some(why);
+        return;
+    }
+    let mut dialog = Dialog::scale(d, state.production_in(&d.context));
+    dialog.context = state.action_context(d);
     if let DialogKind::Scale { input, .. } = &mut dialog.kind {
         *input = p.min_needed.to_string();
     }
     state.mode = Mode::Dialog(Box::new(dialog));
+}
+
+/// `read_only = true` on the selected deployment's context: the key says so, and the other
+/// contexts keep their actions.
+fn read_only_context(state: &State, d: &crate::model::Deployment, key: &str) -> Option<String> {
+    state.read_only_in(&d.context).then(|| {
+        format!(
+            "{key}: read-only in {} ([kubernetes.context.\"{}\"] read_only); the other contexts keep their actions",
+            d.context, d.context
+        )
+    })
 }
 
 /// Hibernates the selected deployment, or wakes it when it is hibernated. A refusal
@@ -185,7 +201,12 @@ fn open_hibernate(state: &mut State) {
         state.notice = Some("no deployment selected: Kubernetes has reported none".into());
         return;
     };
-    let dialog = Dialog::hibernate(d, state.production());
+    if let Some(why) = read_only_context(state, d, "z") {
+        state.notice = Some(why);
+        return;
+    }
+    let mut dialog = Dialog::hibernate(d, state.production_in(&d.context));
+    dialog.context = state.action_context(d);
     match dialog.hibernate_plan(&state.config) {
         Ok(_) => state.mode = Mode::Dialog(Box::new(dialog)),
         Err(why) => {
@@ -297,6 +318,7 @@ fn run_command(state: &mut State, line: &str) -> Vec<Effect> {
         Some("theme") => return vec![Effect::SetTheme(arg.into())],
         Some("filter") => state.filter = arg.into(),
         Some("help") => state.mode = Mode::Help,
+        Some("ctx") => state.narrow_to(arg),
         Some(other) => unreachable!("COMMANDS lists :{other} but dispatch does not handle it"),
         None if word.is_empty() => {}
         // A view's name works as a command of its own (`:cost`).

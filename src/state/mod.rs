@@ -2,6 +2,7 @@
 //! actions send messages, the App loop applies them, the UI reads `&State`.
 
 mod action_events;
+mod contexts;
 pub mod dialog;
 mod forecast;
 pub mod health;
@@ -11,6 +12,7 @@ pub mod logbook;
 pub mod series;
 pub mod wall;
 
+pub use contexts::ContextSlot;
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
 pub use keymap::Keymap;
@@ -149,7 +151,13 @@ pub struct State {
     pub theme_name: String,
     pub metrics: Slot<MetricsSample>,
     pub cache: Slot<CacheSample>,
+    /// What the panels show of Kubernetes: the one context's sample, or with several
+    /// the merge of those shown (see `contexts.rs`).
     pub cluster: Slot<ClusterSample>,
+    /// Each watched context's own sample and health, when more than one is watched.
+    pub contexts: Vec<ContextSlot>,
+    /// `:ctx NAME`: only this context is shown.
+    pub context_filter: Option<String>,
     pub history: History,
     pub alerts: Vec<Alert>,
     /// The keys in force: the defaults with the config's `[keys]` remaps.
@@ -203,6 +211,12 @@ impl State {
             metrics: Slot::new(demo || config.prometheus.is_some()),
             cache: Slot::new(demo || config.redis.is_some()),
             cluster: Slot::new(demo || config.kubernetes.is_some()),
+            contexts: if demo {
+                Vec::new()
+            } else {
+                contexts::watched(&config)
+            },
+            context_filter: None,
             config,
             now,
             view: View::Overview,
@@ -340,11 +354,20 @@ impl State {
         self.screen.0 < MIN_WIDTH || self.screen.1 < MIN_HEIGHT
     }
 
-    fn apply_source(&mut self, u: SourceUpdate) {
+    fn apply_source(&mut self, mut u: SourceUpdate) {
         if u.at > self.now {
             self.now = u.at;
         }
         let t = u.at.timestamp();
+        if u.source == SourceKind::Kubernetes {
+            let ok = u.payload.is_ok();
+            if self.apply_context_update(&mut u) {
+                if ok {
+                    self.cluster_changed(t);
+                }
+                return self.after_sample(u.at);
+            }
+        }
         match (u.source, u.payload) {
             (_, Ok(Payload::Metrics(m))) => {
                 let busiest = m.services.iter().map(|s| s.p95_ms).fold(f64::NAN, f64::max);
@@ -366,12 +389,8 @@ impl State {
                 self.cache.set(u.at, Ok(*c));
             }
             (_, Ok(Payload::Cluster(k))) => {
-                let replicas: u32 = k.deployments.iter().map(|d| d.replicas).sum();
-                self.history.replicas.push(t, replicas as f64);
-                if let Mode::Dialog(d) = &mut self.mode {
-                    d.follow(&k.deployments);
-                }
                 self.cluster.set(u.at, Ok(*k));
+                self.cluster_changed(t);
             }
             (_, Ok(Payload::Traffic(t))) => {
                 self.traffic = Some(*t);
@@ -400,10 +419,28 @@ impl State {
             (SourceKind::Redis, Err(e)) => self.cache.set(u.at, Err(e)),
             (SourceKind::Kubernetes, Err(e)) => self.cluster.set(u.at, Err(e)),
         }
+        self.after_sample(u.at);
+    }
+
+    /// A new cluster sample is shown: the replica history, and an open scale or
+    /// hibernate dialog keeps its precondition current.
+    fn cluster_changed(&mut self, t: i64) {
+        let Some(k) = &self.cluster.value else { return };
+        let replicas: u32 = k.deployments.iter().map(|d| d.replicas).sum();
+        self.history.replicas.push(t, replicas as f64);
+        if let Mode::Dialog(d) = &mut self.mode {
+            d.follow(&k.deployments);
+        }
+    }
+
+    /// What every sample moves: alerts, cost, the $/h history and the spend.
+    fn after_sample(&mut self, at: DateTime<Utc>) {
         self.derive();
         if let Some(c) = &self.cost {
-            self.history.cost_per_hour.push(t, c.per_hour.total);
-            self.spend.add(u.at, c.per_hour.total);
+            self.history
+                .cost_per_hour
+                .push(at.timestamp(), c.per_hour.total);
+            self.spend.add(at, c.per_hour.total);
         }
     }
 

@@ -18,6 +18,11 @@ pub fn draw(frame: &mut Frame, area: Rect, d: &Dialog, state: &State, theme: &Th
         DialogKind::Scale { .. } => scale_lines(d, state, theme),
         DialogKind::Hibernate { .. } => hibernate_lines(d, state, theme),
     };
+    // Several contexts watched: the one this acts on, first.
+    if let Some(c) = &d.context {
+        let text = format!("in context {c}");
+        lines.insert(0, Line::from(Span::styled(text, theme.accent)));
+    }
     if let Some(name) = &d.require_typed {
         lines.push(field(
             theme,

@@ -89,6 +89,10 @@ pub fn spans(mut pieces: Vec<Piece>, width: usize) -> Vec<Span<'static>> {
         Some(Piece::Label(t, _)) if t.ends_with(ELLIPSIS)
     );
     let cut = cut && !ends_marked;
+    // The closing `…` is text: it takes the line's first style, not the border's.
+    let text_style = pieces.first().map(|p| match p {
+        Piece::Label(_, s) | Piece::Figure(_, s) => *s,
+    });
     let mut out: Vec<Span<'static>> = pieces
         .into_iter()
         .map(|p| match p {
@@ -96,7 +100,10 @@ pub fn spans(mut pieces: Vec<Piece>, width: usize) -> Vec<Span<'static>> {
         })
         .collect();
     if cut && width > 0 {
-        out.push(Span::raw(ELLIPSIS));
+        out.push(match text_style {
+            Some(s) => Span::styled(ELLIPSIS, s),
+            None => Span::raw(ELLIPSIS),
+        });
     }
     out
 }

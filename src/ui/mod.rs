@@ -190,7 +190,22 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// "● redis 2s", "✖ prometheus timeout"... as spans, coloured by health.
 pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<'static>> {
-    let h = state.health(kind);
+    health_spans_of(kind.name(), &state.health(kind), theme)
+}
+
+/// "● k8s prod-eu 0s": one span pair per watched context when several are.
+fn context_health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (i, (name, h)) in state.context_health().into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.extend(health_spans_of(&format!("k8s {name}"), &h, theme));
+    }
+    spans
+}
+
+fn health_spans_of(label: &str, h: &crate::state::Health, theme: &Theme) -> Vec<Span<'static>> {
     let (status, age) = (h.status, h.age_s);
     let (mark, style, text) = match status {
         Status::Ok => ("●", theme.ok, age.map(format::age).unwrap_or_default()),
@@ -212,7 +227,7 @@ pub fn health_spans(state: &State, kind: SourceKind, theme: &Theme) -> Vec<Span<
     };
     vec![
         Span::styled(format!("{mark} "), style),
-        Span::styled(format!("{} {text}", kind.name()), style),
+        Span::styled(format!("{label} {text}"), style),
     ]
 }
 
@@ -282,7 +297,11 @@ fn status_line(state: &State, theme: &Theme) -> Line<'static> {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
-        spans.extend(health_spans(state, kind, theme));
+        if kind == SourceKind::Kubernetes && state.several_contexts() {
+            spans.extend(context_health_spans(state, theme));
+        } else {
+            spans.extend(health_spans(state, kind, theme));
+        }
     }
     if state.read_only {
         spans.push(sep());

@@ -103,10 +103,22 @@ fn replicas_tile<'a>(state: &State, theme: &Theme) -> Tile<'a> {
             String::new()
         },
         note: vec![label(
-            if at_max > 0 {
-                format!("{at_max} HPA at max")
-            } else {
-                format!("{} deployments", c.deployments.len())
+            match (state.replicas_by_context().as_slice(), at_max) {
+                ([], 0) => format!("{} deployments", c.deployments.len()),
+                ([], _) => format!("{at_max} HPA at max"),
+                // Several contexts: each named with its own count.
+                (each, _) => {
+                    let each: Vec<String> = each
+                        .iter()
+                        .map(|(ctx, ready, total)| format!("{ctx} {ready}/{total}"))
+                        .collect();
+                    let max = if at_max > 0 {
+                        format!(" · {at_max} HPA at max")
+                    } else {
+                        String::new()
+                    };
+                    format!("{}{max}", each.join(" · "))
+                }
             },
             theme.muted,
         )],

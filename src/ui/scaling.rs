@@ -51,7 +51,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             row(d, &o, state, theme, wide)
         })
         .collect();
-    let (header, widths) = columns(wide, rules_w);
+    let (mut header, mut widths) = columns(wide, rules_w);
+    if state.several_contexts() {
+        // Several contexts: which one each row is in, first (rows are grouped by it).
+        let w = deployments.iter().map(|d| d.context.chars().count()).max();
+        header.insert(0, "CONTEXT");
+        widths.insert(0, Constraint::Length(w.unwrap_or(7).clamp(7, 16) as u16));
+    }
     let title = format!("Deployments ({})", deployments.len());
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
@@ -116,11 +122,17 @@ fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
 }
 
 fn draw_pools(frame: &mut Frame, area: Rect, pools: &[NodePool], theme: &Theme) {
+    let w = pools
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let lines: Vec<Line> = pools
         .iter()
         .map(|p| {
             Line::from(vec![
-                Span::styled(format!("{:<16}", p.name), theme.text),
+                Span::styled(format!("{:<w$}", p.name), theme.text),
                 Span::styled(
                     format!("{:>3} nodes {:>4} pods", p.nodes, p.pods),
                     theme.muted,
@@ -197,10 +209,14 @@ fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool
     } else {
         d.name.clone()
     };
-    let mut cells = vec![
+    let mut cells = Vec::new();
+    if state.several_contexts() {
+        cells.push(Span::styled(d.context.clone(), theme.accent));
+    }
+    cells.extend([
         Span::styled(name, theme.text),
         Span::styled(format!("{}/{}", d.ready, d.replicas), ready_style),
-    ];
+    ]);
     if wide {
         cells.push(Span::styled(d.updated.to_string(), theme.text));
         cells.push(Span::styled(d.available.to_string(), theme.text));

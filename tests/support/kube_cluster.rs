@@ -82,6 +82,7 @@ pub fn render_scaling(sample: ClusterSample) -> String {
     };
     let mut state = State::new(config, Utc::now(), false);
     state.apply(Msg::Source(SourceUpdate {
+        context: None,
         at: Utc::now(),
         source: opsdeck::sources::SourceKind::Kubernetes,
         payload: Ok(Payload::Cluster(Box::new(sample))),

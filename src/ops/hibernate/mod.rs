@@ -39,6 +39,8 @@ impl Lever {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HibernateRequest {
+    /// The kube context acted on, when several are watched.
+    pub context: Option<String>,
     pub namespace: String,
     pub name: String,
     pub lever: Lever,
@@ -53,6 +55,8 @@ impl HibernateRequest {
 /// What will be sent, against the state the operator saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HibernatePlan {
+    /// The kube context acted on, when several are watched: named in the preview.
+    pub context: Option<String>,
     pub namespace: String,
     pub name: String,
     pub lever: Lever,
@@ -128,6 +132,7 @@ pub fn plan(
         ),
     });
     Ok(HibernatePlan {
+        context: req.context.clone(),
         namespace: req.namespace.clone(),
         name: req.name.clone(),
         lever: req.lever,
@@ -162,6 +167,10 @@ impl HibernatePlan {
                 crate::model::REPLICAS_ANNOTATION,
                 self.resource_version
             ),
+        };
+        let what = match &self.context {
+            Some(c) => format!("in context {c}: {what}"),
+            None => what,
         };
         match &self.note {
             Some(n) => format!("{what}\n{n}"),
@@ -216,6 +225,7 @@ mod tests {
 
     fn req(name: &str, lever: Lever) -> HibernateRequest {
         HibernateRequest {
+            context: None,
             namespace: "cs-prod".into(),
             name: name.into(),
             lever,

@@ -23,6 +23,8 @@ pub use plan::{PlannedChange, ScalePlan, check_bounds};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScaleRequest {
+    /// The kube context acted on, when several are watched.
+    pub context: Option<String>,
     pub namespace: String,
     pub name: String,
     pub target: ScaleTarget,

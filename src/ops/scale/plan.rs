@@ -20,6 +20,8 @@ pub enum PlannedChange {
 /// What will be sent, against the state the operator saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScalePlan {
+    /// The kube context acted on, when several are watched: named in the preview.
+    pub context: Option<String>,
     pub namespace: String,
     pub name: String,
     /// The request as asked: a conflict asks again with the same number.
@@ -67,6 +69,7 @@ pub fn plan(
 ) -> Result<ScalePlan, ScaleError> {
     let target = req.label();
     let make = |change, resource_version: &str, note| ScalePlan {
+        context: req.context.clone(),
         namespace: req.namespace.clone(),
         name: req.name.clone(),
         target: req.target,
@@ -160,6 +163,9 @@ impl ScalePlan {
                 self.namespace, self.name, min.0, min.1, max.0, max.1, self.seen.replicas
             ),
         };
+        if let Some(c) = &self.context {
+            out = format!("in context {c}: {out}");
+        }
         if let Some(n) = &self.note {
             out = format!("{n}\n{out}");
         }
@@ -185,6 +191,7 @@ mod tests {
 
     fn req(target: ScaleTarget) -> ScaleRequest {
         ScaleRequest {
+            context: None,
             namespace: "ns".into(),
             name: "api".into(),
             target,

@@ -230,8 +230,9 @@ fn watches(client: &Client, setup: &WatchSetup, cfg: &KubernetesConfig, vpas: bo
     out
 }
 
-fn update(payload: Result<Payload, String>) -> SourceUpdate {
+fn update(context: &Option<String>, payload: Result<Payload, String>) -> SourceUpdate {
     SourceUpdate {
+        context: context.clone(),
         at: Utc::now(),
         source: SourceKind::Kubernetes,
         payload,
@@ -278,7 +279,7 @@ async fn reach(
             Ok(r) => return Some(r),
             Err(e) => {
                 let e = format!("{e} (retrying in {} s)", wait.as_secs());
-                tx.send(update(Err(e))).await.ok()?;
+                tx.send(update(&cfg.context, Err(e))).await.ok()?;
             }
         }
         tokio::time::sleep(wait).await;
@@ -349,13 +350,13 @@ async fn watch_cluster(cluster: Reached, cfg: &KubernetesConfig, tx: mpsc::Sende
             }
             _ = debounce.tick() => {
                 if error_dirty || dirty {
-                    let sent = send(&tx, &store, &errors, &context);
+                    let sent = send(cfg, &tx, &store, &errors, &context);
                     if sent == Sent::Closed { return; }
                     if sent == Sent::Yes { dirty = false; error_dirty = false; }
                 }
             }
             _ = heartbeat.tick() => {
-                if send(&tx, &store, &errors, &context) == Sent::Closed { return; }
+                if send(cfg, &tx, &store, &errors, &context) == Sent::Closed { return; }
             }
         }
     }
@@ -369,6 +370,7 @@ enum Sent {
 }
 
 fn send(
+    cfg: &KubernetesConfig,
     tx: &mpsc::Sender<SourceUpdate>,
     store: &Store,
     errors: &[Option<String>],
@@ -380,7 +382,7 @@ fn send(
         None => return Sent::Not,
     };
     // try_send: a busy App loop gets the next sample instead of holding this task up.
-    match tx.try_send(update(payload)) {
+    match tx.try_send(update(&cfg.context, payload)) {
         Ok(()) => Sent::Yes,
         Err(mpsc::error::TrySendError::Full(_)) => Sent::Not,
         Err(mpsc::error::TrySendError::Closed(_)) => Sent::Closed,
@@ -393,7 +395,10 @@ pub const SNAPSHOT_LIMIT: Duration = Duration::from_secs(10);
 /// Lists everything once (for `opsdeck snapshot`) and returns the sample or the error,
 /// within [`SNAPSHOT_LIMIT`].
 pub async fn snapshot(cfg: KubernetesConfig) -> SourceUpdate {
-    update(snapshot_within(&cfg, Timeouts::default(), SNAPSHOT_LIMIT).await)
+    update(
+        &cfg.context,
+        snapshot_within(&cfg, Timeouts::default(), SNAPSHOT_LIMIT).await,
+    )
 }
 
 async fn snapshot_within(

@@ -78,6 +78,7 @@ fn update(t: Vec<TenantQuota>) -> SourceUpdate {
     SourceUpdate {
         at: Utc::now(),
         source: SourceKind::Kubernetes,
+        context: None,
         payload: Ok(Payload::Quotas(t)),
     }
 }

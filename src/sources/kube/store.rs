@@ -125,6 +125,7 @@ impl Store {
                         resource_version: h.resource_version.clone(),
                     });
                 Deployment {
+                    context: context.to_string(),
                     namespace: d.namespace.clone(),
                     name: d.name.clone(),
                     replicas: d.replicas,

@@ -97,6 +97,7 @@ pub async fn fetch(client: &Client) -> Result<Vec<PromAlert>, PromError> {
 
 pub fn update(alerts: Vec<PromAlert>) -> SourceUpdate {
     SourceUpdate {
+        context: None,
         at: Utc::now(),
         source: SourceKind::Prometheus,
         payload: Ok(Payload::PromAlerts(alerts)),

@@ -81,6 +81,7 @@ pub fn update(h: TrafficHistory) -> SourceUpdate {
     SourceUpdate {
         at: Utc::now(),
         source: SourceKind::Prometheus,
+        context: None,
         payload: Ok(Payload::Traffic(Box::new(h))),
     }
 }

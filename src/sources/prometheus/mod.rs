@@ -38,6 +38,7 @@ pub const BACKFILL: chrono::Duration = chrono::Duration::minutes(30);
 
 fn update(at: DateTime<Utc>, result: Result<MetricsSample, String>) -> SourceUpdate {
     SourceUpdate {
+        context: None,
         at,
         source: SourceKind::Prometheus,
         payload: result.map(|m| Payload::Metrics(Box::new(m))),

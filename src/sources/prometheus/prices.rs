@@ -103,6 +103,7 @@ pub async fn sample(client: &Client, q: &CostQueries, at: DateTime<Utc>) -> Cost
 
 pub fn update(at: DateTime<Utc>, inputs: CostInputs) -> SourceUpdate {
     SourceUpdate {
+        context: None,
         at,
         source: SourceKind::Prometheus,
         payload: Ok(Payload::CostInputs(Box::new(inputs))),

@@ -69,6 +69,7 @@ pub async fn run(cfg: PrometheusConfig, cost: CostConfig, tx: mpsc::Sender<Sourc
         let now = Utc::now();
         if let Some(today) = spend_today(&client, &cost, now).await {
             let update = SourceUpdate {
+                context: None,
                 at: now,
                 source: SourceKind::Prometheus,
                 payload: Ok(Payload::SpendToday(Box::new(today))),

@@ -427,6 +427,7 @@ async fn scan_page(
 
 fn update(payload: Result<Payload, String>) -> SourceUpdate {
     SourceUpdate {
+        context: None,
         at: chrono::Utc::now(),
         payload,
         source: SourceKind::Redis,

@@ -12,6 +12,7 @@ pub(super) fn deployment(
     replicas: u32,
 ) -> Deployment {
     Deployment {
+        context: "demo".into(),
         namespace: "cs-prod".into(),
         name: name.into(),
         replicas,

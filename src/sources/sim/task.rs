@@ -53,6 +53,7 @@ pub fn spawn(seed: u64, refresh: Duration, updates: mpsc::Sender<SourceUpdate>) 
 
 pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 5] {
     let up = |source, payload| SourceUpdate {
+        context: None,
         at,
         source,
         payload: Ok(payload),

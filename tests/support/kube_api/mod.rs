@@ -151,6 +151,29 @@ pub fn write_kubeconfig(path: &std::path::Path, port: u16) {
     .unwrap();
 }
 
+/// One kubeconfig with a context per `(name, port)`, each on its own cluster at
+/// `http://127.0.0.1:PORT`; the first is the current context.
+pub fn write_kubeconfig_contexts(path: &std::path::Path, contexts: &[(&str, u16)]) {
+    let mut clusters = String::new();
+    let mut ctxs = String::new();
+    for (name, port) in contexts {
+        clusters.push_str(&format!(
+            "- name: {name}-cluster\n  cluster:\n    server: http://127.0.0.1:{port}\n"
+        ));
+        ctxs.push_str(&format!(
+            "- name: {name}\n  context:\n    cluster: {name}-cluster\n    user: test\n    namespace: default\n"
+        ));
+    }
+    std::fs::write(
+        path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n{clusters}contexts:\n{ctxs}current-context: {}\nusers:\n- name: test\n  user: {{}}\n",
+            contexts[0].0
+        ),
+    )
+    .unwrap();
+}
+
 fn event_line(kind: &str, obj: &Value) -> Bytes {
     let mut s = json!({ "type": kind, "object": obj }).to_string();
     s.push('\n');
