@@ -8,6 +8,7 @@ pub mod keymap;
 mod keys;
 pub mod logbook;
 pub mod series;
+mod suggestions;
 
 pub use dialog::{Dialog, DialogKind, Focus};
 pub use health::{Health, Slot, Status};
@@ -137,6 +138,9 @@ pub struct State {
     pub cost_inputs: CostInputs,
     /// Today's spend from Prometheus range data, when it has it.
     pub spend_today: Option<SpendToday>,
+    /// Per service, since when its QPS has been ≈0 without a break (the hibernate
+    /// suggestion), from the Latency panel's samples.
+    pub idle_since: std::collections::BTreeMap<String, DateTime<Utc>>,
     /// When the operator last pressed a key, and when the wall-screen cycle last moved.
     pub last_key: DateTime<Utc>,
     pub last_cycle: DateTime<Utc>,
@@ -192,6 +196,7 @@ impl State {
             cost: None,
             cost_inputs: CostInputs::default(),
             spend_today: None,
+            idle_since: Default::default(),
             spend: cost::Accrual::default(),
             last_key: now,
             last_cycle: now,
@@ -320,6 +325,7 @@ impl State {
                 let qps: f64 = m.services.iter().map(|s| s.qps).sum();
                 self.history.p95_ms.push(t, busiest);
                 self.history.qps.push(t, qps);
+                crate::domain::suggestions::track_idle(&mut self.idle_since, u.at, &m.services);
                 if let Some(rate) = crate::domain::grade::error_rate(&m.services) {
                     self.history.error_rate.push(t, rate);
                 }

@@ -161,6 +161,14 @@ pub(crate) fn money(v: f64, currency: &str) -> String {
         4
     };
     let body = format!("{:.digits$}", v.abs());
+    // Under 1, four decimals but no trailing zeros past the cents: 0.0225, 0.05, 0.10.
+    let body = match body.find('.') {
+        Some(dot) if digits == 4 => {
+            let keep = body.trim_end_matches('0').len().max(dot + 3);
+            body[..keep].to_string()
+        }
+        _ => body,
+    };
     let sign = if v < 0.0 { "-" } else { "" };
     match currency {
         "USD" => format!("{sign}${body}"),

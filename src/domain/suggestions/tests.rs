@@ -197,7 +197,7 @@ fn spot_prices_on_demand_cpu_pods_at_the_multiplier() {
     }
     assert_eq!(
         f.suggestions[0].basis,
-        "4 pods × $0.0500/h on on-demand pool cpu-ondemand = $0.2000/h; at spot × 0.3: saves × (1 − 0.3)"
+        "4 pods × $0.05/h on on-demand pool cpu-ondemand = $0.20/h; at spot × 0.3: saves × (1 − 0.3)"
     );
     let mut fx = fixture();
     fx.deployments.clear();
@@ -243,7 +243,7 @@ fn right_size_cuts_requests_under_half_used_vpa_first() {
     assert_eq!(
         by("cs-prod/retrieval").basis,
         "per pod (Prometheus p95): CPU 0.50 of 2.00 cores, memory 3.00 of 8.00 GiB; excess \
-         1.50 cores + 5.00 GiB × 2 pods at $0.0850/h a pod on memory-ondemand"
+         1.50 cores + 5.00 GiB × 2 pods at $0.085/h a pod on memory-ondemand"
     );
     assert!(close(by("cs-prod/embedding").saving_per_hour, 0.20));
     assert!(by("cs-prod/embedding").basis.starts_with("per pod (VPA target)"));
@@ -283,7 +283,7 @@ fn hibernate_after_the_idle_time_never_the_critical_ones() {
     assert!(close(s.saving_per_hour, 0.20));
     assert_eq!(
         s.basis,
-        "under 0.01 req/s since 14:10 (80 min ≥ 60 min); 2 pods × $0.1000/h"
+        "under 0.01 req/s since 14:10 (80 min ≥ 60 min); 2 pods × $0.10/h"
     );
     // Traffic again: forgotten. Idle but not long enough: a note, no suggestion.
     let mut busy = fx.services.clone();

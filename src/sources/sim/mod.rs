@@ -12,6 +12,7 @@ mod model;
 mod setup;
 mod task;
 mod tenants;
+mod usage;
 
 pub use model::Sim;
 pub use task::{SimCommand, SimHandle, backfill, samples, spawn};

@@ -51,7 +51,7 @@ pub fn spawn(seed: u64, refresh: Duration, updates: mpsc::Sender<SourceUpdate>) 
     SimHandle { commands: tx }
 }
 
-pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 4] {
+pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 5] {
     let up = |source, payload| SourceUpdate {
         at,
         source,
@@ -68,6 +68,10 @@ pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 4] {
             Payload::Cluster(Box::new(sim.cluster())),
         ),
         up(SourceKind::Kubernetes, Payload::Quotas(sim.quotas())),
+        up(
+            SourceKind::Prometheus,
+            Payload::CostInputs(Box::new(super::usage::cost_inputs())),
+        ),
     ]
 }
 
