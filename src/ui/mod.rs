@@ -21,6 +21,7 @@ mod latency;
 mod logs;
 mod overview;
 mod scaling;
+mod suggestions;
 mod tenants;
 pub mod theme;
 mod widgets;

@@ -65,13 +65,13 @@ pub fn spot(i: &Inputs) -> Findings {
             continue;
         }
         let basis = format!(
-            "{} pods × {}/h on on-demand pool {} = {}/h; at spot × {}: saves × (1 − {})",
+            "{} pods × {}/h on on-demand pool {} = {}/h; spot at × {m} saves {}/h × (1 − {m})",
             d.replicas,
             money(pod, cur),
             d.pool,
             money(now, cur),
-            i.cost.spot_multiplier,
-            i.cost.spot_multiplier,
+            money(now, cur),
+            m = i.cost.spot_multiplier,
         );
         f.suggestions
             .push(Suggestion::new(Kind::Spot, target(d), now * keep, basis));

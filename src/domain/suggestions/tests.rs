@@ -197,7 +197,7 @@ fn spot_prices_on_demand_cpu_pods_at_the_multiplier() {
     }
     assert_eq!(
         f.suggestions[0].basis,
-        "4 pods × $0.05/h on on-demand pool cpu-ondemand = $0.20/h; at spot × 0.3: saves × (1 − 0.3)"
+        "4 pods × $0.05/h on on-demand pool cpu-ondemand = $0.20/h; spot at × 0.3 saves $0.20/h × (1 − 0.3)"
     );
     let mut fx = fixture();
     fx.deployments.clear();
