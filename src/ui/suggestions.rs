@@ -43,6 +43,10 @@ struct Row {
 #[derive(Clone, Copy, PartialEq)]
 enum Drop {
     Never,
+    /// What kind `k` needs on one line, cut with "…", in place of `NeedsFull(k)` when that
+    /// does not fit.
+    NeedsShort(usize),
+    NeedsFull(usize),
     Basis(usize),
     Note,
 }
@@ -86,10 +90,28 @@ fn rows(s: &Suggestions, state: &State, w: usize, theme: &Theme) -> Vec<Row> {
             out.push(row(l, Drop::Basis(i)));
         }
     }
-    for (kind, needs) in &s.missing {
-        let text = format!("needs · {}: {needs}", label(*kind));
+    // One entry per kind, its needs joined.
+    let mut needs: Vec<(Kind, Vec<&str>)> = Vec::new();
+    for (kind, text) in &s.missing {
+        match needs.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, list)) => list.push(text),
+            None => needs.push((*kind, vec![text])),
+        }
+    }
+    for (k, (kind, list)) in needs.iter().enumerate() {
+        let text = format!("needs · {}: {}", label(*kind), list.join("; "));
+        let short = if text.chars().count() > w {
+            let cut: String = text.chars().take(w.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else {
+            text.clone()
+        };
+        out.push(row(
+            Line::from(Span::styled(short, theme.warn)),
+            Drop::NeedsShort(k),
+        ));
         for l in wrapped(&text, w, "", theme.warn) {
-            out.push(row(l, Drop::Never));
+            out.push(row(l, Drop::NeedsFull(k)));
         }
     }
     if s.list.is_empty() && s.missing.is_empty() {
@@ -106,12 +128,25 @@ fn rows(s: &Suggestions, state: &State, w: usize, theme: &Theme) -> Vec<Row> {
     out
 }
 
-/// The lines that fit in `h` rows: all that never drop, then whole bases in order of
-/// saving, then whole notes.
+/// The lines that fit in `h` rows: the headlines and one line of needs per kind, then
+/// the needs in full, then whole bases in order of saving, then the notes.
 fn fit(rows: Vec<Row>, h: usize) -> Vec<Line<'static>> {
     let count = |d: Drop| rows.iter().filter(|r| r.drop == d).count();
-    let mut budget = h.saturating_sub(count(Drop::Never));
+    let kinds = rows
+        .iter()
+        .filter(|r| matches!(r.drop, Drop::NeedsShort(_)))
+        .count();
+    let mut budget = h.saturating_sub(count(Drop::Never) + kinds);
     let mut keep = vec![Drop::Never];
+    for k in 0..kinds {
+        let extra = count(Drop::NeedsFull(k)).saturating_sub(1);
+        if extra <= budget {
+            budget -= extra;
+            keep.push(Drop::NeedsFull(k));
+        } else {
+            keep.push(Drop::NeedsShort(k));
+        }
+    }
     let suggestions = rows
         .iter()
         .filter_map(|r| match r.drop {
@@ -139,7 +174,12 @@ fn fit(rows: Vec<Row>, h: usize) -> Vec<Line<'static>> {
 /// Rows the panel would like at this width, borders included.
 pub fn height(s: &Suggestions, state: &State, width: u16) -> u16 {
     let w = width.saturating_sub(2) as usize;
-    rows(s, state, w, &Theme::no_color()).len() as u16 + 2
+    let all = rows(s, state, w, &Theme::no_color());
+    let shown = all
+        .iter()
+        .filter(|r| !matches!(r.drop, Drop::NeedsShort(_)))
+        .count();
+    shown as u16 + 2
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, s: &Suggestions, state: &State, theme: &Theme) {

@@ -12,8 +12,7 @@ pub const IDLE_QPS: f64 = 0.01;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-const NEEDS_DEPLOYMENTS: &str =
-    "deployments with their requests and node pools (Kubernetes, [kubernetes])";
+const NEEDS_DEPLOYMENTS: &str = "deployments, their requests and pools ([kubernetes])";
 
 fn running<'a>(i: &Inputs<'a>) -> Option<impl Iterator<Item = &'a Deployment>> {
     Some(i.deployments?.iter().filter(|d| d.replicas > 0))
@@ -115,7 +114,7 @@ fn usage_of(
 ) -> Result<f64, String> {
     match answer {
         None => Err(format!(
-            "needs [prometheus.queries] {key} (Prometheus in API mode) or a VPA recommendation"
+            "from [prometheus.queries] {key} (Prometheus API mode) or a VPA"
         )),
         Some(Err(e)) => Err(format!("[prometheus.queries] {key} failed: {e}")),
         Some(Ok(rows)) => rows
@@ -236,7 +235,7 @@ pub fn hibernate(i: &Inputs) -> Findings {
     };
     let Some(services) = i.services else {
         f.missing.push(
-            "requests per second per service (Prometheus [prometheus.queries] qps)".into(),
+            "QPS per service ([prometheus.queries] qps)".into(),
         );
         return f;
     };
@@ -283,7 +282,7 @@ pub fn hibernate(i: &Inputs) -> Findings {
     }
     if !no_qps.is_empty() {
         f.missing.push(format!(
-            "requests per second of a service named as the deployment (Latency panel) for {}",
+            "QPS of a service named as the deployment ([prometheus.queries] qps) for {}",
             no_qps.join(", ")
         ));
     }

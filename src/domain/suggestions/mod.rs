@@ -192,23 +192,21 @@ pub fn cache(i: &Inputs) -> Findings {
     let hit = i.hit_rate.filter(|(h, _)| h.is_finite());
     if hit.is_none() {
         f.missing.push(
-            "the cache hit rate over a window: Redis ([redis]) with traffic, or Prometheus \
-             [prometheus.queries] app_cache_hit_rate"
+            "the cache hit rate (Redis with traffic, or [prometheus.queries] app_cache_hit_rate)"
                 .into(),
         );
     }
     let qps = i.entry_qps();
     if qps.is_none() {
         f.missing.push(
-            "requests per second at the entry service (Prometheus [prometheus.queries] qps)"
+            "the entry service's QPS ([prometheus.queries] qps)"
                 .into(),
         );
     }
     let ai = i.ai_model_per_hour.filter(|v| v.is_finite());
     if ai.is_none() {
         f.missing.push(
-            "the AI model $/h: LLM token rates per model (Prometheus [prometheus.queries] \
-             llm_input_tokens_per_sec, llm_output_tokens_per_sec)"
+            "LLM token rates for the AI model $/h ([prometheus.queries] llm_*_tokens_per_sec)"
                 .into(),
         );
     }
@@ -269,8 +267,7 @@ pub fn model_routing(i: &Inputs) -> Findings {
     let models = i.models.unwrap_or_default();
     if models.is_empty() {
         f.missing.push(
-            "LLM token rates per model (Prometheus [prometheus.queries] \
-             llm_input_tokens_per_sec, llm_output_tokens_per_sec)"
+            "LLM token rates per model ([prometheus.queries] llm_*_tokens_per_sec)"
                 .into(),
         );
         return f;
