@@ -10,8 +10,7 @@ use opsdeck::commands::snapshot;
 use opsdeck::config::{Config, KubernetesConfig, PrometheusConfig};
 use opsdeck::sources::prometheus::{self, api::Client, prices};
 use opsdeck::sources::{
-    ClusterSample, Deployment, Payload, SourceKind, SourceUpdate, Vpa, VpaContainer,
-    VpaResources,
+    ClusterSample, Deployment, Payload, SourceKind, SourceUpdate, Vpa, VpaContainer, VpaResources,
 };
 use opsdeck::state::{Msg, State, View};
 use opsdeck::ui::{self, Theme};
@@ -145,10 +144,22 @@ async fn each_kind_from_a_real_prometheus_equals_the_hand_computation() {
         .await
         .unwrap();
     let mut state = State::new(config, then, false);
-    state.apply(update(then, SourceKind::Prometheus, Payload::Metrics(Box::new(before))));
-    state.apply(update(now, SourceKind::Prometheus, Payload::Metrics(Box::new(latest))));
+    state.apply(update(
+        then,
+        SourceKind::Prometheus,
+        Payload::Metrics(Box::new(before)),
+    ));
+    state.apply(update(
+        now,
+        SourceKind::Prometheus,
+        Payload::Metrics(Box::new(latest)),
+    ));
     state.apply(Msg::Source(inputs));
-    state.apply(update(now, SourceKind::Kubernetes, Payload::Cluster(Box::new(cluster()))));
+    state.apply(update(
+        now,
+        SourceKind::Kubernetes,
+        Payload::Cluster(Box::new(cluster())),
+    ));
 
     let s = state.suggestions();
     let by = |kind: &str, target: &str| {
@@ -165,20 +176,40 @@ async fn each_kind_from_a_real_prometheus_equals_the_hand_computation() {
     close(by("cache", "cache"), 192.24 * 0.39 / 0.59, "cache");
     // 30 % of gpt-4's tokens at gpt-3.5-turbo's prices:
     // 0.3 × (0.045 − (900 × 0.0015 + 300 × 0.002) / 1000) × 3600 = 46.494 $/h.
-    close(by("model_routing", "gpt-4 → gpt-3.5-turbo"), 46.494, "routing");
+    close(
+        by("model_routing", "gpt-4 → gpt-3.5-turbo"),
+        46.494,
+        "routing",
+    );
     // On-demand CPU pods at spot × 0.3: chat-api 4 × (0.04 + 2 × 0.005) × 0.7 = 0.14,
     // retrieval 2 × (2 × 0.04 + 8 × 0.005) × 0.7 = 0.168, report-export 2 × 0.10 × 0.7.
     close(by("spot", "cs-prod/chat-api"), 0.14, "spot chat-api");
     close(by("spot", "cs-prod/retrieval"), 0.168, "spot retrieval");
-    close(by("spot", "cs-prod/report-export"), 0.14, "spot report-export");
+    close(
+        by("spot", "cs-prod/report-export"),
+        0.14,
+        "spot report-export",
+    );
     // retrieval per pod: 0.5 of 2 cores and 3 of 8 GiB → excess 1.5 cores + 5 GiB,
     // 2 × (1.5 × 0.04 + 5 × 0.005) = 0.17. report-export per pod: 0.05 of 2 cores and
     // 0.25 of 4 GiB → 2 × (1.95 × 0.04 + 3.75 × 0.005) = 0.1935. llm-gateway by its VPA
     // (0.2 of 0.5 cores, 0.3 of 1 GiB; Prometheus' 7 cores are not used) on spot:
     // 3 × (0.3 × 0.04 + 0.7 × 0.005) × 0.3 = 0.01395. chat-api uses 0.8 of 1 core.
-    close(by("right_size", "cs-prod/retrieval"), 0.17, "right-size retrieval");
-    close(by("right_size", "cs-prod/report-export"), 0.1935, "right-size report-export");
-    close(by("right_size", "cs-prod/llm-gateway"), 0.01395, "right-size llm-gateway");
+    close(
+        by("right_size", "cs-prod/retrieval"),
+        0.17,
+        "right-size retrieval",
+    );
+    close(
+        by("right_size", "cs-prod/report-export"),
+        0.1935,
+        "right-size report-export",
+    );
+    close(
+        by("right_size", "cs-prod/llm-gateway"),
+        0.01395,
+        "right-size llm-gateway",
+    );
     // report-export idle for 40 s: its 2 pods × 0.10 $/h. chat-api has traffic and is
     // critical anyway.
     close(by("hibernate", "cs-prod/report-export"), 0.20, "hibernate");
@@ -198,14 +229,19 @@ async fn each_kind_from_a_real_prometheus_equals_the_hand_computation() {
     );
     let basis = first["basis"].as_str().unwrap();
     assert!(
-        basis.starts_with("hit rate 41.0% (Prometheus app_cache_hit_rate) → 80.0% target at 120.0 req/s"),
+        basis.starts_with(
+            "hit rate 41.0% (Prometheus app_cache_hit_rate) → 80.0% target at 120.0 req/s"
+        ),
         "{basis}"
     );
     assert_eq!(json["suggestions_missing"], serde_json::json!([]));
 
     // The default p95 queries are PromQL this Prometheus accepts.
     let defaults = PrometheusConfig::default().queries;
-    for q in [&defaults.cpu_usage_p95_cores, &defaults.memory_usage_p95_bytes] {
+    for q in [
+        &defaults.cpu_usage_p95_cores,
+        &defaults.memory_usage_p95_bytes,
+    ] {
         client
             .query(q, now)
             .await
@@ -236,7 +272,11 @@ fn prometheus_down() -> State {
         ..Config::default()
     };
     let mut state = State::new(config, now, false);
-    state.apply(update(now, SourceKind::Kubernetes, Payload::Cluster(Box::new(cluster()))));
+    state.apply(update(
+        now,
+        SourceKind::Kubernetes,
+        Payload::Cluster(Box::new(cluster())),
+    ));
     state.apply(Msg::Source(SourceUpdate {
         at: now,
         source: SourceKind::Prometheus,
@@ -282,15 +322,23 @@ fn no_kind_is_shown_without_its_inputs_and_each_says_what_it_needs() {
     // llm-gateway's VPA suffices; the others need the p95 queries.
     assert_eq!(
         needs("right_size"),
-        ["p95 use of chat-api, retrieval, report-export: from [prometheus.queries] \
-          cpu_usage_p95_cores (Prometheus API mode) or a VPA"]
+        [
+            "p95 use of chat-api, retrieval, report-export: from [prometheus.queries] \
+          cpu_usage_p95_cores (Prometheus API mode) or a VPA"
+        ]
     );
     assert!(needs("hibernate")[0].contains("[prometheus.queries] qps"));
     assert!(needs("spot").is_empty());
 
     let screen = render(&state, 160, 48);
-    assert!(screen.contains("needs · cache: the cache hit rate"), "{screen}");
-    assert!(screen.contains("needs · right-size: p95 use of chat-api"), "{screen}");
+    assert!(
+        screen.contains("needs · cache: the cache hit rate"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("needs · right-size: p95 use of chat-api"),
+        "{screen}"
+    );
     assert!(screen.contains("needs · hibernate"), "{screen}");
     assert!(!screen.contains("routing    "), "{screen}");
     insta::assert_snapshot!("prometheus_down_80x24", render(&state, 80, 24));

@@ -65,9 +65,15 @@ fn rows(s: &Suggestions, state: &State, w: usize, theme: &Theme) -> Vec<Row> {
     let mut out = Vec::new();
     let row = |line, drop| Row { line, drop };
     for (i, x) in s.list.iter().enumerate() {
-        let hour = format!(" {:>9}", format!("{}/h", format::money(x.saving_per_hour, cur)));
+        let hour = format!(
+            " {:>9}",
+            format!("{}/h", format::money(x.saving_per_hour, cur))
+        );
         let month = if monthly {
-            format!(" {:>10}", format!("{}/mo", format::money(x.saving_per_month, cur)))
+            format!(
+                " {:>10}",
+                format!("{}/mo", format::money(x.saving_per_month, cur))
+            )
         } else {
             String::new()
         };

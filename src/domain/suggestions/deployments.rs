@@ -234,16 +234,18 @@ pub fn hibernate(i: &Inputs) -> Findings {
         return f;
     };
     let Some(services) = i.services else {
-        f.missing.push(
-            "QPS per service ([prometheus.queries] qps)".into(),
-        );
+        f.missing
+            .push("QPS per service ([prometheus.queries] qps)".into());
         return f;
     };
     let after = i.cost.idle_hibernate_after_s as i64;
     let mut no_qps = Vec::new();
     let mut waiting = Vec::new();
     for d in deployments.filter(|d| d.hibernated.is_none()) {
-        if i.actions.never_hibernate_match(&d.namespace, &d.name).is_some() {
+        if i.actions
+            .never_hibernate_match(&d.namespace, &d.name)
+            .is_some()
+        {
             continue;
         }
         if !services.iter().any(|s| s.name == d.name) {
@@ -255,7 +257,12 @@ pub fn hibernate(i: &Inputs) -> Findings {
         };
         let idle_s = (i.now - *since).num_seconds();
         if idle_s < after {
-            waiting.push(format!("{} idle {} of {} min", d.name, idle_s / 60, after / 60));
+            waiting.push(format!(
+                "{} idle {} of {} min",
+                d.name,
+                idle_s / 60,
+                after / 60
+            ));
             continue;
         }
         let pod = match pod_price(d, i.cost, i.node_prices) {

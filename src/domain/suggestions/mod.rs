@@ -198,10 +198,8 @@ pub fn cache(i: &Inputs) -> Findings {
     }
     let qps = i.entry_qps();
     if qps.is_none() {
-        f.missing.push(
-            "the entry service's QPS ([prometheus.queries] qps)"
-                .into(),
-        );
+        f.missing
+            .push("the entry service's QPS ([prometheus.queries] qps)".into());
     }
     let ai = i.ai_model_per_hour.filter(|v| v.is_finite());
     if ai.is_none() {
@@ -266,10 +264,8 @@ pub fn model_routing(i: &Inputs) -> Findings {
     let cur = i.cost.currency.as_str();
     let models = i.models.unwrap_or_default();
     if models.is_empty() {
-        f.missing.push(
-            "LLM token rates per model ([prometheus.queries] llm_*_tokens_per_sec)"
-                .into(),
-        );
+        f.missing
+            .push("LLM token rates per model ([prometheus.queries] llm_*_tokens_per_sec)".into());
         return f;
     }
     let mut priced = Vec::new();

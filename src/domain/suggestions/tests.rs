@@ -215,7 +215,11 @@ fn right_size_cuts_requests_under_half_used_vpa_first() {
     // retrieval: 2 pods using 1.0 core and 6 GiB together: per pod 0.5 of 2 cores (under
     // half) and 3 of 8 GiB (under half). Excess 1.5 cores + 5 GiB a pod:
     // 1.5 × 0.04 + 5 × 0.005 = 0.085 $/h, × 2 pods = 0.17 $/h.
-    fx.cpu = Ok([("retrieval".to_string(), 1.0), ("chat-api".to_string(), 3.0)].into());
+    fx.cpu = Ok([
+        ("retrieval".to_string(), 1.0),
+        ("chat-api".to_string(), 3.0),
+    ]
+    .into());
     fx.memory = Ok([("retrieval".to_string(), 6.0 * GIB)].into());
     // embedding's VPA recommends 1.5 cores (under half of 4) and 10 GiB (not under half of
     // 16): excess 2.5 cores on the GPU pool at the list price, 2.5 × 0.04 = 0.10 × 2 = 0.20.
@@ -246,13 +250,19 @@ fn right_size_cuts_requests_under_half_used_vpa_first() {
          1.50 cores + 5.00 GiB × 2 pods at $0.085/h a pod on memory-ondemand"
     );
     assert!(close(by("cs-prod/embedding").saving_per_hour, 0.20));
-    assert!(by("cs-prod/embedding").basis.starts_with("per pod (VPA target)"));
+    assert!(
+        by("cs-prod/embedding")
+            .basis
+            .starts_with("per pod (VPA target)")
+    );
     // chat-api uses 3 of 4 cores: no cut, its memory unknown is not a reason to guess.
     assert_eq!(f.suggestions.len(), 2, "{:?}", f.suggestions);
     // llm-gateway and report-export have neither a VPA nor a series.
     assert_eq!(
         f.missing,
-        ["p95 use of llm-gateway, report-export: [prometheus.queries] cpu_usage_p95_cores has no series for it"]
+        [
+            "p95 use of llm-gateway, report-export: [prometheus.queries] cpu_usage_p95_cores has no series for it"
+        ]
     );
     // Without the queries at all: every deployment without a VPA is named.
     let f = right_size(&Inputs {
@@ -261,7 +271,10 @@ fn right_size_cuts_requests_under_half_used_vpa_first() {
         ..fx.inputs(None, None)
     });
     assert_eq!(f.suggestions.len(), 1);
-    assert!(f.missing[0].starts_with("p95 use of chat-api, retrieval, llm-gateway, report-export: from"));
+    assert!(
+        f.missing[0]
+            .starts_with("p95 use of chat-api, retrieval, llm-gateway, report-export: from")
+    );
 }
 
 #[test]

@@ -131,7 +131,9 @@ pub async fn usage(client: &Client, q: &CostQueries, at: DateTime<Utc>) -> Usage
     let ask = |promql: Option<String>| async move {
         let promql = promql?;
         let answer = client.query(&promql, at).await;
-        Some(by_deployment(answer.map(|a| a.data).map_err(|e| e.to_string())))
+        Some(by_deployment(
+            answer.map(|a| a.data).map_err(|e| e.to_string()),
+        ))
     };
     let (cpu, memory) = tokio::join!(ask(q.cpu_usage.clone()), ask(q.memory_usage.clone()));
     Usage { cpu, memory }
@@ -216,7 +218,10 @@ pub async fn run(
             let u = usage(c, &queries, at).await;
             last_usage = Some((tokio::time::Instant::now(), u));
         }
-        let u = last_usage.as_ref().map(|(_, u)| u.clone()).unwrap_or_default();
+        let u = last_usage
+            .as_ref()
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
         if tx.send(update(at, u.into(inputs))).await.is_err() {
             return;
         }
