@@ -1,5 +1,6 @@
 //! Cost: $/h now and its history, the breakdown by category, models and deployments,
-//! the month's projection against budget and the reduction targets.
+//! the month's projection against budget and the reduction targets, the tenants
+//! (`ui::tenants`) and the savings suggestions (`ui::suggestions`).
 
 use super::widgets::{bar, empty_note, panel};
 use super::{Theme, format};
