@@ -360,3 +360,51 @@ fn before_any_source_answers_every_kind_is_missing() {
         );
     }
 }
+
+/// The day-long p95 queries are the heaviest opsdeck asks: once per `USAGE_EVERY`, not each
+/// round, while every round's cost inputs still carry their last answer.
+#[tokio::test]
+async fn p95_use_is_asked_once_per_interval_not_each_round() {
+    use std::sync::{Arc, Mutex};
+    use support::http::{HttpServer, Response};
+    support::install_crypto();
+    let asked = Arc::new(Mutex::new((0usize, 0usize)));
+    let seen = asked.clone();
+    let server = HttpServer::start(Arc::new(move |target: &str, _: &[(String, String)]| {
+        let mut n = seen.lock().unwrap();
+        if target.contains("quantile_over_time") {
+            n.0 += 1;
+        } else if target.contains("node_cpu_hourly_cost") {
+            n.1 += 1;
+        }
+        Response {
+            status: 200,
+            content_type: "application/json",
+            body: r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"deployment":"retrieval"},"value":[1,"2.5"]}]}}"#.into(),
+        }
+    }));
+    let cfg = PrometheusConfig {
+        url: server.url(),
+        refresh_ms: Some(150),
+        ..Default::default()
+    };
+    let queries = prices::CostQueries::new(&cfg, &Config::default().cost);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let task = tokio::spawn(prices::run(cfg, queries, Duration::from_millis(150), tx));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    task.abort();
+    let (usage, rounds) = *asked.lock().unwrap();
+    assert!(rounds >= 4, "{rounds} rounds");
+    // One CPU and one memory query, at the first round only.
+    assert_eq!(usage, 2, "p95 queries in {rounds} rounds");
+    let mut updates = 0;
+    while let Ok(u) = rx.try_recv() {
+        let Ok(Payload::CostInputs(c)) = u.payload else {
+            panic!("{:?}", u.payload)
+        };
+        let cpu = c.cpu_usage_p95.expect("asked").unwrap();
+        assert_eq!(cpu.get("retrieval"), Some(&2.5));
+        updates += 1;
+    }
+    assert!(updates >= 4, "{updates}");
+}
