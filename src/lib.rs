@@ -22,7 +22,8 @@
 //! - `config`   config.toml schema, defaults from the platform's design, lookup, validation
 //! - `domain`   pure rules: scaling verdicts and HPA math, each figure's grade against the
 //!   platform's targets (`domain::grade`: tiles, tables, alerts and the snapshot use it),
-//!   SLO alerts, cost model, cache keys, Redis glob rules
+//!   SLO alerts, cost model, savings suggestions (`domain::suggestions`), cache keys, Redis
+//!   glob rules
 //! - `sources`  one task per backend (Redis, Prometheus, Kubernetes, the demo simulator)
 //!   sending owned updates; `sources::registry` is the one list the console and `snapshot`
 //!   start them from

@@ -14,7 +14,7 @@ pub fn to_json(state: &State) -> Value {
     let secrets = state.config.secrets();
     let r = &state.config.rules;
     let metrics = state.metrics.value.as_ref();
-    json!({
+    let mut out = json!({
         "taken_at": state.now.to_rfc3339(),
         "demo": state.demo,
         "sources": sources_json(state, &secrets),
@@ -27,7 +27,27 @@ pub fn to_json(state: &State) -> Value {
         "tenants": tenants_json(state),
         "traffic": traffic_json(state),
         "prescale": prescale_json(state),
-    })
+    });
+    suggestions_json(state, &mut out);
+    out
+}
+
+/// `suggestions` (largest saving first, each with its basis), `suggestions_missing` (the
+/// inputs a kind lacks, so it suggests nothing) and `suggestions_notes` (why a kind with
+/// its inputs has nothing to suggest).
+fn suggestions_json(state: &State, out: &mut Value) {
+    let s = state.suggestions();
+    out["suggestions"] = json!(s.list);
+    out["suggestions_missing"] = s
+        .missing
+        .iter()
+        .map(|(kind, needs)| json!({"kind": kind, "needs": needs}))
+        .collect();
+    out["suggestions_notes"] = s
+        .notes
+        .iter()
+        .map(|(kind, note)| json!({"kind": kind, "note": note}))
+        .collect();
 }
 
 /// Each service's QPS yesterday and last week at this time, and the coming hour's peak
@@ -340,6 +360,16 @@ pub fn to_text(state: &State) -> String {
         out.push_str(&format!(
             "  cost {}/h\n",
             crate::ui::format::money(c.per_hour.total, &state.config.cost.currency)
+        ));
+    }
+    let cur = &state.config.cost.currency;
+    for s in state.suggestions().list {
+        out.push_str(&format!(
+            "  suggestion {} {}: saves {}/h ({})\n",
+            s.kind.name(),
+            s.target,
+            crate::ui::format::money(s.saving_per_hour, cur),
+            s.basis
         ));
     }
     for a in &state.alerts {

@@ -133,6 +133,12 @@ pub struct PromQueries {
     /// Hit ratio (0..1) per cache key prefix, one series per label `prefix`. Optional:
     /// not queried when unset, since Redis alone cannot tell hits apart by prefix.
     pub cache_hit_rate_by_prefix: Option<String>,
+    /// p95 CPU use over the last day, in cores, one series per deployment (all its pods
+    /// together; divided by its replicas for a pod's). Read with the cost figures every few
+    /// minutes for the right-size suggestion; "" turns it off.
+    pub cpu_usage_p95_cores: String,
+    /// p95 memory working set over the last day, in bytes, per deployment (as above).
+    pub memory_usage_p95_bytes: String,
 }
 
 fn quantile(q: &str) -> String {
@@ -158,6 +164,8 @@ impl Default for PromQueries {
             cdn_hit_rate: "sum(rate(cdn_cache_hits_total[5m])) / sum(rate(cdn_requests_total[5m]))".into(),
             app_cache_hit_rate: "sum(rate(app_cache_hits_total[5m])) / (sum(rate(app_cache_hits_total[5m])) + sum(rate(app_cache_misses_total[5m])))".into(),
             cache_hit_rate_by_prefix: None,
+            cpu_usage_p95_cores: "quantile_over_time(0.95, (sum by (deployment) (rate(container_cpu_usage_seconds_total[5m])))[1d:5m])".into(),
+            memory_usage_p95_bytes: "quantile_over_time(0.95, (sum by (deployment) (container_memory_working_set_bytes))[1d:5m])".into(),
         }
     }
 }
@@ -365,6 +373,12 @@ pub struct CostConfig {
     pub network_query: Option<String>,
     /// Share of cache misses that end in an LLM call, for what the cache saves.
     pub cache_llm_share: f64,
+    /// Share of the most expensive model's traffic the model-routing suggestion moves to
+    /// the cheapest configured model (0..1).
+    pub routing_share: f64,
+    /// Seconds a deployment's service must have had no traffic before hibernating it is
+    /// suggested.
+    pub idle_hibernate_after_s: u64,
     /// Token counter for `opsdeck report`, labels `model` and `direction`
     /// (input, output, cached_input).
     pub token_counter: String,
@@ -415,6 +429,8 @@ impl Default for CostConfig {
             storage_query: None,
             network_query: None,
             cache_llm_share: 1.0,
+            routing_share: 0.30,
+            idle_hibernate_after_s: 3600,
             token_counter: "llm_tokens_total".into(),
             pools: BTreeMap::new(),
             models,

@@ -300,6 +300,7 @@ fn check_prices(c: &Config, out: &mut Vec<Issue>) {
         ("monthly_budget", cost.monthly_budget),
         ("monthly_baseline", cost.monthly_baseline),
         ("cache_llm_share", Some(cost.cache_llm_share)),
+        ("routing_share", Some(cost.routing_share)),
     ];
     for (key, value) in fields.drain(..) {
         if let Some(v) = value
@@ -317,6 +318,15 @@ fn check_prices(c: &Config, out: &mut Vec<Issue>) {
             format!(
                 "is {}, must be a share between 0 and 1",
                 cost.cache_llm_share
+            ),
+        ));
+    }
+    if !ordered(cost.routing_share, 1.0) {
+        out.push(issue(
+            vec![path(&["cost", "routing_share"])],
+            format!(
+                "is {}, must be a share between 0 and 1 (0.3 moves 30 % of the traffic)",
+                cost.routing_share
             ),
         ));
     }

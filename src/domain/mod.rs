@@ -8,4 +8,5 @@ pub mod prefix_hits;
 pub mod py_json;
 pub mod scaling;
 pub mod slo;
+pub mod suggestions;
 pub mod tenants;

@@ -140,6 +140,12 @@ pub struct CostInputs {
     /// `[cost].storage_query`'s $/h, or why there is none; None when no query is set.
     pub storage_per_hour: Option<Result<f64, String>>,
     pub network_per_hour: Option<Result<f64, String>>,
+    /// p95 CPU use over the last day, cores, by deployment (all its pods together), from
+    /// `[prometheus.queries] cpu_usage_p95_cores`; None when not asked (scrape mode, the
+    /// query turned off), an error in Prometheus' words when it failed.
+    pub cpu_usage_p95: Option<Result<BTreeMap<String, f64>, String>>,
+    /// p95 memory working set over the last day, bytes, by deployment (as above).
+    pub memory_usage_p95: Option<Result<BTreeMap<String, f64>, String>>,
 }
 
 /// OpenCost's prices of one instance type: per vCPU-hour, GiB-hour and GPU-hour.

@@ -10,6 +10,7 @@ pub mod keymap;
 mod keys;
 pub mod logbook;
 pub mod series;
+mod suggestions;
 pub mod wall;
 
 pub use contexts::ContextSlot;
@@ -173,6 +174,9 @@ pub struct State {
     pub cost_inputs: CostInputs,
     /// Today's spend from Prometheus range data, when it has it.
     pub spend_today: Option<SpendToday>,
+    /// Per service, since when its QPS has been ≈0 without a break (the hibernate
+    /// suggestion), from the Latency panel's samples.
+    pub idle_since: std::collections::BTreeMap<String, DateTime<Utc>>,
     /// When the operator last pressed a key, and when the wall-screen cycle last moved.
     pub last_key: DateTime<Utc>,
     pub last_cycle: DateTime<Utc>,
@@ -237,6 +241,7 @@ impl State {
             cost: None,
             cost_inputs: CostInputs::default(),
             spend_today: None,
+            idle_since: Default::default(),
             spend: cost::Accrual::default(),
             last_key: now,
             last_cycle: now,
@@ -377,6 +382,7 @@ impl State {
                     self.history.push_service_p95(t, &s.name, s.p95_ms);
                 }
                 self.history.qps.push(t, qps);
+                crate::domain::suggestions::track_idle(&mut self.idle_since, u.at, &m.services);
                 if let Some(rate) = crate::domain::grade::error_rate(&m.services) {
                     self.history.error_rate.push(t, rate);
                 }

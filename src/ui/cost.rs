@@ -1,5 +1,6 @@
 //! Cost: $/h now and its history, the breakdown by category, models and deployments,
-//! the month's projection against budget and the reduction targets.
+//! the month's projection against budget and the reduction targets, the tenants
+//! (`ui::tenants`) and the savings suggestions (`ui::suggestions`).
 
 use super::fit;
 use super::widgets::chart::{Plot, Rule, TimeChart};
@@ -57,8 +58,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         summary,
     );
     draw_history(frame, history, state, theme);
-    let [models, deployments] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    // Models as tall as their rows (at most 45 %), then the suggestions.
+    let suggestions = state.suggestions();
+    let n_models = state.metrics.value.as_ref().map_or(0, |m| m.models.len()) as u16;
+    let models_h = (n_models + 3).max(5).min(right.height * 45 / 100);
+    let wanted = super::suggestions::height(&suggestions, state, right.width);
+    // The rest: what the deployments table needs, but at least 40 % for the suggestions.
+    let rest = right.height.saturating_sub(models_h);
+    let n_deployments = c.by_deployment.len() as u16;
+    let sugg_h = wanted.min(rest.saturating_sub(n_deployments + 3).max(rest * 2 / 5));
+    let [models, sugg, deployments] = Layout::vertical([
+        Constraint::Length(models_h),
+        Constraint::Length(sugg_h),
+        Constraint::Min(0),
+    ])
+    .areas(right);
+    super::suggestions::draw(frame, sugg, &suggestions, state, theme);
     draw_models(frame, models, c, state, theme);
     draw_deployments(frame, deployments, c, state, theme);
 }

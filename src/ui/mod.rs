@@ -22,6 +22,7 @@ mod latency;
 mod logs;
 mod overview;
 mod scaling;
+mod suggestions;
 mod tenants;
 pub mod theme;
 mod wall;

@@ -1,5 +1,7 @@
 //! The cost model's inputs from Prometheus: OpenCost's node prices, cached input tokens,
-//! and the storage and network $/h queries.
+//! the storage and network $/h queries, and each deployment's p95 CPU and memory use over
+//! the last day (for the right-size suggestion; asked every [`USAGE_EVERY`], not each round:
+//! a day-long subquery is the heaviest question opsdeck asks).
 //!
 //! A task of its own beside the panels, so the panel round keeps one query per panel and
 //! a cluster without OpenCost costs three empty answers per round, nothing more. Its
@@ -19,11 +21,19 @@ pub const OPENCOST_CPU: &str = "avg by (instance_type) (node_cpu_hourly_cost)";
 pub const OPENCOST_RAM: &str = "avg by (instance_type) (node_ram_hourly_cost)";
 pub const OPENCOST_GPU: &str = "avg by (instance_type) (node_gpu_hourly_cost)";
 
+/// How often the p95 use queries are asked: their answer moves over hours, not seconds.
+pub const USAGE_EVERY: Duration = Duration::from_secs(300);
+/// How soon a failed (or empty) p95 use answer is asked again.
+pub const USAGE_RETRY: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostQueries {
     pub cached_input: String,
     pub storage: Option<String>,
     pub network: Option<String>,
+    /// `[prometheus.queries] cpu_usage_p95_cores` / `memory_usage_p95_bytes`; None when "".
+    pub cpu_usage: Option<String>,
+    pub memory_usage: Option<String>,
 }
 
 impl CostQueries {
@@ -32,6 +42,9 @@ impl CostQueries {
             cached_input: prom.queries.llm_cached_input_tokens_per_sec.clone(),
             storage: cost.storage_query.clone(),
             network: cost.network_query.clone(),
+            cpu_usage: Some(prom.queries.cpu_usage_p95_cores.clone()).filter(|q| !q.is_empty()),
+            memory_usage: Some(prom.queries.memory_usage_p95_bytes.clone())
+                .filter(|q| !q.is_empty()),
         }
     }
 }
@@ -98,6 +111,46 @@ pub async fn sample(client: &Client, q: &CostQueries, at: DateTime<Utc>) -> Cost
         cached_input_per_sec: rows(cached, "model"),
         storage_per_hour: storage.map(dollars_per_hour),
         network_per_hour: network.map(dollars_per_hour),
+        cpu_usage_p95: None,
+        memory_usage_p95: None,
+    }
+}
+
+/// A p95 query's rows by `deployment`; no series at all is an error, not "no use".
+fn by_deployment(answer: Result<Data, String>) -> Result<BTreeMap<String, f64>, String> {
+    match answer? {
+        Data::Vector(s) if s.is_empty() => Err("no data: the query returned no series".into()),
+        d @ Data::Vector(_) => Ok(by_label(&d, "deployment")),
+        _ => Err("the query does not return an instant vector".into()),
+    }
+}
+
+/// The p95 CPU (cores) and memory (bytes) use per deployment, each None when its query is
+/// turned off.
+pub async fn usage(client: &Client, q: &CostQueries, at: DateTime<Utc>) -> Usage {
+    let ask = |promql: Option<String>| async move {
+        let promql = promql?;
+        let answer = client.query(&promql, at).await;
+        Some(by_deployment(
+            answer.map(|a| a.data).map_err(|e| e.to_string()),
+        ))
+    };
+    let (cpu, memory) = tokio::join!(ask(q.cpu_usage.clone()), ask(q.memory_usage.clone()));
+    Usage { cpu, memory }
+}
+
+/// The last answer of the p95 use queries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Usage {
+    pub cpu: Option<Result<BTreeMap<String, f64>, String>>,
+    pub memory: Option<Result<BTreeMap<String, f64>, String>>,
+}
+
+impl Usage {
+    fn into(self, mut inputs: CostInputs) -> CostInputs {
+        inputs.cpu_usage_p95 = self.cpu;
+        inputs.memory_usage_p95 = self.memory;
+        inputs
     }
 }
 
@@ -117,7 +170,8 @@ pub async fn snapshot(cfg: &PrometheusConfig, queries: &CostQueries) -> Option<S
     }
     let client = Client::new(cfg).ok()?;
     let at = Utc::now();
-    Some(update(at, sample(&client, queries, at).await))
+    let (inputs, usage) = tokio::join!(sample(&client, queries, at), usage(&client, queries, at));
+    Some(update(at, usage.into(inputs)))
 }
 
 /// Reads the inputs at the panels' pace (see [`super::pace`]; the panel task logs a
@@ -132,6 +186,8 @@ pub async fn run(
     let mut tick = super::ticker(pace.every);
     let mut ask_pace = cfg.refresh_ms.is_none();
     let mut client = None;
+    // The p95 use: its last answer and when it was asked.
+    let mut last_usage: Option<(tokio::time::Instant, Usage)> = None;
     loop {
         tick.tick().await;
         let c = match &client {
@@ -151,7 +207,23 @@ pub async fn run(
         }
         let at = Utc::now();
         let inputs = sample(c, &queries, at).await;
-        if tx.send(update(at, inputs)).await.is_err() {
+        // Asked again after USAGE_EVERY; after a failure (or no data yet) sooner, but not
+        // each round: a query that timed out would time out every round.
+        let due = last_usage.as_ref().is_none_or(|(when, u)| {
+            let failed = [&u.cpu, &u.memory]
+                .iter()
+                .any(|a| matches!(a, Some(Err(_))));
+            when.elapsed() >= if failed { USAGE_RETRY } else { USAGE_EVERY }
+        });
+        if due {
+            let u = usage(c, &queries, at).await;
+            last_usage = Some((tokio::time::Instant::now(), u));
+        }
+        let u = last_usage
+            .as_ref()
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        if tx.send(update(at, u.into(inputs))).await.is_err() {
             return;
         }
     }

@@ -13,6 +13,7 @@ mod setup;
 mod task;
 mod tenants;
 mod traffic;
+mod usage;
 
 pub use model::Sim;
 pub use task::{SimCommand, SimHandle, backfill, samples, spawn};

@@ -51,7 +51,7 @@ pub fn spawn(seed: u64, refresh: Duration, updates: mpsc::Sender<SourceUpdate>) 
     SimHandle { commands: tx }
 }
 
-pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 5] {
+pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 6] {
     let up = |source, payload| SourceUpdate {
         context: None,
         at,
@@ -72,6 +72,10 @@ pub fn samples(sim: &Sim, at: DateTime<Utc>) -> [SourceUpdate; 5] {
         up(
             SourceKind::Prometheus,
             Payload::Traffic(Box::new(sim.traffic())),
+        ),
+        up(
+            SourceKind::Prometheus,
+            Payload::CostInputs(Box::new(super::usage::cost_inputs())),
         ),
     ]
 }
