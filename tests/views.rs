@@ -430,3 +430,24 @@ fn help_explains_rules_and_the_hpa_move() {
         }
     }
 }
+
+/// The Scaling table says in text what its colours say: `!` on pods not all ready, `▲` on an
+/// HPA at its maximum (NO_COLOR users see no red).
+#[test]
+fn scaling_marks_not_ready_and_hpa_at_max_in_text() {
+    let mut state = demo_state();
+    state.apply(key(KeyCode::Char('2')));
+    let c = state.cluster.value.as_mut().unwrap();
+    let d = &mut c.deployments[0];
+    d.ready = d.replicas - 1;
+    let h = d.hpa.as_mut().unwrap();
+    h.current = h.max;
+    let name = d.name.clone();
+    let screen = render(&state, 80, 24);
+    let row = screen
+        .lines()
+        .find(|l| l.contains(&name))
+        .expect("the deployment's row");
+    assert!(row.contains(" !"), "{row}");
+    assert!(row.contains('▲'), "{row}");
+}

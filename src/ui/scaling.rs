@@ -110,8 +110,8 @@ fn columns(wide: bool, rules_w: u16) -> (Vec<&'static str>, Vec<Constraint>) {
             vec!["DEPLOYMENT", "READY", "HPA", "MOVE", "CPU", "MEM", "RULES"],
             vec![
                 Constraint::Min(14),
-                Constraint::Length(6),
-                Constraint::Length(6),
+                Constraint::Length(7),
+                Constraint::Length(7),
                 Constraint::Length(8),
                 Constraint::Length(5),
                 Constraint::Length(5),
@@ -191,10 +191,12 @@ fn rules_cell(d: &Deployment, o: &Outlook, theme: &Theme) -> (String, Style) {
 
 fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
     let s = state.signals(d);
-    let ready_style = if d.ready < d.replicas {
-        theme.warn
+    // Marks as well as colours, so NO_COLOR reads the same: `3/4 !` not all ready,
+    // `2-20 ▲` an HPA at its maximum.
+    let (ready_style, ready_mark) = if d.ready < d.replicas {
+        (theme.warn, " !")
     } else {
-        theme.ok
+        (theme.ok, "")
     };
     let (hpa, move_, at_max) = match (&d.hpa, &o.hpa) {
         (Some(h), Some(m)) => (
@@ -215,13 +217,17 @@ fn row<'a>(d: &Deployment, o: &Outlook, state: &State, theme: &Theme, wide: bool
     }
     cells.extend([
         Span::styled(name, theme.text),
-        Span::styled(format!("{}/{}", d.ready, d.replicas), ready_style),
+        Span::styled(
+            format!("{}/{}{ready_mark}", d.ready, d.replicas),
+            ready_style,
+        ),
     ]);
     if wide {
         cells.push(Span::styled(d.updated.to_string(), theme.text));
         cells.push(Span::styled(d.available.to_string(), theme.text));
     }
     let bound = if at_max { theme.critical } else { theme.text };
+    let hpa = if at_max { format!("{hpa} ▲") } else { hpa };
     cells.push(Span::styled(hpa, bound));
     cells.push(Span::styled(move_, bound));
     if wide {
