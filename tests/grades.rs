@@ -27,6 +27,7 @@ fn graded_state() -> State {
             p95_ms: 1500.0,
             p99_ms: 3000.0,
             queue_length: 180.0,
+            context: None,
         }],
         ..Default::default()
     };

@@ -205,6 +205,7 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
             }],
             utilization: vec![Utilization {
                 deployment: "chat-api".into(),
+                context: None,
                 cpu_pct: 35.0,
                 memory_pct: 40.0,
             }],

@@ -178,7 +178,7 @@ fn latency_json(m: &MetricsSample, r: &Rules, secrets: &[String]) -> Value {
         .map(|p| json!({ "panel": p.panel, "message": redact_text(&p.message, secrets) }))
         .collect();
     json!({ "services": m.services.iter().map(|s| json!({
-        "name": s.name, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
+        "name": s.name, "context": s.context, "qps": s.qps, "error_rate": s.error_rate, "p50_ms": s.p50_ms,
         "p95_ms": s.p95_ms, "p99_ms": s.p99_ms, "queue_length": s.queue_length,
         // The same grades the tiles, tables and alerts use.
         "grade": {

@@ -89,7 +89,59 @@ pub struct PrometheusConfig {
     /// `global.scrape_interval` (read from `/api/v1/status/config`), never faster than
     /// `[ui] refresh_ms`; see `sources::prometheus::pace`.
     pub refresh_ms: Option<u64>,
+    /// When one Prometheus holds several clusters (Thanos, Mimir, federation): the label that
+    /// names the cluster. The Latency view's services and the utilisation are then split by
+    /// it, and each value maps to a kube context through `cluster_contexts` (default: the
+    /// value is the context's name).
+    pub cluster_label: Option<String>,
+    pub cluster_contexts: BTreeMap<String, String>,
     pub queries: PromQueries,
+}
+
+impl PrometheusConfig {
+    /// The queries as they are sent: with a `cluster_label`, every `by (service)` and
+    /// `by (deployment)` grouping keeps that label too, so one series per service and cluster.
+    pub fn sent_queries(&self) -> PromQueries {
+        let mut q = self.queries.clone();
+        if let Some(label) = self.cluster_label.as_deref().filter(|l| !l.is_empty()) {
+            for text in [
+                &mut q.qps,
+                &mut q.error_rate,
+                &mut q.p50_ms,
+                &mut q.p95_ms,
+                &mut q.p99_ms,
+                &mut q.queue_length,
+                &mut q.cpu_utilization,
+                &mut q.memory_utilization,
+            ] {
+                *text = text
+                    .replace("by (service)", &format!("by (service, {label})"))
+                    .replace("by (service, le)", &format!("by (service, le, {label})"))
+                    .replace("by (deployment)", &format!("by (deployment, {label})"));
+            }
+            q.split = Some(ClusterSplit {
+                label: label.to_string(),
+                contexts: self.cluster_contexts.clone(),
+            });
+        }
+        q
+    }
+}
+
+/// How a row's cluster label becomes a kube context.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClusterSplit {
+    pub label: String,
+    pub contexts: BTreeMap<String, String>,
+}
+
+impl ClusterSplit {
+    pub fn context_of(&self, value: &str) -> String {
+        self.contexts
+            .get(value)
+            .cloned()
+            .unwrap_or_else(|| value.to_string())
+    }
 }
 
 impl Default for PrometheusConfig {
@@ -105,6 +157,8 @@ impl Default for PrometheusConfig {
             password: None,
             ca_file: None,
             refresh_ms: None,
+            cluster_label: None,
+            cluster_contexts: BTreeMap::new(),
             queries: PromQueries::default(),
         }
     }
@@ -139,6 +193,9 @@ pub struct PromQueries {
     pub cpu_usage_p95_cores: String,
     /// p95 memory working set over the last day, in bytes, per deployment (as above).
     pub memory_usage_p95_bytes: String,
+    /// Set from `[prometheus] cluster_label` when the queries are sent, never read from here.
+    #[serde(skip)]
+    pub split: Option<ClusterSplit>,
 }
 
 fn quantile(q: &str) -> String {
@@ -166,6 +223,7 @@ impl Default for PromQueries {
             cache_hit_rate_by_prefix: None,
             cpu_usage_p95_cores: "quantile_over_time(0.95, (sum by (deployment) (rate(container_cpu_usage_seconds_total[5m])))[1d:5m])".into(),
             memory_usage_p95_bytes: "quantile_over_time(0.95, (sum by (deployment) (container_memory_working_set_bytes))[1d:5m])".into(),
+            split: None,
         }
     }
 }

@@ -319,6 +319,8 @@ impl fmt::Debug for PrometheusConfig {
             password,
             ca_file,
             refresh_ms,
+            cluster_label,
+            cluster_contexts,
             queries,
         } = self;
         f.debug_struct("PrometheusConfig")
@@ -335,6 +337,8 @@ impl fmt::Debug for PrometheusConfig {
             .field("password", &masked(password))
             .field("ca_file", ca_file)
             .field("refresh_ms", refresh_ms)
+            .field("cluster_label", cluster_label)
+            .field("cluster_contexts", cluster_contexts)
             .field("queries", queries)
             .finish()
     }

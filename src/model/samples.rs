@@ -196,6 +196,10 @@ pub struct PanelProblem {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ServiceLatency {
     pub name: String,
+    /// The kube context it runs in, when `[prometheus] cluster_label` splits services by
+    /// cluster; None otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub qps: f64,
     /// Ratio 0..1 of requests that failed.
     pub error_rate: f64,
@@ -208,8 +212,35 @@ pub struct ServiceLatency {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Utilization {
     pub deployment: String,
+    /// As `ServiceLatency::context`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub cpu_pct: f64,
     pub memory_pct: f64,
+}
+
+impl ServiceLatency {
+    /// How the service is named on screen: `chat-api`, or `chat-api · prod-eu` when split
+    /// by cluster.
+    pub fn label(&self) -> String {
+        match &self.context {
+            Some(c) => format!("{} · {c}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Whether these are `d`'s figures: the same name, and the same context when the
+    /// figures are split by cluster.
+    pub fn is_for(&self, d: &Deployment) -> bool {
+        self.name == d.name && self.context.as_ref().is_none_or(|c| *c == d.context)
+    }
+}
+
+impl Utilization {
+    /// As [`ServiceLatency::is_for`].
+    pub fn is_for(&self, d: &Deployment) -> bool {
+        self.deployment == d.name && self.context.as_ref().is_none_or(|c| *c == d.context)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -29,12 +29,8 @@ impl State {
             .iter()
             .flat_map(|c| c.deployments.iter())
             .filter_map(|d| {
-                let qps = m.services.iter().find(|s| s.name == d.name)?.qps;
-                let cpu_pct = m
-                    .utilization
-                    .iter()
-                    .find(|u| u.deployment == d.name)?
-                    .cpu_pct;
+                let qps = m.services.iter().find(|s| s.is_for(d))?.qps;
+                let cpu_pct = m.utilization.iter().find(|u| u.is_for(d))?.cpu_pct;
                 let history = self.service_history(&d.name)?;
                 forecast::prescale(d, Now { qps, cpu_pct }, history)
             })

@@ -379,7 +379,7 @@ impl State {
                 let qps: f64 = m.services.iter().map(|s| s.qps).sum();
                 self.history.p95_ms.push(t, busiest);
                 for s in &m.services {
-                    self.history.push_service_p95(t, &s.name, s.p95_ms);
+                    self.history.push_service_p95(t, &s.label(), s.p95_ms);
                 }
                 self.history.qps.push(t, qps);
                 crate::domain::suggestions::track_idle(&mut self.idle_since, u.at, &m.services);
@@ -569,8 +569,8 @@ impl State {
     pub fn signals(&self, d: &Deployment) -> Signals {
         let answering = self.status(SourceKind::Prometheus) == Status::Ok;
         let m = self.metrics.value.as_ref().filter(|_| answering);
-        let util = m.and_then(|m| m.utilization.iter().find(|u| u.deployment == d.name));
-        let svc = m.and_then(|m| m.services.iter().find(|s| s.name == d.name));
+        let util = m.and_then(|m| m.utilization.iter().find(|u| u.is_for(d)));
+        let svc = m.and_then(|m| m.services.iter().find(|s| s.is_for(d)));
         let prometheus = Signals {
             cpu_pct: util.map(|u| u.cpu_pct),
             memory_pct: util.map(|u| u.memory_pct),

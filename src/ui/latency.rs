@@ -71,7 +71,7 @@ fn draw_services(
         .filter(|s| f.is_empty() || s.name.to_ascii_lowercase().contains(&f))
         .map(|s| {
             let graded = |text: String, g| (Theme::marked(&text, g), theme.graded(g));
-            let mut row = vec![(s.name.clone(), theme.text)];
+            let mut row = vec![(s.label(), theme.text)];
             if all {
                 row.push((format::ms(s.p50_ms), theme.text));
             }

@@ -120,6 +120,7 @@ async fn run_api(
     now: RefreshNow,
 ) {
     let mut pacer = Pacer::new(&cfg, refresh);
+    let queries = cfg.sent_queries();
     let mut tick = ticker(pacer.pace.every);
     let mut client = None;
     let mut backfilled = false;
@@ -134,11 +135,9 @@ async fn run_api(
         // panel per round; it is retried until it works once.
         let at = Utc::now();
         let result = if backfilled {
-            query_round(c, &cfg.queries, at)
-                .await
-                .map(|m| vec![(at, m)])
+            query_round(c, &queries, at).await.map(|m| vec![(at, m)])
         } else {
-            backfill(c, &cfg.queries, at).await
+            backfill(c, &queries, at).await
         };
         // The server is asked its scrape interval once it answers (not before: a hanging
         // server must not delay its error), at start and again after it was down.
@@ -239,10 +238,23 @@ fn round_result<T>(
 /// One panel's rows from an API answer of any shape; what is not an instant vector or a
 /// scalar becomes a warning, never a panic.
 pub fn values_of(panel: Panel, data: Data, warnings: Vec<String>) -> PanelValues {
+    values_split(panel, data, warnings, None)
+}
+
+/// `values_of`, rows split by cluster when `split` is set.
+pub fn values_split(
+    panel: Panel,
+    data: Data,
+    warnings: Vec<String>,
+    split: Option<&crate::config::ClusterSplit>,
+) -> PanelValues {
     match data {
-        Data::Vector(series) => {
-            PanelValues::from_series(panel, series.iter().map(|s| (&s.labels, s.value)), warnings)
-        }
+        Data::Vector(series) => PanelValues::from_series_split(
+            panel,
+            series.iter().map(|s| (&s.labels, s.value)),
+            warnings,
+            split,
+        ),
         Data::Scalar(v) => PanelValues::from_series(panel, [(&BTreeMap::new(), v)], warnings),
         Data::Matrix(_) | Data::Text(_) => {
             let mut warnings = warnings;
@@ -264,7 +276,10 @@ pub async fn query_round(
     let results =
         futures::future::join_all(Panel::active(queries).into_iter().map(|p| async move {
             let a = client.query(p.query(queries), at).await;
-            (p, a.map(|a| values_of(p, a.data, a.warnings)))
+            (
+                p,
+                a.map(|a| values_split(p, a.data, a.warnings, queries.split.as_ref())),
+            )
         }))
         .await;
     Ok(panels::assemble(&round_result(
@@ -311,7 +326,12 @@ pub async fn backfill(
             for (t, v) in s.values {
                 let ms = (t * 1000.0).round() as i64;
                 if let Some(Some(Ok(vals))) = by_time.get_mut(&ms).map(|m| m.get_mut(&p)) {
-                    let row = PanelValues::from_series(p, [(&s.labels, v)], Vec::new());
+                    let row = PanelValues::from_series_split(
+                        p,
+                        [(&s.labels, v)],
+                        Vec::new(),
+                        queries.split.as_ref(),
+                    );
                     vals.rows.extend(row.rows);
                 }
             }
@@ -386,7 +406,7 @@ pub async fn snapshot(cfg: &PrometheusConfig, refresh: Duration) -> SourceUpdate
     let result = async {
         let client = Client::new(cfg)?;
         match cfg.mode {
-            PromMode::Api => query_round(&client, &cfg.queries, at).await,
+            PromMode::Api => query_round(&client, &cfg.sent_queries(), at).await,
             PromMode::Scrape => {
                 let clock = std::time::Instant::now();
                 let (first, _) = scrape::observe(&client, &cfg.targets, clock).await?;

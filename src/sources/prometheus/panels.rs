@@ -4,7 +4,7 @@
 //! place that turns answers into rows, so a failed panel looks the same whichever mode
 //! produced it: its figures are NaN ("—" on screen) and its reason is in `problems`.
 
-use crate::config::PromQueries;
+use crate::config::{ClusterSplit, PromQueries};
 use crate::sources::{MetricsSample, ModelTokens, PanelProblem, ServiceLatency, Utilization};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,6 +121,19 @@ impl PanelValues {
         series: impl IntoIterator<Item = (&'a BTreeMap<String, String>, f64)>,
         warnings: Vec<String>,
     ) -> PanelValues {
+        PanelValues::from_series_split(panel, series, warnings, None)
+    }
+
+    /// `from_series`, with service and deployment rows told apart by cluster: the row is
+    /// keyed by name and context (see [`row_key`]) when `split` names the cluster label.
+    pub fn from_series_split<'a>(
+        panel: Panel,
+        series: impl IntoIterator<Item = (&'a BTreeMap<String, String>, f64)>,
+        warnings: Vec<String>,
+        split: Option<&ClusterSplit>,
+    ) -> PanelValues {
+        let by_cluster =
+            split.filter(|_| matches!(panel.row_label(), Some("service" | "deployment")));
         let rows = series
             .into_iter()
             .map(|(labels, v)| {
@@ -130,6 +143,11 @@ impl PanelValues {
                         .cloned()
                         .unwrap_or_else(|| format!("(no {l} label)")),
                     None => String::new(),
+                };
+                let name = match by_cluster.and_then(|s| Some(s.context_of(labels.get(&s.label)?)))
+                {
+                    Some(context) => row_key(&name, &context),
+                    None => name,
                 };
                 (name, v)
             })
@@ -199,28 +217,53 @@ fn problems(panel: Panel, answer: &PanelAnswer) -> Vec<PanelProblem> {
     out
 }
 
+/// Separates a row's name from its context in a row key; no service or label holds it.
+const CONTEXT_SEP: char = '\u{1f}';
+
+/// The row of `name` in `context` (a cluster split's rows).
+pub fn row_key(name: &str, context: &str) -> String {
+    format!("{name}{CONTEXT_SEP}{context}")
+}
+
+/// A row key's name and, for a cluster split's row, its context.
+fn split_key(key: String) -> (String, Option<String>) {
+    match key.split_once(CONTEXT_SEP) {
+        Some((name, context)) => (name.to_string(), Some(context.to_string())),
+        None => (key, None),
+    }
+}
+
 /// One sample from the answers of every panel. Rows come from any panel that names them,
 /// so a service whose P95 query failed still shows, with "—" for P95.
 pub fn assemble(answers: &BTreeMap<Panel, PanelAnswer>) -> MetricsSample {
     use Panel::*;
     let services = rows_of(answers, &[Qps, ErrorRate, P50, P95, P99, QueueLength])
         .into_iter()
-        .map(|name| ServiceLatency {
-            qps: figure(answers, Qps, &name),
-            error_rate: figure(answers, ErrorRate, &name),
-            p50_ms: figure(answers, P50, &name),
-            p95_ms: figure(answers, P95, &name),
-            p99_ms: figure(answers, P99, &name),
-            queue_length: figure(answers, QueueLength, &name),
-            name,
+        .map(|key| {
+            let s = ServiceLatency {
+                qps: figure(answers, Qps, &key),
+                error_rate: figure(answers, ErrorRate, &key),
+                p50_ms: figure(answers, P50, &key),
+                p95_ms: figure(answers, P95, &key),
+                p99_ms: figure(answers, P99, &key),
+                queue_length: figure(answers, QueueLength, &key),
+                ..ServiceLatency::default()
+            };
+            let (name, context) = split_key(key);
+            ServiceLatency { name, context, ..s }
         })
         .collect();
     let utilization = rows_of(answers, &[Cpu, Memory])
         .into_iter()
-        .map(|deployment| Utilization {
-            cpu_pct: figure(answers, Cpu, &deployment),
-            memory_pct: figure(answers, Memory, &deployment),
-            deployment,
+        .map(|key| {
+            let (cpu_pct, memory_pct) = (figure(answers, Cpu, &key), figure(answers, Memory, &key));
+            let (deployment, context) = split_key(key);
+            Utilization {
+                deployment,
+                context,
+                cpu_pct,
+                memory_pct,
+            }
         })
         .collect();
     let models = rows_of(answers, &[LlmInput, LlmOutput])

@@ -290,6 +290,7 @@ impl Sim {
             };
             services.push(ServiceLatency {
                 name: d.spec.name.clone(),
+                context: None,
                 qps: round_to(d.load, 0.1),
                 error_rate,
                 p50_ms: p50.round(),
@@ -299,6 +300,7 @@ impl Sim {
             });
             utilization.push(Utilization {
                 deployment: d.spec.name.clone(),
+                context: None,
                 cpu_pct: cpu.round(),
                 memory_pct: mem.round(),
             });
