@@ -9,6 +9,7 @@
 
 mod hibernate;
 mod model;
+mod prefixes;
 mod setup;
 mod task;
 mod tenants;

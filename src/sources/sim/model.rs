@@ -3,10 +3,9 @@
 use super::Rng;
 use super::setup::{deployment, embedding_vpa};
 use crate::domain::scaling::{self, Behavior};
-use crate::sources::redis::estimate::estimate;
 use crate::sources::{
     CacheSample, ClusterSample, Deployment, HpaMetric, MetricsSample, ModelTokens, NodePool,
-    PrefixCount, ServiceLatency, Utilization,
+    ServiceLatency, Utilization,
 };
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
@@ -57,7 +56,7 @@ pub struct Sim {
     pub(super) hit_rate: f64,
     pub(super) prefixes: Vec<(String, f64)>,
     /// When the operator last asked for an exact count of keys per prefix (`c`).
-    exact_count_at: Option<i64>,
+    pub(super) exact_count_at: Option<i64>,
     hits_total: f64,
     misses_total: f64,
     pub(super) qps: f64,
@@ -357,43 +356,6 @@ impl Sim {
             exact_count_progress: None,
             nodes: Vec::new(),
         }
-    }
-
-    /// As the Redis source reports them: estimated from sampled pages (a steady window of
-    /// 15,000 keys), or exact for ten minutes after `count_keys_exactly`.
-    fn prefix_counts(&self, total: f64) -> Vec<PrefixCount> {
-        const SAMPLED: u64 = 15_000;
-        let exact_age = self
-            .exact_count_at
-            .map(|at| self.t - at)
-            .filter(|a| *a < 600);
-        self.prefixes
-            .iter()
-            .map(|(p, k)| {
-                let keys = *k as u64;
-                let (keys, margin, exact, sampled, age_s) = match exact_age {
-                    Some(age) => (keys, 0, true, total as u64, age as u64),
-                    None => {
-                        let hits = (k / total.max(1.0) * SAMPLED as f64).round() as u64;
-                        let (_, margin) = estimate(hits, SAMPLED, total as u64).unwrap_or((0, 0));
-                        (keys, margin, false, SAMPLED, self.t.rem_euclid(2) as u64)
-                    }
-                };
-                PrefixCount {
-                    prefix: p.clone(),
-                    keys,
-                    margin,
-                    exact,
-                    sampled,
-                    age_s,
-                }
-            })
-            .collect()
-    }
-
-    /// The `c` key on the demo: an exact count, done at once.
-    pub fn count_keys_exactly(&mut self) {
-        self.exact_count_at = Some(self.t);
     }
 
     pub fn cluster(&self) -> ClusterSample {
