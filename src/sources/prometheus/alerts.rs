@@ -106,29 +106,8 @@ pub fn update(alerts: Vec<PromAlert>) -> SourceUpdate {
 
 /// Reads the alerts every [`EVERY`] and sends them to `tx` until the receiver is gone.
 pub async fn run(cfg: PrometheusConfig, tx: mpsc::Sender<SourceUpdate>) {
-    let Ok(client) = Client::new(&cfg) else {
-        return;
-    };
-    let mut tick = tokio::time::interval(EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        tick.tick().await;
-        match fetch(&client).await {
-            Ok(alerts) => {
-                failing = false;
-                if tx.send(update(alerts)).await.is_err() {
-                    return;
-                }
-            }
-            // Once per outage: the panels already show Prometheus' error.
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!("prometheus alerts: {e}");
-            }
-            Err(_) => {}
-        }
-    }
+    let fetch = |client: Client, _| async move { fetch(&client).await };
+    super::poll::poll(cfg, EVERY, "prometheus alerts", tx, fetch, update).await
 }
 
 #[cfg(test)]

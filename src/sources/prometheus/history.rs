@@ -86,31 +86,12 @@ pub fn update(h: TrafficHistory) -> SourceUpdate {
     }
 }
 
-/// Reads the history every [`EVERY`] until the receiver is gone; a failure is logged once
-/// (the panels already show Prometheus' state).
+/// Reads the history every [`EVERY`] until the receiver is gone.
 pub async fn run(cfg: PrometheusConfig, tx: mpsc::Sender<SourceUpdate>) {
-    let Ok(client) = Client::new(&cfg) else {
-        return;
+    let fetch = |client: Client, cfg: PrometheusConfig| async move {
+        fetch(&client, &cfg.queries.qps, Utc::now()).await
     };
-    let mut tick = tokio::time::interval(EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut failing = false;
-    loop {
-        tick.tick().await;
-        match fetch(&client, &cfg.queries.qps, Utc::now()).await {
-            Ok(h) => {
-                failing = false;
-                if tx.send(update(h)).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) if !failing => {
-                failing = true;
-                tracing::warn!("traffic history: {e}");
-            }
-            Err(_) => {}
-        }
-    }
+    super::poll::poll(cfg, EVERY, "traffic history", tx, fetch, update).await
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod history;
 pub mod pace;
 pub mod panels;
 pub mod period;
+mod poll;
 pub mod prices;
 pub mod quantile;
 pub mod scrape;
