@@ -7,7 +7,7 @@ use super::{HibernateError, HibernateRequest, plan};
 use crate::config::{ActionsConfig, KubernetesConfig};
 use crate::ops::audit::Audit;
 use crate::ops::scale::Scaler;
-use crate::ops::scale::cli::Prompt;
+use crate::ops::scale::cli::{Prompt, confirm_change, conflict_line};
 use crate::ops::scale::identity::Who;
 
 pub struct HibernateCommand {
@@ -69,12 +69,7 @@ pub async fn run(
                 ));
                 return 3;
             }
-            let confirmed = if production {
-                prompt.typed(&format!("production context: {action} it?"), name)
-            } else {
-                prompt.confirm(&format!("{action} it?"))
-            };
-            if !confirmed {
+            if !confirm_change(prompt, production, name, &format!("{action} it?")) {
                 prompt.err("cancelled: nothing was changed");
                 return 3;
             }
@@ -90,14 +85,7 @@ pub async fn run(
                 now: text,
             }) => {
                 let changes = now.changes_since(&plan_now.seen);
-                let what = if changes.is_empty() {
-                    "its status moved, the figures you saw are the same".to_string()
-                } else {
-                    changes.join(", ")
-                };
-                prompt.err(&format!(
-                    "{target}: changed since it was read ({what}); it is now {text}. Nothing was changed"
-                ));
+                prompt.err(&conflict_line(&target, &changes, &text));
                 if cmd.yes || !prompt.interactive() {
                     return 1;
                 }

@@ -20,6 +20,30 @@ pub trait Prompt {
     fn err(&mut self, line: &str);
 }
 
+/// Asks `question`; on a production context the target's `name` must be typed instead.
+pub fn confirm_change(
+    prompt: &mut dyn Prompt,
+    production: bool,
+    name: &str,
+    question: &str,
+) -> bool {
+    if production {
+        prompt.typed(&format!("production context: {question}"), name)
+    } else {
+        prompt.confirm(question)
+    }
+}
+
+/// The line a write refused by its precondition prints: what moved since it was read.
+pub fn conflict_line(target: &str, changes: &[String], now: &str) -> String {
+    let what = if changes.is_empty() {
+        "its status moved, the figures you saw are the same".to_string()
+    } else {
+        changes.join(", ")
+    };
+    format!("{target}: changed since it was read ({what}); it is now {now}. Nothing was changed")
+}
+
 /// The process's own terminal.
 pub struct TerminalPrompt;
 
@@ -113,12 +137,7 @@ pub async fn run(
                 prompt.err("refused: no terminal to confirm on; pass --yes to scale from a script");
                 return 3;
             }
-            let confirmed = if production {
-                prompt.typed("production context: apply this change?", name)
-            } else {
-                prompt.confirm("apply this change?")
-            };
-            if !confirmed {
+            if !confirm_change(prompt, production, name, "apply this change?") {
                 prompt.err("cancelled: nothing was changed");
                 return 3;
             }
@@ -136,14 +155,7 @@ pub async fn run(
                 now: text,
             }) => {
                 let changes = now.changes_since(&plan.seen);
-                let what = if changes.is_empty() {
-                    "its status moved, the figures you saw are the same".to_string()
-                } else {
-                    changes.join(", ")
-                };
-                prompt.err(&format!(
-                    "{target}: changed since it was read ({what}); it is now {text}. Nothing was changed"
-                ));
+                prompt.err(&conflict_line(&target, &changes, &text));
                 if cmd.yes || !prompt.interactive() {
                     return 1;
                 }
