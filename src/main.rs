@@ -343,28 +343,10 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
         },
         (None, None) => unreachable!("clap requires --replicas or --hpa-min"),
     };
-    let Some(k) = setup.config.kubernetes.clone() else {
-        eprintln!(
-            "error: scale needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)"
-        );
-        return Ok(2);
+    let (k, several) = match kube_target(cli, &setup, "scale") {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
     };
-    let several = k.several();
-    let k = match k.pick(cli.context.as_deref()) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
-    if k.read_only {
-        eprintln!(
-            "refused: read-only in {} ([kubernetes.context.\"{}\"] read_only = true)",
-            k.context.as_deref().unwrap_or_default(),
-            k.context.as_deref().unwrap_or_default()
-        );
-        return Ok(3);
-    }
     let cmd = ScaleCommand {
         request: ScaleRequest {
             context: k.context.clone().filter(|_| several),
@@ -379,6 +361,33 @@ async fn run_scale(cli: &Cli, setup: Setup) -> color_eyre::Result<u8> {
     let audit = Audit::new(setup.config.actions.audit_log.clone());
     let max = setup.config.actions.max_replicas;
     Ok(scale_cli::run(&k, max, audit, cmd, &mut TerminalPrompt).await)
+}
+
+/// The one context a headless kube action acts on (`--context` among several), and whether
+/// several are configured; Err is the exit code after saying why (2 no such context or no
+/// `[kubernetes]`, 3 read-only there).
+fn kube_target(
+    cli: &Cli,
+    setup: &Setup,
+    what: &str,
+) -> Result<(opsdeck::config::KubernetesConfig, bool), u8> {
+    let Some(k) = setup.config.kubernetes.clone() else {
+        eprintln!(
+            "error: {what} needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)"
+        );
+        return Err(2);
+    };
+    let several = k.several();
+    let k = k.pick(cli.context.as_deref()).map_err(|e| {
+        eprintln!("error: {e}");
+        2u8
+    })?;
+    if k.read_only {
+        let ctx = k.context.as_deref().unwrap_or_default();
+        eprintln!("refused: read-only in {ctx} ([kubernetes.context.\"{ctx}\"] read_only = true)");
+        return Err(3);
+    }
+    Ok((k, several))
 }
 
 /// `opsdeck hibernate` and `opsdeck wake`: exit 0 done, 1 failed, 2 bad usage or config,
@@ -404,29 +413,10 @@ async fn run_hibernate(
             return Ok(2);
         }
     };
-    let Some(k) = setup.config.kubernetes.clone() else {
-        eprintln!(
-            "error: {} needs [kubernetes] in the config (context = \"NAME\", or empty for the kubeconfig's current context)",
-            lever.name()
-        );
-        return Ok(2);
+    let (k, several) = match kube_target(cli, &setup, lever.name()) {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
     };
-    let several = k.several();
-    let k = match k.pick(cli.context.as_deref()) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(2);
-        }
-    };
-    if k.read_only {
-        eprintln!(
-            "refused: read-only in {} ([kubernetes.context.\"{}\"] read_only = true)",
-            k.context.as_deref().unwrap_or_default(),
-            k.context.as_deref().unwrap_or_default()
-        );
-        return Ok(3);
-    }
     let cmd = HibernateCommand {
         request: HibernateRequest {
             context: k.context.clone().filter(|_| several),
