@@ -5,62 +5,17 @@
 mod support;
 
 use chrono::Utc;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use opsdeck::app::{self, App, Backends};
+use crossterm::event::KeyCode;
+use opsdeck::app::{self};
 use opsdeck::config::Config;
-use opsdeck::ops::audit::Audit;
-use opsdeck::ops::executor::{Backend, Executor};
-use opsdeck::sources::RefreshNow;
 use opsdeck::sources::kube;
 use opsdeck::state::{Mode, Msg, State, View};
 use opsdeck::ui::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::time::Duration;
+use support::console::{console, typing};
 use support::kube_api::Kind;
 use support::kube_cluster::{cluster, kcfg};
-use tokio::sync::mpsc;
-
-/// Keys with a pause before each, then Ctrl-C after `settle_ms`.
-fn typing(
-    keys: &[KeyCode],
-    settle_ms: u64,
-) -> impl futures::Stream<Item = std::io::Result<Event>> + Unpin {
-    let mut script: Vec<(KeyEvent, u64)> = keys
-        .iter()
-        .map(|c| (KeyEvent::new(*c, KeyModifiers::NONE), 0))
-        .collect();
-    script.push((
-        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
-        settle_ms,
-    ));
-    Box::pin(futures::stream::unfold(
-        script.into_iter(),
-        |mut it| async move {
-            let (key, pause_ms) = it.next()?;
-            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
-            Some((Ok(Event::Key(key)), it))
-        },
-    ))
-}
-
-fn console(state: State, config: &Config) -> App {
-    let (_utx, updates) = mpsc::channel(4);
-    let (atx, actions) = mpsc::channel(16);
-    let executor = Executor {
-        backend: Backend::Live(Box::new(config.clone())),
-        audit: Audit::new(config.actions.audit_log.clone()),
-        events: atx,
-    };
-    App {
-        state,
-        theme: Theme::default_dark(),
-        no_color: false,
-        backends: Backends::new(executor, None, RefreshNow::default()),
-        updates,
-        actions,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn z_hibernates_the_selected_deployment_and_z_again_wakes_it() {

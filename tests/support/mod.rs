@@ -2,6 +2,7 @@
 //! exporter, and a Kubernetes API server; each test binary uses part of it.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod exporter;
 pub mod http;
 pub mod kube_api;
