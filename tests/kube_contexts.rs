@@ -18,11 +18,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::kube_api::{Kind, KubeApi, write_kubeconfig_contexts};
 use support::kube_cluster::cluster;
 use support::kube_fixtures as fx;
+use support::process::opsdeck;
 use tokio::sync::mpsc;
 
 /// prod-eu: the usual cluster (answer-api with its HPA, ingest); prod-us: ingest and
@@ -86,36 +86,6 @@ fn patches(api: &KubeApi) -> usize {
         .iter()
         .filter(|r| r.method == "PATCH")
         .count()
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-async fn opsdeck(config: &Path, args: &[&str]) -> Run {
-    let (config, args): (PathBuf, Vec<String>) = (
-        config.to_path_buf(),
-        args.iter().map(|a| a.to_string()).collect(),
-    );
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
 }
 
 /// The console's state, fed by the real kube sources of `config` until both contexts

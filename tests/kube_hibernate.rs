@@ -12,10 +12,10 @@ use opsdeck::ops::scale::Scaler;
 use opsdeck::sources::kube;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use support::kube_api::{Kind, KubeApi};
 use support::kube_cluster::{cluster, kcfg};
 use support::kube_fixtures as fx;
+use support::process::opsdeck;
 
 const COUNT: &str = "opsdeck.io/hibernated-replicas";
 
@@ -31,37 +31,6 @@ fn write_config(dir: &Path, api: &KubeApi, extra: &str) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// One `opsdeck` process, no terminal on stdin.
-async fn opsdeck(config: &Path, args: &[&str]) -> Run {
-    let (config, args): (PathBuf, Vec<String>) = (
-        config.to_path_buf(),
-        args.iter().map(|a| a.to_string()).collect(),
-    );
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
 }
 
 fn deployment(api: &KubeApi, name: &str) -> Value {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod kube_api;
 pub mod kube_cluster;
 pub mod kube_fixtures;
+pub mod process;
 pub mod prometheus;
 pub mod redis;
 
