@@ -51,12 +51,24 @@ pub fn push_sorted(out: &mut String, text: &str) -> Result<bool, PyJsonError> {
 /// (0x20..=0x7e) is kept; DEL and everything above is escaped.
 pub fn push_str_literal(out: &mut String, s: &str) {
     out.push('"');
+    push_str_body(out, s);
+    out.push('"');
+}
+
+/// Bytes kept as they are inside a string literal: printable ASCII but the quote and the
+/// backslash.
+fn is_plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'
+}
+
+/// The inside of [`push_str_literal`]: runs of plain printable ASCII are copied whole; only
+/// the rest goes char by char.
+fn push_str_body(out: &mut String, s: &str) {
     let mut rest = s;
     while !rest.is_empty() {
-        // Runs of plain printable ASCII are copied whole; only the rest goes char by char.
         let plain = rest
             .bytes()
-            .position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')
+            .position(|b| !is_plain(b))
             .unwrap_or(rest.len());
         out.push_str(&rest[..plain]);
         rest = &rest[plain..];
@@ -64,7 +76,6 @@ pub fn push_str_literal(out: &mut String, s: &str) {
         rest = &rest[ch.len_utf8()..];
         push_escaped(out, u32::from(ch));
     }
-    out.push('"');
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -91,10 +102,12 @@ fn push_escaped(out: &mut String, cp: u32) {
 }
 
 fn push_u_escape(out: &mut String, unit: u32) {
-    out.push_str("\\u");
-    for shift in [12, 8, 4, 0] {
-        out.push(char::from(HEX[((unit >> shift) & 0xf) as usize]));
+    let mut esc = *b"\\u0000";
+    for (i, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+        esc[2 + i] = HEX[((unit >> shift) & 0xf) as usize];
     }
+    // Six ASCII bytes.
+    out.push_str(std::str::from_utf8(&esc).unwrap_or_default());
 }
 
 /// Python's `repr(float)`: the shortest digits that read back as the same double, in fixed
@@ -144,12 +157,31 @@ pub fn push_float_repr(out: &mut String, f: f64) {
     }
 }
 
+/// An object key: compared, as Python compares `str`, by code point. UTF-8 byte order is
+/// code point order, so a key without escapes is compared as it stands; one with escapes
+/// (which may hold a lone surrogate) is decoded.
+enum Key<'t> {
+    Plain(&'t str),
+    Decoded(Vec<u32>),
+}
+
+impl Key<'_> {
+    fn cmp(&self, other: &Key<'_>) -> std::cmp::Ordering {
+        match (self, other) {
+            (Key::Plain(a), Key::Plain(b)) => a.cmp(b),
+            (Key::Plain(a), Key::Decoded(b)) => a.chars().map(u32::from).cmp(b.iter().copied()),
+            (Key::Decoded(a), Key::Plain(b)) => a.iter().copied().cmp(b.chars().map(u32::from)),
+            (Key::Decoded(a), Key::Decoded(b)) => a.cmp(b),
+        }
+    }
+}
+
 struct Parser<'t> {
     text: &'t str,
     pos: usize,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
     fn err(&self, reason: &'static str) -> PyJsonError {
         PyJsonError {
             offset: self.pos,
@@ -187,14 +219,12 @@ impl Parser<'_> {
             Some(b'{') => self.object(out, depth),
             Some(b'[') => self.array(out, depth),
             Some(b'"') => {
+                let start = out.len();
                 out.push('"');
-                let mut len = 0;
-                self.string(&mut |cp| {
-                    len += 1;
-                    push_escaped(out, cp);
-                })?;
+                self.string_escaped(out)?;
                 out.push('"');
-                Ok(len > 0)
+                // Every code point writes at least one byte.
+                Ok(out.len() - start > 2)
             }
             Some(b'-' | b'0'..=b'9') => self.number(out),
             _ => {
@@ -241,8 +271,9 @@ impl Parser<'_> {
 
     fn object(&mut self, out: &mut String, depth: usize) -> Result<bool, PyJsonError> {
         self.pos += 1;
-        // Each member's key as code points (Python's order) and its value written out.
-        let mut members: Vec<(Vec<u32>, String)> = Vec::new();
+        // Each member's key and where its value, written out, sits in `values`.
+        let mut members: Vec<(Key<'t>, std::ops::Range<usize>)> = Vec::new();
+        let mut values = String::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -252,12 +283,11 @@ impl Parser<'_> {
                 if self.peek() != Some(b'"') {
                     return Err(self.err("expected a string key in an object"));
                 }
-                let mut key = Vec::new();
-                self.string(&mut |cp| key.push(cp))?;
+                let key = self.key()?;
                 self.expect(b':', "expected ':' after an object key")?;
-                let mut value = String::new();
-                self.value(&mut value, depth + 1)?;
-                members.push((key, value));
+                let from = values.len();
+                self.value(&mut values, depth + 1)?;
+                members.push((key, from..values.len()));
                 self.skip_ws();
                 match self.peek() {
                     Some(b',') => self.pos += 1,
@@ -271,10 +301,10 @@ impl Parser<'_> {
         }
         // Stable sort, then the last of each run of equal keys: `dict` keeps the last value.
         members.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<&(Vec<u32>, String)> = Vec::with_capacity(members.len());
+        let mut kept: Vec<&(Key<'t>, std::ops::Range<usize>)> = Vec::with_capacity(members.len());
         for m in &members {
             match kept.last_mut() {
-                Some(last) if last.0 == m.0 => *last = m,
+                Some(last) if last.0.cmp(&m.0).is_eq() => *last = m,
                 _ => kept.push(m),
             }
         }
@@ -284,12 +314,70 @@ impl Parser<'_> {
                 out.push_str(", ");
             }
             out.push('"');
-            key.iter().for_each(|&cp| push_escaped(out, cp));
+            match key {
+                Key::Plain(s) => push_str_body(out, s),
+                Key::Decoded(cps) => cps.iter().for_each(|&cp| push_escaped(out, cp)),
+            }
             out.push_str("\": ");
-            out.push_str(value);
+            out.push_str(&values[value.clone()]);
         }
         out.push('}');
         Ok(!kept.is_empty())
+    }
+
+    /// An object key (at its opening quote): borrowed from the text when it has no escape,
+    /// as nearly every key has.
+    fn key(&mut self) -> Result<Key<'t>, PyJsonError> {
+        let start = self.pos + 1;
+        let bytes = self.text.as_bytes();
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .map(|i| start + i);
+        if let Some(end) = end
+            && bytes[end] == b'"'
+        {
+            self.pos = end + 1;
+            return Ok(Key::Plain(&self.text[start..end]));
+        }
+        let mut cps = Vec::new();
+        self.string(&mut |cp| cps.push(cp))?;
+        Ok(Key::Decoded(cps))
+    }
+
+    /// A string literal's body (at its opening quote) written escaped as Python writes it:
+    /// runs of plain ASCII are copied whole, the rest decoded and escaped code point by
+    /// code point.
+    fn string_escaped(&mut self, out: &mut String) -> Result<(), PyJsonError> {
+        self.pos += 1;
+        let bytes = self.text.as_bytes();
+        loop {
+            let run = bytes[self.pos..]
+                .iter()
+                .position(|&b| !is_plain(b))
+                .unwrap_or(bytes.len() - self.pos);
+            out.push_str(&self.text[self.pos..self.pos + run]);
+            self.pos += run;
+            let Some(&b) = bytes.get(self.pos) else {
+                return Err(self.err("unterminated string"));
+            };
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    let cp = self.escape()?;
+                    push_escaped(out, cp);
+                }
+                0x00..=0x1f => return Err(self.err("control character in a string")),
+                _ => {
+                    let ch = self.text[self.pos..].chars().next().unwrap_or('\0');
+                    self.pos += ch.len_utf8();
+                    push_escaped(out, u32::from(ch));
+                }
+            }
+        }
     }
 
     /// Decodes a string literal (at its opening quote) into code points, joining surrogate
