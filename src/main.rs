@@ -138,11 +138,7 @@ fn main() -> ExitCode {
     if let Some(code) = refuse_headless_action(&cli, &setup) {
         return ExitCode::from(code);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime_for(cli.command.as_ref()).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -217,6 +213,22 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:?}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// The cache actions are one task on one connection (warmup's parser has a thread of its
+/// own): a second worker would only wake, find nothing to steal, and take CPU from a Redis
+/// on the same machine. Everything else has sources or requests to run side by side.
+fn runtime_for(command: Option<&Command>) -> tokio::runtime::Builder {
+    match command {
+        Some(Command::Warmup { .. } | Command::Invalidate { .. }) => {
+            tokio::runtime::Builder::new_current_thread()
+        }
+        _ => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(2);
+            b
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod warmup;
 pub mod warmup_demo;
 pub mod warmup_http;
 pub mod warmup_redis;
+pub(crate) mod warmup_stream;
 
 pub use crate::model::{ActionEvent, ActionKind, CancelFlag};
 

@@ -104,18 +104,22 @@ impl RespConn {
         &mut self,
         sets: impl Iterator<Item = (&'a str, &'a str, u64)>,
     ) -> redis::RedisResult<()> {
-        self.buf.clear();
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
         let mut n = 0;
-        let mut ttl = itoa_buf();
         for (key, value, ttl_s) in sets {
-            let ttl_s = fmt_u64(&mut ttl, ttl_s);
-            push_command(
-                &mut self.buf,
-                &[b"SET", key.as_bytes(), value.as_bytes(), b"EX", ttl_s],
-            );
+            push_set(&mut buf, key, value, ttl_s);
             n += 1;
         }
+        self.buf = buf;
         self.send_buf(n).await
+    }
+
+    /// Sends `count` commands already encoded (by [`push_set`]) in `buf`.
+    pub async fn send_encoded(&mut self, buf: &[u8], count: usize) -> redis::RedisResult<()> {
+        timed(self.timeout, self.io.get_mut().write_all(buf)).await?;
+        self.owed.push_back(count);
+        Ok(())
     }
 
     async fn send_buf(&mut self, replies: usize) -> redis::RedisResult<()> {
@@ -167,6 +171,13 @@ async fn timed<T>(
         Ok(r) => r.map_err(RedisError::from),
         Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
     }
+}
+
+/// Appends `SET key value EX ttl_s` to `buf` as RESP.
+pub fn push_set(buf: &mut Vec<u8>, key: &str, value: &str, ttl_s: u64) {
+    let mut ttl = itoa_buf();
+    let ttl = fmt_u64(&mut ttl, ttl_s);
+    push_command(buf, &[b"SET", key.as_bytes(), value.as_bytes(), b"EX", ttl]);
 }
 
 fn push_command(buf: &mut Vec<u8>, args: &[&[u8]]) {

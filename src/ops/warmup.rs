@@ -13,6 +13,7 @@ use crate::ops::{ActionEvent, ActionKind, CancelFlag};
 use crate::sources::redis::conn::ConnectError;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -212,22 +213,35 @@ fn first_bad(bad: &[BadLine]) -> String {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Line<'a> {
-    question: String,
+pub(crate) struct Line<'a> {
+    /// Borrowed from the line unless it holds escapes.
+    #[serde(borrow)]
+    pub(crate) question: Cow<'a, str>,
     /// Raw: rewritten straight to the stored text, without building a tree per line.
     #[serde(borrow)]
     answer: &'a RawValue,
     /// Raw, so the key sees the number `1` and `1.0` and big integers as the services do.
     #[serde(default, borrow)]
-    context: Option<&'a RawValue>,
+    pub(crate) context: Option<&'a RawValue>,
     #[serde(default)]
     ttl_s: Option<u64>,
 }
 
-/// Turns lines into entries, with one payload buffer for every key it computes.
+/// One line keyed, borrowing the parser's buffers until the next line.
+pub(crate) struct Keyed<'p> {
+    pub(crate) key: &'p str,
+    pub(crate) value: &'p str,
+    pub(crate) ttl_s: u64,
+    pub(crate) ttl_explicit: bool,
+}
+
+/// Turns lines into keys and stored values, in buffers it reuses for every line: a warmup
+/// keys millions of lines, and keeping allocation out of that loop keeps it cheap.
 pub(crate) struct LineParser<'a> {
     opts: &'a WarmupOptions,
     scratch: String,
+    key: String,
+    value: String,
 }
 
 impl<'a> LineParser<'a> {
@@ -235,6 +249,8 @@ impl<'a> LineParser<'a> {
         LineParser {
             opts,
             scratch: String::new(),
+            key: String::new(),
+            value: String::new(),
         }
     }
 
@@ -244,6 +260,24 @@ impl<'a> LineParser<'a> {
         line: usize,
         raw: &[u8],
     ) -> Option<Result<WarmupEntry, BadLine>> {
+        self.parse_with(line, raw, |k, l| WarmupEntry {
+            line,
+            key: k.key.to_string(),
+            value: k.value.to_string(),
+            ttl_s: k.ttl_s,
+            ttl_explicit: k.ttl_explicit,
+            question: l.question.into_owned(),
+            context_json: l.context.map(|c| c.get().to_string()),
+        })
+    }
+
+    /// The line keyed and handed to `take`, with the line itself for what else it needs.
+    pub(crate) fn parse_with<T>(
+        &mut self,
+        line: usize,
+        raw: &[u8],
+        take: impl FnOnce(Keyed<'_>, Line<'_>) -> T,
+    ) -> Option<Result<T, BadLine>> {
         let bad = |reason: String| Some(Err(BadLine { line, reason }));
         if raw.trim_ascii().is_empty() {
             return None;
@@ -260,13 +294,12 @@ impl<'a> LineParser<'a> {
             return bad("ttl_s must be at least 1".into());
         }
         let explicit = self.opts.ttl_override_s.or(l.ttl_s);
-        let mut key = String::with_capacity(48);
-        let context = l.context.map(RawValue::get);
+        self.key.clear();
         let keyed = answer_key_into(
             &mut self.scratch,
-            &mut key,
+            &mut self.key,
             &l.question,
-            context,
+            l.context.map(RawValue::get),
             &self.opts.kb_version,
         );
         if let Err(e) = keyed {
@@ -274,19 +307,17 @@ impl<'a> LineParser<'a> {
         }
         // Stored as Python writes it (keys sorted, as `json.dumps(sort_keys=True)`), so the
         // services read back the value they would have written.
-        let mut value = String::with_capacity(l.answer.get().len() + 16);
-        if let Err(e) = py_json::push_sorted(&mut value, l.answer.get()) {
+        self.value.clear();
+        if let Err(e) = py_json::push_sorted(&mut self.value, l.answer.get()) {
             return bad(format!("answer: {e}"));
         }
-        Some(Ok(WarmupEntry {
-            line,
-            key,
-            value,
+        let keyed = Keyed {
+            key: &self.key,
+            value: &self.value,
             ttl_s: explicit.unwrap_or(self.opts.default_ttl_s),
             ttl_explicit: explicit.is_some(),
-            question: l.question,
-            context_json: context.map(str::to_string),
-        }))
+        };
+        Some(Ok(take(keyed, l)))
     }
 }
 

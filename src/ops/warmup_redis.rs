@@ -1,16 +1,16 @@
 //! Warmup's Redis route: batches of `SET key value EX ttl`, several in flight, on a plain
 //! RESP connection to a single server (`resp_conn`), or on redis-rs for a cluster (pipelines
-//! grouped by slot) and for TLS. From a file, a parser thread keys the next batches while
-//! the server works through the ones sent, so reading the file costs little extra time.
+//! grouped by slot) and for TLS. The batches come from `warmup_stream`.
 
 use crate::config::RedisConfig;
 use crate::ops::audit::Audit;
 use crate::ops::redis_target::{self, ACTION_TIMEOUT, RedisTarget, Writer};
 use crate::ops::resp_conn::RespConn;
 use crate::ops::warmup::{
-    BadLine, LineParser, WarmupEntry, WarmupError, WarmupOptions, WarmupPlan, WarmupReport,
-    audit_params, audit_params_counts, per_sec, progress, refuse_if_strict,
+    WarmupEntry, WarmupError, WarmupOptions, WarmupPlan, WarmupReport, audit_params,
+    audit_params_counts, per_sec, progress, refuse_if_strict,
 };
+use crate::ops::warmup_stream::{Bad, Encoding, Sets, Source};
 use crate::ops::{ActionEvent, CancelFlag};
 use crate::sources::redis::conn::{ConnectError, Endpoint};
 use futures::StreamExt;
@@ -18,19 +18,13 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use redis::RedisError;
 use redis::cluster_routing::Slot;
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// Batches sent and not yet answered: enough that the server never waits for the next one.
 const PIPELINE_DEPTH: usize = 4;
-/// Batches the parser may run ahead of the writes, bounding the memory a large file takes.
-const QUEUED_BATCHES: usize = 8;
-
-type Bad<'a> = &'a mut (dyn FnMut(&BadLine) + Send);
 
 pub(crate) async fn run_plan(
     redis_cfg: &RedisConfig,
@@ -42,11 +36,7 @@ pub(crate) async fn run_plan(
 ) -> Result<WarmupReport, WarmupError> {
     let params = audit_params(plan, opts);
     refuse_if_strict(plan, opts, audit, &params)?;
-    let source = Source::Plan {
-        chunks: plan.entries.chunks(opts.batch_size.max(1)),
-        total: plan.entries.len() as u64,
-        bad: plan.bad.len() as u64,
-    };
+    let source = Source::plan(&plan.entries, plan.bad.len(), opts.batch_size);
     let run = Run {
         redis_cfg,
         file: &plan.source,
@@ -73,21 +63,7 @@ pub(crate) async fn run_file(
         source,
     };
     let file = std::fs::File::open(path).map_err(read_err)?;
-    let file_len = file.metadata().map_err(read_err)?.len();
-    let (tx, rx) = mpsc::channel(QUEUED_BATCHES);
-    let parser_opts = opts.clone();
-    std::thread::Builder::new()
-        .name("warmup-parse".into())
-        .spawn(move || produce(file, &parser_opts, tx))
-        .map_err(read_err)?;
-    let source = Source::Stream {
-        rx,
-        file_len,
-        bytes: 0,
-        entries: 0,
-        bad: 0,
-        done: false,
-    };
+    let source = Source::file(file, opts);
     let params = audit_params_counts(&shown, None, None, opts);
     let run = Run {
         redis_cfg,
@@ -98,120 +74,6 @@ pub(crate) async fn run_file(
         cancel,
     };
     run.go(params, source, on_bad).await
-}
-
-/// Up to `batch_size` entries, the bad lines met on the way, and the bytes they took.
-struct Chunk {
-    entries: Vec<WarmupEntry>,
-    bad: Vec<BadLine>,
-    bytes: u64,
-}
-
-fn produce(file: std::fs::File, opts: &WarmupOptions, tx: mpsc::Sender<std::io::Result<Chunk>>) {
-    let batch = opts.batch_size.max(1);
-    let fresh = || Chunk {
-        entries: Vec::with_capacity(batch),
-        bad: Vec::new(),
-        bytes: 0,
-    };
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut parser = LineParser::new(opts);
-    let mut raw = Vec::new();
-    let mut chunk = fresh();
-    for line in 1.. {
-        raw.clear();
-        match reader.read_until(b'\n', &mut raw) {
-            Ok(0) => break,
-            Ok(n) => chunk.bytes += n as u64,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(e));
-                return;
-            }
-        }
-        match parser.parse(line, raw.strip_suffix(b"\n").unwrap_or(&raw)) {
-            Some(Ok(entry)) => chunk.entries.push(entry),
-            Some(Err(bad)) => chunk.bad.push(bad),
-            None => {}
-        }
-        // A closed channel means the writer stopped (cancelled or failed): so does the parser.
-        if chunk.entries.len() >= batch
-            && tx
-                .blocking_send(Ok(std::mem::replace(&mut chunk, fresh())))
-                .is_err()
-        {
-            return;
-        }
-    }
-    let _ = tx.blocking_send(Ok(chunk));
-}
-
-enum Source<'a> {
-    Plan {
-        chunks: std::slice::Chunks<'a, WarmupEntry>,
-        total: u64,
-        bad: u64,
-    },
-    Stream {
-        rx: mpsc::Receiver<std::io::Result<Chunk>>,
-        file_len: u64,
-        bytes: u64,
-        entries: u64,
-        bad: u64,
-        done: bool,
-    },
-}
-
-impl<'a> Source<'a> {
-    async fn next(&mut self, on_bad: Bad<'_>) -> std::io::Result<Option<Cow<'a, [WarmupEntry]>>> {
-        match self {
-            Source::Plan { chunks, .. } => Ok(chunks.next().map(Cow::Borrowed)),
-            Source::Stream {
-                rx,
-                bytes,
-                entries,
-                bad,
-                done,
-                ..
-            } => loop {
-                let Some(chunk) = rx.recv().await else {
-                    *done = true;
-                    return Ok(None);
-                };
-                let chunk = chunk?;
-                *bytes += chunk.bytes;
-                *entries += chunk.entries.len() as u64;
-                *bad += chunk.bad.len() as u64;
-                chunk.bad.iter().for_each(&mut *on_bad);
-                if !chunk.entries.is_empty() {
-                    return Ok(Some(Cow::Owned(chunk.entries)));
-                }
-            },
-        }
-    }
-
-    /// Entries in the file; while a stream is still being read, extrapolated from the bytes
-    /// read so far, so the progress bar has an ETA from the first batch.
-    fn total(&self) -> u64 {
-        match *self {
-            Source::Plan { total, .. } => total,
-            Source::Stream { entries, done, .. } if done => entries,
-            Source::Stream {
-                file_len,
-                bytes,
-                entries,
-                ..
-            } => {
-                let left = file_len.saturating_sub(bytes) as f64;
-                entries + (left * entries as f64 / bytes.max(1) as f64) as u64
-            }
-        }
-    }
-
-    fn bad(&self) -> u64 {
-        match *self {
-            Source::Plan { bad, .. } | Source::Stream { bad, .. } => bad,
-        }
-    }
 }
 
 /// Where batches go, and how their answers come back.
@@ -247,17 +109,29 @@ impl Sink {
         }
     }
 
-    async fn send(&mut self, batch: &[WarmupEntry]) -> redis::RedisResult<()> {
+    /// How this sink wants a file's batches.
+    fn encoding(&self) -> Encoding {
         match self {
-            Sink::Resp(conn) => {
+            Sink::Resp(_) => Encoding::Resp,
+            Sink::Redis { .. } => Encoding::Entries,
+        }
+    }
+
+    async fn send(&mut self, batch: &Sets<'_>) -> redis::RedisResult<()> {
+        match (self, batch) {
+            (Sink::Resp(conn), Sets::Resp { buf, count }) => conn.send_encoded(buf, *count).await,
+            (Sink::Resp(conn), Sets::Entries(batch)) => {
                 let sets = batch
                     .iter()
                     .map(|e| (e.key.as_str(), e.value.as_str(), e.ttl_s));
                 conn.send_sets(sets).await
             }
-            Sink::Redis { writer, in_flight } => {
+            (Sink::Redis { writer, in_flight }, Sets::Entries(batch)) => {
                 in_flight.push(pipelines(writer, batch));
                 Ok(())
+            }
+            (Sink::Redis { .. }, Sets::Resp { .. }) => {
+                unreachable!("a file is encoded as RESP only for the plain connection")
             }
         }
     }
@@ -372,6 +246,9 @@ impl Run<'_> {
                 return Ok(());
             }
             let mut sink = Sink::open(self.redis_cfg, &target, &seeds).await?;
+            source
+                .start(sink.encoding())
+                .map_err(|e| self.read_err(e))?;
             let mut exhausted = false;
             loop {
                 while sink.in_flight() < PIPELINE_DEPTH && !cancelled && !exhausted {
@@ -423,7 +300,7 @@ impl Run<'_> {
             dry_run: opts.dry_run,
             response: None,
         };
-        if let Source::Stream { entries, bad, .. } = source {
+        if let Some((entries, bad)) = source.counted() {
             params["entries"] = entries.into();
             params["bad_lines"] = bad.into();
         }
