@@ -55,14 +55,18 @@ impl RespConn {
             Ok(io) => io,
             Err(e) => return Some(Err(ep.err(e.into()))),
         };
-        let mut conn = RespConn {
+        let mut conn = RespConn::over(io, timeout);
+        Some(conn.handshake(ep).await.map(|()| conn))
+    }
+
+    fn over(io: Box<dyn Io>, timeout: Duration) -> RespConn {
+        RespConn {
             io: BufReader::with_capacity(64 * 1024, io),
             timeout,
             owed: VecDeque::new(),
             buf: Vec::new(),
             line: Vec::new(),
-        };
-        Some(conn.handshake(ep).await.map(|()| conn))
+        }
     }
 
     async fn handshake(&mut self, ep: &Endpoint) -> Result<(), ConnectError> {
@@ -133,33 +137,71 @@ impl RespConn {
         self.owed.len()
     }
 
-    /// The replies to the oldest batch sent. Error replies are counted, not fatal here: the
-    /// server carries on with the rest of a pipeline, so the caller learns how many landed.
+    /// The replies to the oldest batch sent, within one timeout for the whole batch. Error
+    /// replies are counted, not fatal here: the server carries on with the rest of a
+    /// pipeline, so the caller learns how many landed.
     pub async fn read_batch(&mut self) -> redis::RedisResult<BatchReply> {
         let n = self.owed.pop_front().unwrap_or(0);
+        match tokio::time::timeout(self.timeout, self.read_replies(n)).await {
+            Ok(r) => r,
+            Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
+        }
+    }
+
+    /// Counts `n` reply lines straight from the read buffer; only a line split across two
+    /// reads is copied out first.
+    async fn read_replies(&mut self, n: usize) -> redis::RedisResult<BatchReply> {
         let mut reply = BatchReply { ok: 0, error: None };
-        for _ in 0..n {
-            self.line.clear();
-            let read = self.io.read_until(b'\n', &mut self.line);
-            if timed(self.timeout, read).await? == 0 {
+        let mut left = n;
+        while left > 0 {
+            let buf = self.io.fill_buf().await?;
+            if buf.is_empty() {
                 return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
             }
-            let text = self.line.strip_suffix(b"\r\n").unwrap_or(&self.line);
-            match text.first() {
-                Some(b'+') => reply.ok += 1,
-                Some(b'-') if reply.error.is_none() => {
-                    let msg = String::from_utf8_lossy(&text[1..]).into_owned();
-                    reply.error = Some((ErrorKind::Extension, "the server refused", msg).into());
-                }
-                Some(b'-') => {}
-                // SET and the handshake only ever answer with a status or an error line.
-                _ => {
-                    let got = String::from_utf8_lossy(text).into_owned();
-                    return Err((ErrorKind::Parse, "unexpected reply", got).into());
-                }
+            let mut used = 0;
+            while left > 0 {
+                let Some(end) = buf[used..].iter().position(|&b| b == b'\n') else {
+                    break;
+                };
+                reply.count(&buf[used..used + end])?;
+                used += end + 1;
+                left -= 1;
             }
+            if used > 0 {
+                self.io.consume(used);
+                continue;
+            }
+            self.line.clear();
+            if self.io.read_until(b'\n', &mut self.line).await? == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+            }
+            reply.count(&self.line)?;
+            left -= 1;
         }
         Ok(reply)
+    }
+}
+
+impl BatchReply {
+    /// One reply line (its `\r\n` optional): a status counts as landed, the first error is
+    /// kept.
+    fn count(&mut self, line: &[u8]) -> redis::RedisResult<()> {
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        match text.first() {
+            Some(b'+') => self.ok += 1,
+            Some(b'-') if self.error.is_none() => {
+                let msg = String::from_utf8_lossy(&text[1..]).into_owned();
+                self.error = Some((ErrorKind::Extension, "the server refused", msg).into());
+            }
+            Some(b'-') => {}
+            // SET and the handshake only ever answer with a status or an error line.
+            _ => {
+                let got = String::from_utf8_lossy(text).into_owned();
+                return Err((ErrorKind::Parse, "unexpected reply", got).into());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -226,5 +268,49 @@ mod tests {
         let mut n = itoa_buf();
         assert_eq!(fmt_u64(&mut n, 0), b"0");
         assert_eq!(fmt_u64(&mut n, u64::MAX), u64::MAX.to_string().as_bytes());
+    }
+
+    /// Replies arrive in pieces of every size, lines split across reads: each batch still
+    /// gets exactly its own replies, and the first error of a batch is kept.
+    #[tokio::test]
+    async fn replies_are_counted_per_batch_whatever_the_reads() {
+        let (client, mut server) = tokio::io::duplex(7);
+        let mut conn = RespConn::over(Box::new(client), Duration::from_secs(5));
+        let sizes = [1000, 1, 2500, 3];
+        let mut replies = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            for j in 0..n {
+                let refused = i == 2 && (j == 7 || j == 2000);
+                replies.extend_from_slice(
+                    if refused {
+                        format!("-OOM refused {j}\r\n").into_bytes()
+                    } else {
+                        b"+OK\r\n".to_vec()
+                    }
+                    .as_slice(),
+                );
+            }
+            conn.owed.push_back(n);
+        }
+        let writer = tokio::spawn(async move {
+            for piece in replies.chunks(13) {
+                server.write_all(piece).await.unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        for _ in sizes {
+            let r = conn.read_batch().await.unwrap();
+            got.push((r.ok, r.error.and_then(|e| e.detail().map(str::to_string))));
+        }
+        writer.await.unwrap();
+        assert_eq!(
+            got,
+            [
+                (1000, None),
+                (1, None),
+                (2498, Some("OOM refused 7".to_string())),
+                (3, None)
+            ]
+        );
     }
 }

@@ -282,8 +282,12 @@ impl<'a> LineParser<'a> {
         if raw.trim_ascii().is_empty() {
             return None;
         }
-        // from_slice checks UTF-8 inside strings itself; a line that is not UTF-8 is an error.
-        let l = match serde_json::from_slice::<Line>(raw) {
+        // Checked once as a whole, so the JSON reader does not check each string again.
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => return bad(format!("not UTF-8: {e}")),
+        };
+        let l = match serde_json::from_str::<Line>(text) {
             Ok(l) => l,
             Err(e) => return bad(e.to_string()),
         };
