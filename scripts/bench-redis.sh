@@ -7,7 +7,8 @@
 #                 redis-cli unlink` run for each pattern; the same data reloaded before each
 #                 run; SLOWLOG entries >= 10 ms during opsdeck's run.
 #   warmup        `opsdeck warmup --file F` (every other line with an object context) beside
-#                 `redis-cli --pipe` of the same SETs.
+#                 `redis-cli --pipe` of the same SETs, which of the two goes first alternating
+#                 from run to run.
 #
 # Each timing covers the whole process: start, config, connect, work, audit, exit.
 #
@@ -98,20 +99,28 @@ echo
 echo "warmup: $W entries"
 printf '%-5s %14s %12s %8s\n' run "--pipe (s)" "opsdeck (s)" ratio
 warm_ratios=()
-for run in $(seq "$RUNS"); do
+warm_pipe() {
     "${CLI[@]}" flushall >/dev/null
+    local t0 t1
     t0=$(now)
     "${CLI[@]}" --pipe <"$WORK/warmup.resp" >/dev/null
     t1=$(now)
     ref=$(secs "$t0" "$t1")
     expect_size "$W" "redis-cli --pipe"
+}
+warm_ours() {
     "${CLI[@]}" flushall >/dev/null
+    local t0 t1
     t0=$(now)
     "$OPSDECK" --config "$CONFIG" warmup --file "$WORK/warmup.jsonl" >"$WORK/warm.out" 2>&1 ||
         { cat "$WORK/warm.out" >&2; exit 1; }
     t1=$(now)
     ours=$(secs "$t0" "$t1")
     expect_size "$W" "opsdeck warmup"
+}
+for run in $(seq "$RUNS"); do
+    # Every other run opsdeck goes first, so neither side always meets the server fresh.
+    if ((run % 2)); then warm_pipe; warm_ours; else warm_ours; warm_pipe; fi
     r=$(ratio "$ref" "$ours")
     warm_ratios+=("$r")
     printf '%-5s %14s %12s %7sx\n' "$run" "$ref" "$ours" "$r"

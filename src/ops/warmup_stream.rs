@@ -198,32 +198,49 @@ fn produce(
     };
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut parser = LineParser::new(opts);
-    let mut raw = Vec::new();
+    // A line split across two reads of the file, put together.
+    let mut spill = Vec::new();
     let mut chunk = fresh();
     for line in 1.. {
-        raw.clear();
-        match reader.read_until(b'\n', &mut raw) {
-            Ok(0) => break,
-            Ok(n) => chunk.bytes += n as u64,
+        // Lines are parsed where they sit in the read buffer; only a split one is copied.
+        let read = reader.fill_buf().map(|buf| {
+            if buf.is_empty() {
+                return None;
+            }
+            if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+                take_line(&mut parser, encoding, &mut chunk, line, &buf[..i]);
+                return Some(Read::Line(i + 1));
+            }
+            spill.clear();
+            spill.extend_from_slice(buf);
+            Some(Read::Split)
+        });
+        let used = match read {
+            Ok(None) => break,
+            Ok(Some(Read::Split)) => {
+                let held = spill.len();
+                reader.consume(held);
+                match reader.read_until(b'\n', &mut spill) {
+                    Ok(n) => {
+                        let raw = spill.strip_suffix(b"\n").unwrap_or(&spill);
+                        take_line(&mut parser, encoding, &mut chunk, line, raw);
+                        chunk.bytes += (held + n) as u64;
+                        0
+                    }
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+            Ok(Some(Read::Line(used))) => used,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }
-        }
-        let raw = raw.strip_suffix(b"\n").unwrap_or(&raw);
-        let parsed = match encoding {
-            Encoding::Resp => parser.parse_with(line, raw, |k, _| {
-                push_set(&mut chunk.resp, k.key, k.value, k.ttl_s);
-            }),
-            Encoding::Entries => parser
-                .parse(line, raw)
-                .map(|r| r.map(|e| chunk.entries.push(e))),
         };
-        match parsed {
-            Some(Ok(())) => chunk.count += 1,
-            Some(Err(bad)) => chunk.bad.push(bad),
-            None => {}
-        }
+        reader.consume(used);
+        chunk.bytes += used as u64;
         // A closed channel means the writer stopped (cancelled or failed): so does the parser.
         if chunk.count >= batch
             && tx
@@ -234,4 +251,97 @@ fn produce(
         }
     }
     let _ = tx.blocking_send(Ok(chunk));
+}
+
+/// What one look at the read buffer found.
+enum Read {
+    /// A whole line, parsed: the bytes it took with its newline.
+    Line(usize),
+    /// The buffer ends inside a line, now in the spill buffer.
+    Split,
+}
+
+/// One line into the chunk: its SET, or its reason for being bad; a blank line is skipped.
+fn take_line(
+    parser: &mut LineParser<'_>,
+    encoding: Encoding,
+    chunk: &mut Chunk,
+    line: usize,
+    raw: &[u8],
+) {
+    let parsed = match encoding {
+        Encoding::Resp => parser.parse_with(line, raw, |k, _| {
+            push_set(&mut chunk.resp, k.key, k.value, k.ttl_s);
+        }),
+        Encoding::Entries => parser
+            .parse(line, raw)
+            .map(|r| r.map(|e| chunk.entries.push(e))),
+    };
+    match parsed {
+        Some(Ok(())) => chunk.count += 1,
+        Some(Err(bad)) => chunk.bad.push(bad),
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CacheConfig;
+    use crate::ops::warmup::parse_jsonl;
+
+    /// Lines of every length, split across the 1 MiB reads of the file at all sorts of
+    /// places, a bad line among them and the last without its newline: the thread reads the
+    /// same entries, bad lines and bytes as parsing the whole text at once, either encoding.
+    #[test]
+    fn lines_split_across_reads_are_read_whole() {
+        let mut text = String::new();
+        for i in 0..30_000 {
+            let pad = "x".repeat(i * 7 % 300);
+            match i % 1000 {
+                500 => text.push_str("{\"question\": \"broken\"\n"),
+                999 => text.push('\n'),
+                _ => text.push_str(&format!(
+                    "{{\"question\": \"q{i} {pad}\", \"answer\": \"a{i}\", \"context\": {{\"n\": {i}}}}}\n"
+                )),
+            }
+        }
+        text.push_str("{\"question\": \"last\", \"answer\": \"no newline\"}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let mut opts = WarmupOptions::from_config(&CacheConfig::default());
+        opts.batch_size = 777;
+        let want = parse_jsonl(&text, "w", &opts);
+        for encoding in [Encoding::Entries, Encoding::Resp] {
+            let (tx, mut rx) = mpsc::channel(4);
+            let file = std::fs::File::open(&path).unwrap();
+            let o = opts.clone();
+            let reader = std::thread::spawn(move || produce(file, &o, encoding, tx));
+            let (mut entries, mut resp, mut count, mut bad, mut bytes) =
+                (Vec::new(), Vec::new(), 0, Vec::new(), 0);
+            while let Some(chunk) = rx.blocking_recv() {
+                let chunk = chunk.unwrap();
+                assert!(chunk.count <= 777);
+                entries.extend(chunk.entries);
+                resp.extend(chunk.resp);
+                count += chunk.count;
+                bad.extend(chunk.bad);
+                bytes += chunk.bytes;
+            }
+            reader.join().unwrap();
+            assert_eq!(bytes, text.len() as u64);
+            assert_eq!(bad, want.bad);
+            assert_eq!(count, want.entries.len());
+            if encoding == Encoding::Entries {
+                assert_eq!(entries, want.entries);
+            } else {
+                let mut expected = Vec::new();
+                for e in &want.entries {
+                    push_set(&mut expected, &e.key, &e.value, e.ttl_s);
+                }
+                assert!(resp == expected, "the encoded SETs differ");
+            }
+        }
+    }
 }
