@@ -164,12 +164,12 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// What a file held, for the audit's end line; `None` for a plan, counted up front.
+    /// What a file held, for the audit's end line; `None` for a plan, counted up front, and
+    /// for a file never read (the server could not be reached), whose counts stay unknown.
     pub(crate) fn counted(&self) -> Option<(u64, u64)> {
         match *self {
             Source::Stream { entries, bad, .. } => Some((entries, bad)),
-            Source::File { .. } => Some((0, 0)),
-            Source::Plan { .. } => None,
+            Source::File { .. } | Source::Plan { .. } => None,
         }
     }
 }
