@@ -157,6 +157,34 @@ pub fn push_float_repr(out: &mut String, f: f64) {
     }
 }
 
+/// Where a string literal's contents go: written out escaped as Python writes them, or
+/// kept as code points to compare keys by.
+trait StrSink {
+    /// A run of printable ASCII other than `"` and `\\`.
+    fn plain(&mut self, s: &str);
+    fn code_point(&mut self, cp: u32);
+}
+
+impl StrSink for String {
+    fn plain(&mut self, s: &str) {
+        self.push_str(s);
+    }
+
+    fn code_point(&mut self, cp: u32) {
+        push_escaped(self, cp);
+    }
+}
+
+impl StrSink for Vec<u32> {
+    fn plain(&mut self, s: &str) {
+        self.extend(s.bytes().map(u32::from));
+    }
+
+    fn code_point(&mut self, cp: u32) {
+        self.push(cp);
+    }
+}
+
 /// An object key: compared, as Python compares `str`, by code point. UTF-8 byte order is
 /// code point order, so a key without escapes is compared as it stands; one with escapes
 /// (which may hold a lone surrogate) is decoded.
@@ -221,7 +249,7 @@ impl<'t> Parser<'t> {
             Some(b'"') => {
                 let start = out.len();
                 out.push('"');
-                self.string_escaped(out)?;
+                self.string(out)?;
                 out.push('"');
                 // Every code point writes at least one byte.
                 Ok(out.len() - start > 2)
@@ -341,14 +369,14 @@ impl<'t> Parser<'t> {
             return Ok(Key::Plain(&self.text[start..end]));
         }
         let mut cps = Vec::new();
-        self.string(&mut |cp| cps.push(cp))?;
+        self.string(&mut cps)?;
         Ok(Key::Decoded(cps))
     }
 
-    /// A string literal's body (at its opening quote) written escaped as Python writes it:
-    /// runs of plain ASCII are copied whole, the rest decoded and escaped code point by
-    /// code point.
-    fn string_escaped(&mut self, out: &mut String) -> Result<(), PyJsonError> {
+    /// Reads a string literal (at its opening quote) into `out`: runs of plain printable
+    /// ASCII whole, the rest decoded into code points, joining surrogate pairs written as two
+    /// escapes and keeping a lone surrogate as itself, as Python does.
+    fn string(&mut self, out: &mut impl StrSink) -> Result<(), PyJsonError> {
         self.pos += 1;
         let bytes = self.text.as_bytes();
         loop {
@@ -356,7 +384,7 @@ impl<'t> Parser<'t> {
                 .iter()
                 .position(|&b| !is_plain(b))
                 .unwrap_or(bytes.len() - self.pos);
-            out.push_str(&self.text[self.pos..self.pos + run]);
+            out.plain(&self.text[self.pos..self.pos + run]);
             self.pos += run;
             let Some(&b) = bytes.get(self.pos) else {
                 return Err(self.err("unterminated string"));
@@ -368,41 +396,13 @@ impl<'t> Parser<'t> {
                 }
                 b'\\' => {
                     let cp = self.escape()?;
-                    push_escaped(out, cp);
+                    out.code_point(cp);
                 }
                 0x00..=0x1f => return Err(self.err("control character in a string")),
                 _ => {
                     let ch = self.text[self.pos..].chars().next().unwrap_or('\0');
                     self.pos += ch.len_utf8();
-                    push_escaped(out, u32::from(ch));
-                }
-            }
-        }
-    }
-
-    /// Decodes a string literal (at its opening quote) into code points, joining surrogate
-    /// pairs written as two escapes and keeping a lone surrogate as itself, as Python does.
-    fn string(&mut self, emit: &mut dyn FnMut(u32)) -> Result<(), PyJsonError> {
-        self.pos += 1;
-        let bytes = self.text.as_bytes();
-        loop {
-            let Some(&b) = bytes.get(self.pos) else {
-                return Err(self.err("unterminated string"));
-            };
-            match b {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                b'\\' => {
-                    let cp = self.escape()?;
-                    emit(cp);
-                }
-                0x00..=0x1f => return Err(self.err("control character in a string")),
-                _ => {
-                    let ch = self.text[self.pos..].chars().next().unwrap_or('\0');
-                    self.pos += ch.len_utf8();
-                    emit(u32::from(ch));
+                    out.code_point(u32::from(ch));
                 }
             }
         }
