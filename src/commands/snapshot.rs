@@ -89,8 +89,8 @@ fn prescale_json(state: &State) -> Vec<Value> {
         .collect()
 }
 
-/// Each namespace with a quota or a priced deployment: its quota use per resource and its
-/// running cost.
+/// Each namespace with a quota, a priced deployment or AI tokens: its quota use per
+/// resource and its running cost, its AI tokens' part apart.
 fn tenants_json(state: &State) -> Vec<Value> {
     crate::domain::tenants::rows(&state.tenants, state.cost.as_ref())
         .into_iter()
@@ -102,7 +102,7 @@ fn tenants_json(state: &State) -> Vec<Value> {
                 .collect();
             json!({
                 "namespace": t.namespace, "quota": quota, "cost_per_hour": t.cost_per_hour,
-                "cost_partial": t.cost_partial,
+                "ai_per_hour": t.ai_per_hour, "cost_partial": t.cost_partial,
                 "grade": t.grade(),
             })
         })

@@ -28,10 +28,12 @@ pub struct TenantRow {
     pub namespace: String,
     /// Every resource the namespace's quotas limit, as Kubernetes names them.
     pub quota: BTreeMap<String, QuotaUse>,
-    /// $/h of its deployments' pods (replicas × requests × prices); None with no deployment
-    /// watched there.
+    /// $/h of its deployments' pods (replicas × requests × prices) and of its AI tokens;
+    /// None with neither watched there.
     pub cost_per_hour: Option<f64>,
-    /// Some deployment there could not be priced: the cost is a lower bound.
+    /// The AI tokens' part of it, when the token queries say which namespace sent them.
+    pub ai_per_hour: Option<f64>,
+    /// Some deployment or model there could not be priced: the cost is a lower bound.
     pub cost_partial: bool,
 }
 
@@ -57,13 +59,14 @@ impl TenantRow {
     }
 }
 
-/// One row per namespace with a quota or a priced deployment, by name.
+/// One row per namespace with a quota, a priced deployment or AI tokens, by name.
 pub fn rows(quotas: &[TenantQuota], cost: Option<&CostBreakdown>) -> Vec<TenantRow> {
     let mut out: BTreeMap<String, TenantRow> = BTreeMap::new();
     let row = |ns: &str| TenantRow {
         namespace: ns.to_string(),
         quota: BTreeMap::new(),
         cost_per_hour: None,
+        ai_per_hour: None,
         cost_partial: false,
     };
     for q in quotas {
@@ -80,13 +83,19 @@ pub fn rows(quotas: &[TenantQuota], cost: Option<&CostBreakdown>) -> Vec<TenantR
             None => r.cost_partial = true,
         }
     }
+    for (ns, ai) in cost.map(|c| &c.ai_by_namespace).into_iter().flatten() {
+        let r = out.entry(ns.clone()).or_insert_with(|| row(ns));
+        r.ai_per_hour = Some(ai.per_hour);
+        r.cost_per_hour = Some(r.cost_per_hour.unwrap_or(0.0) + ai.per_hour);
+        r.cost_partial |= ai.partial;
+    }
     out.into_values().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::cost::DeploymentCost;
+    use crate::domain::cost::{DeploymentCost, NamespaceAi};
 
     fn dc(ns: &str, per_hour: Option<f64>) -> DeploymentCost {
         DeploymentCost {
@@ -120,7 +129,7 @@ mod tests {
             namespace: "cs-prod".into(),
             resources: res,
         }];
-        let cost = CostBreakdown {
+        let mut cost = CostBreakdown {
             by_deployment: vec![
                 dc("cs-prod", Some(1.5)),
                 dc("cs-prod", Some(0.25)),
@@ -130,6 +139,22 @@ mod tests {
         };
         let r = rows(&quotas, Some(&cost));
         assert_eq!(r.len(), 2);
+        assert_eq!(r[1].ai_per_hour, None);
+        // Its AI tokens add to a namespace's cost; tokens alone make a row.
+        let ai = |per_hour, partial| NamespaceAi { per_hour, partial };
+        cost.ai_by_namespace
+            .insert("cs-prod".into(), ai(12.96, false));
+        cost.ai_by_namespace.insert("trial".into(), ai(8.64, true));
+        let with_ai = rows(&quotas, Some(&cost));
+        assert_eq!(with_ai.len(), 3);
+        assert_eq!(with_ai[1].ai_per_hour, Some(12.96));
+        assert_eq!(with_ai[1].cost_per_hour, Some(1.75 + 12.96));
+        assert!(!with_ai[1].cost_partial);
+        let trial = &with_ai[2];
+        assert_eq!(
+            (trial.namespace.as_str(), trial.cost_per_hour, trial.cost_partial),
+            ("trial", Some(8.64), true)
+        );
         assert_eq!(
             (
                 r[0].namespace.as_str(),

@@ -168,7 +168,11 @@ pub struct MetricsSample {
     pub services: Vec<ServiceLatency>,
     /// Percent of requests, per deployment.
     pub utilization: Vec<Utilization>,
+    /// Token rates per model, summed over whatever else the queries group by.
     pub models: Vec<ModelTokens>,
+    /// Token rates per namespace and model, when the token queries carry a `namespace` (or
+    /// `tenant`) label: what each tenant's AI traffic costs. Empty otherwise.
+    pub tokens_by_namespace: Vec<NamespaceTokens>,
     /// 0..1, None when not reported.
     pub cdn_hit_rate: Option<f64>,
     pub app_cache_hit_rate: Option<f64>,
@@ -245,6 +249,15 @@ impl Utilization {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ModelTokens {
+    pub model: String,
+    pub input_per_sec: f64,
+    pub output_per_sec: f64,
+}
+
+/// One namespace's token rates for one model.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NamespaceTokens {
+    pub namespace: String,
     pub model: String,
     pub input_per_sec: f64,
     pub output_per_sec: f64,

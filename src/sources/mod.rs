@@ -13,7 +13,7 @@ pub mod supervise;
 
 pub use crate::model::{
     CacheNode, CacheSample, ClusterSample, CostInputs, Deployment, Hpa, HpaMetric, HpaNext,
-    MetricsSample, ModelTokens, NodePool, NodePrice, PanelProblem, Payload, PrefixCount,
+    MetricsSample, ModelTokens, NamespaceTokens, NodePool, NodePrice, PanelProblem, Payload, PrefixCount,
     ServiceLatency, SourceKind, SourceUpdate, SpendToday, Utilization, Vpa, VpaContainer,
     VpaResources,
 };

@@ -419,12 +419,14 @@ impl State {
             .value
             .as_ref()
             .map(|c| c.deployments.as_slice());
-        let models = self.metrics.value.as_ref().map(|m| m.models.as_slice());
+        let metrics = self.metrics.value.as_ref();
+        let models = metrics.map(|m| m.models.as_slice());
         self.cost = match (deployments, models) {
             (None, None) => None,
             (d, m) => Some(cost::breakdown(
                 d.unwrap_or_default(),
                 m.unwrap_or_default(),
+                metrics.map_or(&[][..], |m| &m.tokens_by_namespace),
                 &self.cost_inputs,
                 &self.config.cost,
             )),

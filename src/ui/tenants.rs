@@ -1,6 +1,7 @@
 //! The Cost view's Tenants section: each namespace's quota use (CPU, memory, pods, GPUs as
 //! used/hard with its share, graded warn from 80 %, critical from 95 %, a text mark as well
-//! as the colour) beside what its deployments cost per hour.
+//! as the colour) beside what its deployments and, when the token queries say, its AI tokens
+//! cost per hour.
 
 use super::theme::grade_mark;
 use super::widgets::panel;
@@ -28,7 +29,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let cur = state.config.cost.currency.as_str();
     // Narrow: only the resource closest to its limit, named.
     let compact = area.width < 64;
-    let rows: Vec<Row> = tenants::rows(&state.tenants, state.cost.as_ref())
+    let tenants = tenants::rows(&state.tenants, state.cost.as_ref());
+    // The AI column shows only when the token queries say which namespace sent them.
+    let with_ai = !compact && tenants.iter().any(|t| t.ai_per_hour.is_some());
+    let rows: Vec<Row> = tenants
         .iter()
         .map(|t| {
             let mut cells = vec![Cell::from(t.namespace.clone())];
@@ -41,6 +45,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                         .map(|r| use_cell(t, r, theme)),
                 );
             }
+            if with_ai {
+                let ai = t.ai_per_hour.map_or(format::MISSING.to_string(), |v| {
+                    format!("{}/h", format::money(v, cur))
+                });
+                cells.push(Cell::from(ai));
+            }
             let cost = match t.cost_per_hour {
                 Some(v) if t.cost_partial => format!("≥{}/h", format::money(v, cur)),
                 Some(v) => format!("{}/h", format::money(v, cur)),
@@ -50,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Row::new(cells).style(theme.text)
         })
         .collect();
-    let (widths, header) = if compact {
+    let (mut widths, mut header) = if compact {
         (
             vec![
                 Constraint::Fill(1),
@@ -72,6 +82,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             vec!["NAMESPACE", "CPU", "MEM", "PODS", "GPU", "COST"],
         )
     };
+    if with_ai {
+        widths.insert(widths.len() - 1, Constraint::Length(10));
+        header.insert(header.len() - 1, "AI");
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.muted))
         .block(panel("Tenants · quota used", None, theme));

@@ -13,7 +13,8 @@ pub use price::{
 };
 
 use crate::config::CostConfig;
-use crate::model::{CostInputs, Deployment, ModelTokens};
+use crate::model::{CostInputs, Deployment, ModelTokens, NamespaceTokens};
+use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// Hours in an average month (365.25 × 24 / 12), for monthly rates.
@@ -45,6 +46,9 @@ pub struct CostBreakdown {
     pub per_hour: CostPerHour,
     pub by_deployment: Vec<DeploymentCost>,
     pub by_model: Vec<(String, f64)>,
+    /// AI model $/h per namespace, when the token queries carry a `namespace` or `tenant`
+    /// label (see [`namespace_ai`]).
+    pub ai_by_namespace: BTreeMap<String, NamespaceAi>,
     /// What could not be priced, each named once.
     pub missing: Vec<MissingPrice>,
 }
@@ -64,9 +68,33 @@ fn rate_or_monthly(
     }
 }
 
+/// One namespace's AI model $/h.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct NamespaceAi {
+    /// What its priced models' input and output tokens cost.
+    pub per_hour: f64,
+    /// Some of its tokens are of a model without a price (named in `missing`): a lower bound.
+    pub partial: bool,
+}
+
+/// Each namespace's token rates at their models' prices. Prompt-cache tokens are counted
+/// per model only, so they are not in a namespace's figure.
+pub fn namespace_ai(tokens: &[NamespaceTokens], c: &CostConfig) -> BTreeMap<String, NamespaceAi> {
+    let mut out: BTreeMap<String, NamespaceAi> = BTreeMap::new();
+    for t in tokens {
+        let ns = out.entry(t.namespace.clone()).or_default();
+        match model_per_hour(&t.model, t.input_per_sec, t.output_per_sec, 0.0, c) {
+            Ok(v) if v.is_finite() => ns.per_hour += v,
+            _ => ns.partial = true,
+        }
+    }
+    out
+}
+
 pub fn breakdown(
     deployments: &[Deployment],
     models: &[ModelTokens],
+    tokens_by_namespace: &[NamespaceTokens],
     inputs: &CostInputs,
     c: &CostConfig,
 ) -> CostBreakdown {
@@ -146,6 +174,7 @@ pub fn breakdown(
         },
         by_deployment,
         by_model,
+        ai_by_namespace: namespace_ai(tokens_by_namespace, c),
         missing,
     }
 }
@@ -294,7 +323,25 @@ mod tests {
         ];
         let mut inputs = CostInputs::default();
         inputs.cached_input_per_sec.insert("gpt-4".into(), 40.0);
-        let b = breakdown(&deps, &models, &inputs, &c);
+        let ns = |namespace: &str, model: &str, input: f64, output: f64| NamespaceTokens {
+            namespace: namespace.into(),
+            model: model.into(),
+            input_per_sec: input,
+            output_per_sec: output,
+        };
+        let by_ns = [
+            ns("cs-prod", "gpt-4", 60.0, 30.0),
+            ns("cs-trial", "gpt-4", 40.0, 20.0),
+            ns("cs-trial", "mystery", 1.0, 1.0),
+        ];
+        let b = breakdown(&deps, &models, &by_ns, &inputs, &c);
+        // cs-prod: (60 × 0.03 + 30 × 0.06) / 1000 × 3600 = 12.96; cs-trial: 8.64 and an
+        // unpriced model. Prompt-cache tokens are per model only: not in either.
+        let ai = |n: &str| b.ai_by_namespace[n];
+        assert!((ai("cs-prod").per_hour - 12.96).abs() < 1e-9);
+        assert!(!ai("cs-prod").partial);
+        assert!((ai("cs-trial").per_hour - 8.64).abs() < 1e-9);
+        assert!(ai("cs-trial").partial);
         let p = &b.per_hour;
         assert!((p.compute - 5.57).abs() < 1e-9, "{}", p.compute);
         // gpt-4 23.76 (with cached input) + gpt-3.5-turbo 8.28
@@ -327,7 +374,7 @@ mod tests {
             network_per_hour: Some(Err("no data: the query returned no series".into())),
             ..Default::default()
         };
-        let b = breakdown(&[], &[], &inputs, &c);
+        let b = breakdown(&[], &[], &[], &inputs, &c);
         assert_eq!(b.per_hour.storage, 2.5);
         // The failed query is missing, not the monthly rate and not counted.
         assert_eq!(b.per_hour.network, 0.0);

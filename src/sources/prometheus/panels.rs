@@ -5,7 +5,9 @@
 //! produced it: its figures are NaN ("—" on screen) and its reason is in `problems`.
 
 use crate::config::{ClusterSplit, PromQueries};
-use crate::sources::{MetricsSample, ModelTokens, PanelProblem, ServiceLatency, Utilization};
+use crate::sources::{
+    MetricsSample, ModelTokens, NamespaceTokens, PanelProblem, ServiceLatency, Utilization,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -89,6 +91,11 @@ impl Panel {
         }
     }
 
+    /// LLM token rates: rows by model and namespace, whose series add up.
+    pub fn is_token_rate(self) -> bool {
+        matches!(self, Panel::LlmInput | Panel::LlmOutput)
+    }
+
     /// The label that names a row, or None for a single-figure panel.
     pub fn row_label(self) -> Option<&'static str> {
         match self {
@@ -134,8 +141,14 @@ impl PanelValues {
     ) -> PanelValues {
         let by_cluster =
             split.filter(|_| matches!(panel.row_label(), Some("service" | "deployment")));
+        let series = series.into_iter();
+        if panel.is_token_rate() {
+            return PanelValues {
+                rows: token_rows(series),
+                warnings,
+            };
+        }
         let rows = series
-            .into_iter()
             .map(|(labels, v)| {
                 let name = match panel.row_label() {
                     Some(l) => labels
@@ -154,6 +167,37 @@ impl PanelValues {
             .collect();
         PanelValues { rows, warnings }
     }
+}
+
+/// Token rates by model and, where a series names one, by namespace (see
+/// [`namespace_key`]). Rates add up: several series of one key are summed, as PromQL's `sum`
+/// would, rather than the last one read standing for all.
+fn token_rows<'a>(
+    series: impl Iterator<Item = (&'a BTreeMap<String, String>, f64)>,
+) -> BTreeMap<String, f64> {
+    let mut rows = BTreeMap::new();
+    for (labels, v) in series {
+        let model = labels
+            .get("model")
+            .cloned()
+            .unwrap_or_else(|| "(no model label)".into());
+        let key = match TENANT_LABELS.iter().find_map(|l| labels.get(*l)) {
+            Some(ns) => namespace_key(&model, ns),
+            None => model,
+        };
+        *rows.entry(key).or_insert(0.0) += v;
+    }
+    rows
+}
+
+/// Labels that name the tenant a token series belongs to, in order of preference.
+const TENANT_LABELS: [&str; 2] = ["namespace", "tenant"];
+
+/// Separates a token row's model from its namespace; no model or namespace holds it.
+const NAMESPACE_SEP: char = '\u{1e}';
+
+fn namespace_key(model: &str, namespace: &str) -> String {
+    format!("{model}{NAMESPACE_SEP}{namespace}")
 }
 
 /// A panel's answer: its values, or the reason there are none (the server's words).
@@ -266,18 +310,40 @@ pub fn assemble(answers: &BTreeMap<Panel, PanelAnswer>) -> MetricsSample {
             }
         })
         .collect();
-    let models = rows_of(answers, &[LlmInput, LlmOutput])
-        .into_iter()
-        .map(|model| ModelTokens {
-            input_per_sec: figure(answers, LlmInput, &model),
-            output_per_sec: figure(answers, LlmOutput, &model),
-            model,
-        })
-        .collect();
+    let mut models: BTreeMap<String, ModelTokens> = BTreeMap::new();
+    let mut tokens_by_namespace = Vec::new();
+    for key in rows_of(answers, &[LlmInput, LlmOutput]) {
+        let (input, output) = (
+            figure(answers, LlmInput, &key),
+            figure(answers, LlmOutput, &key),
+        );
+        let (model, namespace) = match key.split_once(NAMESPACE_SEP) {
+            Some((m, ns)) => (m.to_string(), Some(ns.to_string())),
+            None => (key, None),
+        };
+        let m = models.entry(model.clone()).or_insert_with(|| ModelTokens {
+            model: model.clone(),
+            input_per_sec: 0.0,
+            output_per_sec: 0.0,
+        });
+        m.input_per_sec += input;
+        m.output_per_sec += output;
+        if let Some(namespace) = namespace {
+            tokens_by_namespace.push(NamespaceTokens {
+                namespace,
+                model,
+                input_per_sec: input,
+                output_per_sec: output,
+            });
+        }
+    }
+    tokens_by_namespace.sort_by(|a, b| (&a.namespace, &a.model).cmp(&(&b.namespace, &b.model)));
+    let models = models.into_values().collect();
     MetricsSample {
         services,
         utilization,
         models,
+        tokens_by_namespace,
         cdn_hit_rate: single(answers, CdnHitRate),
         app_cache_hit_rate: single(answers, AppCacheHitRate),
         // A prefix without lookups is 0/0 = NaN: no figure, named in `problems`.
@@ -298,6 +364,65 @@ pub fn assemble(answers: &BTreeMap<Panel, PanelAnswer>) -> MetricsSample {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Token queries grouped by model and namespace (or tenant): each model's rate is the
+    /// sum over its series, never the last one read, and each namespace keeps its own.
+    #[test]
+    fn token_rates_sum_per_model_and_keep_each_namespace() {
+        let series = [
+            (labels(&[("model", "gpt-4"), ("namespace", "cs-prod")]), 60.0),
+            (labels(&[("model", "gpt-4"), ("namespace", "cs-trial")]), 40.0),
+            (labels(&[("model", "gpt-3.5"), ("tenant", "cs-trial")]), 7.0),
+            (labels(&[("model", "gpt-3.5")]), 3.0),
+        ];
+        let input = PanelValues::from_series(
+            Panel::LlmInput,
+            series.iter().map(|(l, v)| (l, *v)),
+            Vec::new(),
+        );
+        let output = PanelValues::from_series(
+            Panel::LlmOutput,
+            series.iter().map(|(l, v)| (l, *v / 2.0)),
+            Vec::new(),
+        );
+        let mut answers = BTreeMap::new();
+        answers.insert(Panel::LlmInput, Ok(input));
+        answers.insert(Panel::LlmOutput, Ok(output));
+        let m = assemble(&answers);
+        let models: Vec<(&str, f64, f64)> = m
+            .models
+            .iter()
+            .map(|t| (t.model.as_str(), t.input_per_sec, t.output_per_sec))
+            .collect();
+        assert_eq!(models, [("gpt-3.5", 10.0, 5.0), ("gpt-4", 100.0, 50.0)]);
+        let by_ns: Vec<(&str, &str, f64, f64)> = m
+            .tokens_by_namespace
+            .iter()
+            .map(|t| {
+                (
+                    t.namespace.as_str(),
+                    t.model.as_str(),
+                    t.input_per_sec,
+                    t.output_per_sec,
+                )
+            })
+            .collect();
+        assert_eq!(
+            by_ns,
+            [
+                ("cs-prod", "gpt-4", 60.0, 30.0),
+                ("cs-trial", "gpt-3.5", 7.0, 3.5),
+                ("cs-trial", "gpt-4", 40.0, 20.0),
+            ]
+        );
+    }
 
     fn values(rows: &[(&str, f64)]) -> PanelAnswer {
         Ok(PanelValues {

@@ -311,13 +311,15 @@ impl Sim {
             input_per_sec: (llm_rps * share * input).round(),
             output_per_sec: (llm_rps * share * output).round(),
         };
+        let models = vec![
+            tokens(0.15, 600.0, 200.0, "gpt-4"),
+            tokens(0.85, 500.0, 150.0, "gpt-3.5-turbo"),
+        ];
         MetricsSample {
             services,
             utilization,
-            models: vec![
-                tokens(0.15, 600.0, 200.0, "gpt-4"),
-                tokens(0.85, 500.0, 150.0, "gpt-3.5-turbo"),
-            ],
+            tokens_by_namespace: super::tenants::tokens_by_namespace(&models),
+            models,
             cdn_hit_rate: Some(0.93),
             app_cache_hit_rate: Some(0.41),
             cache_hit_rate_by_prefix: super::prefix_hit_rates(CACHE_STEADY - self.hit_rate),
