@@ -152,7 +152,11 @@ mod tests {
         assert!(!with_ai[1].cost_partial);
         let trial = &with_ai[2];
         assert_eq!(
-            (trial.namespace.as_str(), trial.cost_per_hour, trial.cost_partial),
+            (
+                trial.namespace.as_str(),
+                trial.cost_per_hour,
+                trial.cost_partial
+            ),
             ("trial", Some(8.64), true)
         );
         assert_eq!(

@@ -13,9 +13,9 @@ pub mod supervise;
 
 pub use crate::model::{
     CacheNode, CacheSample, ClusterSample, CostInputs, Deployment, Hpa, HpaMetric, HpaNext,
-    MetricsSample, ModelTokens, NamespaceTokens, NodePool, NodePrice, PanelProblem, Payload, PrefixCount,
-    ServiceLatency, SourceKind, SourceUpdate, SpendToday, Utilization, Vpa, VpaContainer,
-    VpaResources,
+    MetricsSample, ModelTokens, NamespaceTokens, NodePool, NodePrice, PanelProblem, Payload,
+    PrefixCount, ServiceLatency, SourceKind, SourceUpdate, SpendToday, Utilization, Vpa,
+    VpaContainer, VpaResources,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;

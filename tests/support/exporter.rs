@@ -40,6 +40,9 @@ pub struct Model {
     pub llm: Vec<(String, f64, f64)>,
     /// (model, cached input tokens/s), as `direction="cached_input"`.
     pub llm_cached: Vec<(String, f64)>,
+    /// (namespace, model, input tokens/s, output tokens/s): token series that also carry
+    /// the namespace that sent them.
+    pub llm_by_namespace: Vec<(String, String, f64, f64)>,
     pub cdn_rps: f64,
     pub cdn_hit_ratio: f64,
     pub app_hits_per_sec: f64,
@@ -100,6 +103,7 @@ impl Default for Model {
                 ("gpt-3.5-turbo".into(), 4000.0, 1200.0),
             ],
             llm_cached: Vec::new(),
+            llm_by_namespace: Vec::new(),
             cdn_rps: 300.0,
             cdn_hit_ratio: 0.93,
             app_hits_per_sec: 41.0,
@@ -173,6 +177,16 @@ impl Inner {
                 format!("llm_tokens_total{{model=\"{model}\",direction=\"output\"}}"),
                 *o,
             );
+        }
+        for (ns, model, i, o) in &m.llm_by_namespace {
+            for (direction, rate) in [("input", i), ("output", o)] {
+                add(
+                    format!(
+                        "llm_tokens_total{{namespace=\"{ns}\",model=\"{model}\",direction=\"{direction}\"}}"
+                    ),
+                    *rate,
+                );
+            }
         }
         for (model, c) in &m.llm_cached {
             add(

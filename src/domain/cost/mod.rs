@@ -14,8 +14,8 @@ pub use price::{
 
 use crate::config::CostConfig;
 use crate::model::{CostInputs, Deployment, ModelTokens, NamespaceTokens};
-use std::collections::BTreeMap;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Hours in an average month (365.25 × 24 / 12), for monthly rates.
 pub const HOURS_PER_MONTH: f64 = 730.5;

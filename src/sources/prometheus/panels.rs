@@ -377,8 +377,14 @@ mod tests {
     #[test]
     fn token_rates_sum_per_model_and_keep_each_namespace() {
         let series = [
-            (labels(&[("model", "gpt-4"), ("namespace", "cs-prod")]), 60.0),
-            (labels(&[("model", "gpt-4"), ("namespace", "cs-trial")]), 40.0),
+            (
+                labels(&[("model", "gpt-4"), ("namespace", "cs-prod")]),
+                60.0,
+            ),
+            (
+                labels(&[("model", "gpt-4"), ("namespace", "cs-trial")]),
+                40.0,
+            ),
             (labels(&[("model", "gpt-3.5"), ("tenant", "cs-trial")]), 7.0),
             (labels(&[("model", "gpt-3.5")]), 3.0),
         ];
