@@ -26,15 +26,26 @@ fn yesterday_rate(minutes_from_now: f64) -> f64 {
     (100.0 + 10.0 * minutes_from_now.max(0.0)).min(700.0)
 }
 
-/// A counter whose rate follows `rate`, one sample every 15 s over `[from, to]` minutes
-/// around `anchor`.
+/// chat-api's counter, whose rate follows `rate`, one sample every 15 s over `[from, to]`
+/// minutes around `anchor`.
 fn counter(out: &mut String, anchor: i64, from: i64, to: i64, rate: impl Fn(f64) -> f64) {
+    service_counter(out, "chat-api", anchor, from, to, rate);
+}
+
+fn service_counter(
+    out: &mut String,
+    service: &str,
+    anchor: i64,
+    from: i64,
+    to: i64,
+    rate: impl Fn(f64) -> f64,
+) {
     let mut total = 0.0;
     let mut t = anchor + from * 60;
     while t <= anchor + to * 60 {
         writeln!(
             out,
-            "http_requests_total{{service=\"chat-api\"}} {total} {t}"
+            "http_requests_total{{service=\"{service}\"}} {total} {t}"
         )
         .unwrap();
         total += rate((t - anchor) as f64 / 60.0) * 15.0;
@@ -63,6 +74,11 @@ fn backfilled(now: DateTime<Utc>) -> Prom {
     // One series: the week-ago window first (a counter may restart; samples stay in order).
     counter(&mut om, week, -30, 10, |_| 90.0);
     counter(&mut om, day, -30, 65, yesterday_rate);
+    // The last 70 minutes: report-export without a request; new-batch, also quiet, only
+    // for the last 10, too short to know it idle for the hour.
+    let at = now.timestamp();
+    service_counter(&mut om, "report-export", at, -70, 0, |_| 0.0);
+    service_counter(&mut om, "new-batch", at, -10, 0, |_| 0.0);
     om.push_str("# EOF\n");
     let input = dir.path().join("history.om");
     std::fs::write(&input, om).unwrap();
@@ -145,7 +161,7 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
         ..PrometheusConfig::default()
     };
     let client = Client::new(&cfg).unwrap();
-    let h = fetch(&client, &cfg.queries.qps, now).await.unwrap();
+    let h = fetch(&client, &cfg.queries.qps, 3600, now).await.unwrap();
     let s = h
         .services
         .iter()
@@ -156,6 +172,16 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
     near(s.qps_7d_ago.unwrap(), 90.0, "7d ago");
     // The coming hour is yesterday's, a day later: +10 req/s a minute from 100.
     assert!(s.next_hour.len() >= 58, "{} points", s.next_hour.len());
+    // The idle window (an hour): report-export's peak is 0 over all of it; chat-api has
+    // no data in it, new-batch only ten minutes: neither is known idle.
+    let peak = |name: &str| {
+        h.services
+            .iter()
+            .find(|s| s.service == name)
+            .and_then(|s| s.window_peak_qps)
+    };
+    assert_eq!(peak("report-export"), Some(0.0), "{h:?}");
+    assert_eq!((peak("chat-api"), peak("new-batch")), (None, None));
     for (t, v) in &s.next_hour {
         let minutes = (*t - now).num_milliseconds() as f64 / 60_000.0;
         assert!((-1.0..=61.0).contains(&minutes), "point at {t}");
@@ -191,18 +217,25 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
         SourceKind::Kubernetes,
         Payload::Cluster(Box::new(ClusterSample {
             context: "test".into(),
-            deployments: vec![chat_api()],
+            deployments: vec![chat_api(), report_export()],
             pools: Vec::new(),
         })),
     ));
     state.apply(up(
         SourceKind::Prometheus,
         Payload::Metrics(Box::new(MetricsSample {
-            services: vec![ServiceLatency {
-                name: "chat-api".into(),
-                qps: 200.0,
-                ..ServiceLatency::default()
-            }],
+            services: vec![
+                ServiceLatency {
+                    name: "chat-api".into(),
+                    qps: 200.0,
+                    ..ServiceLatency::default()
+                },
+                ServiceLatency {
+                    name: "report-export".into(),
+                    qps: 0.0,
+                    ..ServiceLatency::default()
+                },
+            ],
             utilization: vec![Utilization {
                 deployment: "chat-api".into(),
                 context: None,
@@ -226,4 +259,29 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
     assert_eq!(json["prescale"][0]["hpa_min_needed"], 7);
     assert_eq!(json["traffic"][0]["service"], "chat-api");
     assert!(json["traffic"][0]["qps_7d_ago"].as_f64().is_some());
+    // The console saw report-export for one sample; Prometheus saw it idle for the hour:
+    // the hibernate suggestion is in the very first snapshot.
+    let hibernate: Vec<&serde_json::Value> = json["suggestions"]
+        .as_array()
+        .expect("suggestions[]")
+        .iter()
+        .filter(|s| s["kind"] == "hibernate")
+        .collect();
+    assert_eq!(hibernate.len(), 1, "{}", json["suggestions"]);
+    assert_eq!(hibernate[0]["target"], "cs-prod/report-export");
+    // 2 pods × (2 × 0.04 + 4 × 0.005) $/h on the on-demand CPU pool.
+    assert!((hibernate[0]["saving_per_hour"].as_f64().unwrap() - 0.20).abs() < 1e-9);
+}
+
+fn report_export() -> Deployment {
+    Deployment {
+        namespace: "cs-prod".into(),
+        name: "report-export".into(),
+        pool: "cpu-ondemand".into(),
+        cpu_request_cores: 2.0,
+        memory_request_gib: 4.0,
+        replicas: 2,
+        ready: 2,
+        ..Deployment::default()
+    }
 }

@@ -74,6 +74,9 @@ pub struct ServiceHistory {
     pub qps_7d_ago: Option<f64>,
     /// Yesterday's curve from now to an hour from now, moved to today: (time, req/s).
     pub next_hour: Vec<(DateTime<Utc>, f64)>,
+    /// The highest req/s over the last `[cost] idle_hibernate_after_s`; None when the data
+    /// does not cover the window.
+    pub window_peak_qps: Option<f64>,
 }
 
 /// A namespace's ResourceQuota figures: per resource as Kubernetes names it

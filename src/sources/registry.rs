@@ -32,8 +32,9 @@ struct Prices(
     crate::config::PrometheusConfig,
     prometheus::prices::CostQueries,
 );
-/// Each service's traffic yesterday and last week.
-struct Traffic(crate::config::PrometheusConfig);
+/// Each service's traffic yesterday and last week, and its peak over the idle window
+/// (`[cost] idle_hibernate_after_s`).
+struct Traffic(crate::config::PrometheusConfig, u64);
 /// Prometheus' own alerts.
 struct Alerts(crate::config::PrometheusConfig);
 /// Today's spend so far, from Prometheus range data.
@@ -81,7 +82,8 @@ pub fn registry(config: &Config) -> Vec<Box<dyn Source>> {
     {
         out.push(Box::new(Today(p.clone(), config.cost.clone())));
         out.push(Box::new(Alerts(p.clone())));
-        out.push(Box::new(Traffic(p.clone())));
+        let idle_window = config.cost.idle_hibernate_after_s;
+        out.push(Box::new(Traffic(p.clone(), idle_window)));
     }
     out
 }
@@ -219,13 +221,14 @@ impl Source for Traffic {
         tx: mpsc::Sender<SourceUpdate>,
         _wake: RefreshNow,
     ) -> BoxFuture<'static, ()> {
-        Box::pin(prometheus::history::run(self.0.clone(), tx))
+        Box::pin(prometheus::history::run(self.0.clone(), self.1, tx))
     }
     fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
-        let cfg = self.0.clone();
+        let (cfg, window) = (self.0.clone(), self.1);
         Box::pin(async move {
             let client = prometheus::api::Client::new(&cfg).ok()?;
-            let h = prometheus::history::fetch(&client, &cfg.queries.qps, chrono::Utc::now());
+            let now = chrono::Utc::now();
+            let h = prometheus::history::fetch(&client, &cfg.queries.qps, window, now);
             Some(prometheus::history::update(h.await.ok()?))
         })
     }

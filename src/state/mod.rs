@@ -355,6 +355,10 @@ impl State {
                 self.cluster_changed(t);
             }
             (_, Ok(Payload::Traffic(t))) => {
+                let services = self.metrics.value.as_ref().map(|m| m.services.as_slice());
+                let window = self.config.cost.idle_hibernate_after_s;
+                let idle = &mut self.idle_since;
+                crate::domain::suggestions::idle_from_history(idle, u.at, window, &t, services);
                 self.traffic = Some(*t);
                 return;
             }

@@ -3,7 +3,7 @@
 use super::{Findings, Inputs, Kind, Suggestion, money};
 use crate::config::NodeClass;
 use crate::domain::cost::{pod_price, pool_class};
-use crate::model::{Deployment, ServiceLatency, Vpa};
+use crate::model::{Deployment, ServiceLatency, TrafficHistory, Vpa};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -30,12 +30,42 @@ pub fn track_idle(
     at: DateTime<Utc>,
     services: &[ServiceLatency],
 ) {
-    let quiet = |s: &ServiceLatency| s.qps.is_finite() && s.qps < IDLE_QPS;
     idle.retain(|name, _| services.iter().any(|s| s.name == *name && quiet(s)));
     for s in services.iter().filter(|s| quiet(s)) {
         let since = idle.entry(s.name.clone()).or_insert(at);
         *since = (*since).min(at);
     }
+}
+
+/// What Prometheus saw before this console started: a service whose QPS stayed under
+/// [`IDLE_QPS`] over the whole idle window (`window_peak_qps`) has been idle since at least
+/// the window's start. Not a service the latest sample shows busy; [`track_idle`] forgets
+/// it as soon as one does.
+pub fn idle_from_history(
+    idle: &mut BTreeMap<String, DateTime<Utc>>,
+    at: DateTime<Utc>,
+    window_s: u64,
+    history: &TrafficHistory,
+    services: Option<&[ServiceLatency]>,
+) {
+    let start = at - chrono::Duration::seconds(window_s.min(i64::MAX as u64) as i64);
+    for h in &history.services {
+        if !h.window_peak_qps.is_some_and(|p| p < IDLE_QPS) {
+            continue;
+        }
+        let busy = services
+            .into_iter()
+            .flatten()
+            .any(|s| s.name == h.service && !quiet(s));
+        if !busy {
+            let since = idle.entry(h.service.clone()).or_insert(start);
+            *since = (*since).min(start);
+        }
+    }
+}
+
+fn quiet(s: &ServiceLatency) -> bool {
+    s.qps.is_finite() && s.qps < IDLE_QPS
 }
 
 /// Deployments on on-demand CPU pools (no GPUs) at the spot price: their compute $/h ×

@@ -11,7 +11,7 @@ mod deployments;
 #[cfg(test)]
 mod tests;
 
-pub use deployments::{IDLE_QPS, hibernate, right_size, spot, track_idle};
+pub use deployments::{IDLE_QPS, hibernate, idle_from_history, right_size, spot, track_idle};
 
 use super::cost::{HOURS_PER_MONTH, tokens_cost};
 use crate::config::{ActionsConfig, CostConfig, Rules};

@@ -1,7 +1,7 @@
 //! Each kind against figures worked out by hand, and each kind's missing inputs.
 
 use super::*;
-use crate::model::{Hibernation, Vpa, VpaContainer, VpaResources};
+use crate::model::{Hibernation, ServiceHistory, TrafficHistory, Vpa, VpaContainer, VpaResources};
 use chrono::TimeZone;
 
 struct Fixture {
@@ -316,6 +316,50 @@ fn hibernate_after_the_idle_time_never_the_critical_ones() {
     });
     assert!(f.suggestions.is_empty());
     assert!(f.missing[0].contains("[prometheus.queries] qps"));
+}
+
+/// A console just started: Prometheus' peak over the idle window says report-export has
+/// been idle all of it, so the suggestion is there at once; a window not covered, a peak
+/// above idle, or a service busy now counts for nothing.
+#[test]
+fn hibernate_from_the_idle_window_prometheus_saw() {
+    let mut fx = fixture();
+    fx.cost.idle_hibernate_after_s = 3600;
+    let history = |peaks: &[(&str, Option<f64>)]| TrafficHistory {
+        services: peaks
+            .iter()
+            .map(|(name, peak)| ServiceHistory {
+                service: name.to_string(),
+                window_peak_qps: *peak,
+                ..ServiceHistory::default()
+            })
+            .collect(),
+    };
+    let h = history(&[
+        ("report-export", Some(0.0)),
+        ("retrieval", Some(0.0)),
+        ("embedding", Some(0.5)),
+        ("llm-gateway", None),
+    ]);
+    idle_from_history(&mut fx.idle, fx.now, 3600, &h, Some(&fx.services));
+    // retrieval answers 30 req/s now: Prometheus' hour does not outweigh the sample.
+    let since = fx.now - chrono::Duration::hours(1);
+    assert_eq!(
+        fx.idle,
+        BTreeMap::from([("report-export".to_string(), since)])
+    );
+    let f = hibernate(&fx.inputs(None, None));
+    assert_eq!(f.suggestions.len(), 1, "{f:?}");
+    assert_eq!(
+        f.suggestions[0].basis,
+        "under 0.01 req/s since 14:30 (60 min ≥ 60 min); 2 pods × $0.10/h"
+    );
+    // An earlier start the console saw itself stays; the next sample keeps it.
+    let earlier = fx.now - chrono::Duration::hours(3);
+    fx.idle.insert("report-export".into(), earlier);
+    idle_from_history(&mut fx.idle, fx.now, 3600, &h, None);
+    track_idle(&mut fx.idle, fx.now, &fx.services);
+    assert_eq!(fx.idle["report-export"], earlier);
 }
 
 #[test]

@@ -31,6 +31,8 @@ impl Sim {
                             Some((Utc.timestamp_opt(t, 0).single()?, round(at(t - 86_400))))
                         })
                         .collect(),
+                    // Every demo service has traffic all day: none is idle.
+                    window_peak_qps: None,
                 }
             })
             .collect();
