@@ -19,27 +19,31 @@ fn events() -> (mpsc::Sender<ActionEvent>, tokio::task::JoinHandle<()>) {
 
 /// Ctrl-C during a headless action cancels it between batches; SIGTERM and SIGHUP interrupt
 /// it the same way. Either way the action writes its end line and what was done is
-/// reported (exit 1).
+/// reported (exit 1). The handlers are in place when this returns, not when the task first
+/// runs: on a one-thread runtime that is the action's first wait, and a signal before it
+/// would end the process without the audit's end line.
 fn cancel_on_signals() -> CancelFlag {
     let cancel = CancelFlag::default();
     let c = cancel.clone();
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut hup)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-            ) else {
-                return;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => c.cancel(),
-                _ = term.recv() => c.interrupt(),
-                _ = hup.recv() => c.interrupt(),
-            }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = int.recv() => c.cancel(),
+                    _ = term.recv() => c.interrupt(),
+                    _ = hup.recv() => c.interrupt(),
+                }
+            });
         }
-        #[cfg(not(unix))]
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             c.cancel();
         }
