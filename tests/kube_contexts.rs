@@ -408,3 +408,52 @@ async fn read_only_on_one_context_removes_actions_there_only() {
     let run = opsdeck(&config, &[&args[..], &["--context", "prod-eu"]].concat()).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
+
+/// A panic in one context's source is that context's error: the state marks it alone, the
+/// other context stays as it was.
+#[tokio::test]
+async fn a_panic_in_one_contexts_source_marks_that_context_alone() {
+    use opsdeck::config::{Config, KubernetesConfig};
+    use opsdeck::sources::supervise::supervise;
+    let (tx, mut rx) = mpsc::channel(8);
+    let ctx = Some("prod-us".to_string());
+    let handle = supervise(SourceKind::Kubernetes, ctx, tx, || async {
+        panic!("watch stream ended twice")
+    });
+    let update = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    handle.abort();
+    assert_eq!(update.context.as_deref(), Some("prod-us"));
+    assert_eq!(
+        update.payload.as_ref().unwrap_err(),
+        "internal error in the kubernetes source of prod-us: watch stream ended twice; restarted"
+    );
+    let config = Config {
+        kubernetes: Some(KubernetesConfig {
+            contexts: vec!["prod-eu".into(), "prod-us".into()],
+            ..KubernetesConfig::default()
+        }),
+        ..Config::default()
+    };
+    let mut state = State::new(config, update.at, false);
+    for name in ["prod-eu", "prod-us"] {
+        state.apply(Msg::Source(SourceUpdate {
+            context: Some(name.into()),
+            at: update.at,
+            source: SourceKind::Kubernetes,
+            payload: Ok(Payload::Cluster(Box::new(ClusterSample {
+                context: name.into(),
+                ..ClusterSample::default()
+            }))),
+        }));
+    }
+    state.apply(Msg::Source(update));
+    let errors: Vec<(&str, bool)> = state
+        .context_health()
+        .into_iter()
+        .map(|(name, h)| (name, h.error.is_some()))
+        .collect();
+    assert_eq!(errors, [("prod-eu", false), ("prod-us", true)]);
+}

@@ -23,6 +23,10 @@ pub trait Source: Send + Sync {
     /// One sample for `snapshot`, taken over one refresh where rates need two readings;
     /// None when this source has nothing to add to a snapshot.
     fn snapshot(&self, refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>>;
+    /// The kube context its updates are about, so its failures mark that context alone.
+    fn context(&self) -> Option<String> {
+        None
+    }
 }
 
 struct Redis(crate::config::RedisConfig);
@@ -98,7 +102,7 @@ pub fn spawn_all(
 ) {
     for source in registry(config) {
         let (to, wake) = (tx.clone(), wake.clone());
-        supervise(source.kind(), tx.clone(), move || {
+        supervise(source.kind(), source.context(), tx.clone(), move || {
             source.run(refresh, to.clone(), wake.clone())
         });
     }
@@ -271,6 +275,9 @@ impl Source for Quotas {
     fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
         Box::pin(kube::quota::snapshot(self.0.clone(), kube::SNAPSHOT_LIMIT))
     }
+    fn context(&self) -> Option<String> {
+        self.0.context.clone()
+    }
 }
 
 impl Source for Kubernetes {
@@ -288,5 +295,8 @@ impl Source for Kubernetes {
     fn snapshot(&self, _refresh: Duration) -> BoxFuture<'static, Option<SourceUpdate>> {
         let cfg = self.0.clone();
         Box::pin(async move { Some(kube::snapshot(cfg).await) })
+    }
+    fn context(&self) -> Option<String> {
+        self.0.context.clone()
     }
 }

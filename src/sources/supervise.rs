@@ -26,10 +26,12 @@ thread_local! {
 }
 
 /// Runs `start()` in a task of its own and starts it again after each panic, reporting the
-/// panic as `source`'s error on `tx`. Ends when the task ends by itself (its channel
-/// closed) or when the returned handle is aborted, which aborts the running task too.
+/// panic as `source`'s error on `tx`, for `context` alone when the source watches one kube
+/// context among several. Ends when the task ends by itself (its channel closed) or when
+/// the returned handle is aborted, which aborts the running task too.
 pub fn supervise<F, Fut>(
     source: SourceKind,
+    context: Option<String>,
     tx: mpsc::Sender<SourceUpdate>,
     start: F,
 ) -> JoinHandle<()>
@@ -46,14 +48,17 @@ where
                 Err(e) if e.is_panic() => e.into_panic(),
                 Err(_) => return,
             };
+            let whose = match &context {
+                Some(c) => format!("{} source of {c}", source.name()),
+                None => format!("{} source", source.name()),
+            };
             let message = format!(
-                "internal error in the {} source: {}; restarted",
-                source.name(),
+                "internal error in the {whose}: {}; restarted",
                 panic_text(&*panic)
             );
             tracing::error!("{message}");
             let update = SourceUpdate {
-                context: None,
+                context: context.clone(),
                 at: Utc::now(),
                 source,
                 payload: Err(message),
@@ -131,7 +136,7 @@ mod tests {
         let starts = Arc::new(AtomicUsize::new(0));
         let counted = starts.clone();
         let out = tx.clone();
-        let handle = supervise(SourceKind::Redis, tx, move || {
+        let handle = supervise(SourceKind::Redis, None, tx, move || {
             let n = counted.fetch_add(1, Ordering::SeqCst);
             let out = out.clone();
             async move {
@@ -179,7 +184,9 @@ mod tests {
         }));
         install_panic_hook();
         let (tx, mut rx) = mpsc::channel(8);
-        let handle = supervise(SourceKind::Redis, tx, || async { panic!("in a source") });
+        let handle = supervise(SourceKind::Redis, None, tx, || async {
+            panic!("in a source")
+        });
         let u = tokio::time::timeout(Duration::from_secs(5), rx.recv())
             .await
             .unwrap()
@@ -198,7 +205,7 @@ mod tests {
         let (tx, _rx) = mpsc::channel(8);
         let alive = Arc::new(AtomicUsize::new(0));
         let probe = alive.clone();
-        let handle = supervise(SourceKind::Kubernetes, tx, move || {
+        let handle = supervise(SourceKind::Kubernetes, None, tx, move || {
             let probe = probe.clone();
             async move {
                 let _held = probe;
@@ -222,7 +229,7 @@ mod tests {
         let (tx, _rx) = mpsc::channel(8);
         let starts = Arc::new(AtomicUsize::new(0));
         let counted = starts.clone();
-        let handle = supervise(SourceKind::Prometheus, tx, move || {
+        let handle = supervise(SourceKind::Prometheus, None, tx, move || {
             counted.fetch_add(1, Ordering::SeqCst);
             async {}
         });
