@@ -13,7 +13,8 @@
 # Each timing covers the whole process: start, config, connect, work, audit, exit.
 #
 #   scripts/bench-redis.sh [T] [W]      T target keys (default 200000), W warmup entries
-#                                       (default 200000); RUNS=3 runs of each
+#                                       (default 200000); RUNS=3 runs of each (a shared
+#                                       machine's noise wants more: RUNS=9)
 set -euo pipefail
 T=${1:-200000}
 W=${2:-200000}
@@ -128,6 +129,7 @@ done
 echo "opsdeck said: $(tail -n 1 "$WORK/warm.out")"
 
 echo
-echo "invalidation ratios (redis-cli s / opsdeck s, goal >= 2.5): ${inv_ratios[*]}"
-echo "warmup ratios (--pipe s / opsdeck s, goal >= 0.9): ${warm_ratios[*]}"
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+echo "invalidation ratios (redis-cli s / opsdeck s, goal >= 2.5): ${inv_ratios[*]} (median $(median "${inv_ratios[@]}"))"
+echo "warmup ratios (--pipe s / opsdeck s, goal >= 0.9): ${warm_ratios[*]} (median $(median "${warm_ratios[@]}"))"
 echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*'), $(nproc) cores"
