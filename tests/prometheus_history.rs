@@ -255,6 +255,21 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
     // 300 req/s is reached 20 minutes in: the floor must be up by then.
     let minutes = (p.before - now).num_seconds() as f64 / 60.0;
     assert!((19.0..=23.0).contains(&minutes), "before +{minutes:.1} min");
+    // The Latency view names the time the floor must be up by, ahead of now.
+    state.view = opsdeck::state::View::Latency;
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
+    terminal
+        .draw(|f| opsdeck::ui::draw(f, &state, &opsdeck::ui::Theme::default_dark()))
+        .unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    let by = format!("raise it before {}", p.before.format("%H:%M"));
+    assert!(screen.contains(&by), "{by} not on the Latency view");
     let json = opsdeck::commands::snapshot::to_json(&state);
     assert_eq!(json["prescale"][0]["hpa_min_needed"], 7);
     assert_eq!(json["traffic"][0]["service"], "chat-api");

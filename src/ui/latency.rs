@@ -141,15 +141,20 @@ fn prescale_items<'a>(state: &State, width: usize, theme: &Theme) -> Vec<ListIte
         .prescales()
         .iter()
         .map(|p| {
+            // The first minute that needs more may already be here.
+            let when = if p.before <= state.now {
+                "now".to_string()
+            } else {
+                format!("before {}", p.before.format("%H:%M"))
+            };
             let text = format!(
-                "▲ {}: {} req/s expected at {} (yesterday's curve) needs {} replicas at {:.0} % CPU; HPA min is {}: raise it before {} and warm the cache (p)",
+                "▲ {}: {} req/s expected at {} (yesterday's curve) needs {} replicas at {:.0} % CPU; HPA min is {}: raise it {when} and warm the cache (p)",
                 p.deployment,
                 format::count(p.peak_qps),
                 p.peak_at.format("%H:%M"),
                 p.min_needed,
                 p.cpu_target_pct,
                 p.min_now,
-                p.before.format("%H:%M"),
             );
             ListItem::new(
                 format::wrap(&text, width)
