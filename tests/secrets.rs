@@ -194,3 +194,28 @@ fn a_basic_auth_header_is_a_secret_too() {
         assert_eq!(shown, "401: authorization: Basic ***");
     }
 }
+
+/// The token read from `bearer_token_file` is a secret like `bearer_token`: a server that
+/// quotes it back in its error body does not get it on screen.
+#[test]
+fn a_token_from_bearer_token_file_is_a_secret_too() {
+    const TOKEN: &str = "canary-file-token-3";
+    support::install_crypto();
+    let server = HttpServer::start(Arc::new(|_, _| Response {
+        status: 401,
+        content_type: "text/plain",
+        body: format!("invalid bearer token {TOKEN}").into(),
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    let cfg = PrometheusConfig {
+        url: format!("http://{}", server.addr),
+        bearer_token_file: Some(token_file),
+        ..Default::default()
+    };
+    let err = first_error(&cfg).payload.unwrap_err();
+    assert!(err.contains("401"), "{err}");
+    assert!(!err.contains(TOKEN), "{err}");
+    assert!(err.contains("invalid bearer token ***"), "{err}");
+}

@@ -382,6 +382,9 @@ impl Client {
         if !params.is_empty() {
             req = req.query(params);
         }
+        // A token read from its file now is not among the config's secrets: an error body
+        // that quotes it loses it here.
+        let mut file_token = None;
         req = match &self.auth {
             Auth::None => req,
             Auth::Bearer(t) => req.bearer_auth(t),
@@ -393,7 +396,10 @@ impl Client {
                             key: "bearer_token_file",
                             detail: format!("cannot read {}: {e}", path.display()),
                         })?;
-                req.bearer_auth(token.trim())
+                let token = token.trim().to_string();
+                let req = req.bearer_auth(&token);
+                file_token = Some(token);
+                req
             }
             Auth::Basic(u, p) => req.basic_auth(u, p.as_ref()),
         };
@@ -420,7 +426,13 @@ impl Client {
                 cap: size(cap),
             });
         }
-        Ok((status, body.body))
+        match file_token.filter(|t| !t.is_empty() && !(200..300).contains(&status)) {
+            Some(token) => {
+                let text = redact_text(&String::from_utf8_lossy(&body.body), &[token]);
+                Ok((status, text.into_bytes()))
+            }
+            None => Ok((status, body.body)),
+        }
     }
 }
 
@@ -433,7 +445,9 @@ fn http_error(url: String, status: u16, body: &[u8], secrets: &[String]) -> Prom
         body = "(empty body)".into();
     }
     let hint = match status {
-        401 | 403 => " — check [prometheus].bearer_token or username/password",
+        401 | 403 => {
+            " — check [prometheus].bearer_token (or bearer_token_file) or username/password"
+        }
         404 => " — check that [prometheus].url is the server's base URL",
         _ => "",
     };
