@@ -204,7 +204,7 @@ fn a_token_from_bearer_token_file_is_a_secret_too() {
     let server = HttpServer::start(Arc::new(|_, _| Response {
         status: 401,
         content_type: "text/plain",
-        body: format!("invalid bearer token {TOKEN}").into(),
+        body: format!("invalid bearer token {TOKEN}"),
     }));
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
