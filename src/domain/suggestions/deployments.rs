@@ -18,6 +18,17 @@ fn running<'a>(i: &Inputs<'a>) -> Option<impl Iterator<Item = &'a Deployment>> {
     Some(i.deployments?.iter().filter(|d| d.replicas > 0))
 }
 
+/// $/h of one of `d`'s pods, or None with the missing price added to `f`.
+fn pod_per_hour(d: &Deployment, i: &Inputs, f: &mut Findings) -> Option<f64> {
+    match pod_price(d, i.cost, i.node_prices) {
+        Ok(p) => Some(p.per_hour),
+        Err(m) => {
+            f.missing.push(m.to_string());
+            None
+        }
+    }
+}
+
 fn target(d: &Deployment) -> String {
     format!("{}/{}", d.namespace, d.name)
 }
@@ -82,12 +93,8 @@ pub fn spot(i: &Inputs) -> Findings {
         if pool_class(&d.pool, i.cost) != NodeClass::OnDemand {
             continue;
         }
-        let pod = match pod_price(d, i.cost, i.node_prices) {
-            Ok(p) => p.per_hour,
-            Err(m) => {
-                f.missing.push(m.to_string());
-                continue;
-            }
+        let Some(pod) = pod_per_hour(d, i, &mut f) else {
+            continue;
         };
         let now = d.replicas as f64 * pod;
         if now <= 0.0 || keep <= 0.0 {
@@ -210,12 +217,8 @@ pub fn right_size(i: &Inputs) -> Findings {
             gpus: 0,
             ..d.clone()
         };
-        let pod = match pod_price(&cut, i.cost, i.node_prices) {
-            Ok(p) => p.per_hour,
-            Err(m) => {
-                f.missing.push(m.to_string());
-                continue;
-            }
+        let Some(pod) = pod_per_hour(&cut, i, &mut f) else {
+            continue;
         };
         let figure = |used: Option<f64>, request: f64, unit: &str| match used {
             Some(v) => format!("{v:.2} of {request:.2} {unit}"),
@@ -295,12 +298,8 @@ pub fn hibernate(i: &Inputs) -> Findings {
             ));
             continue;
         }
-        let pod = match pod_price(d, i.cost, i.node_prices) {
-            Ok(p) => p.per_hour,
-            Err(m) => {
-                f.missing.push(m.to_string());
-                continue;
-            }
+        let Some(pod) = pod_per_hour(d, i, &mut f) else {
+            continue;
         };
         let basis = format!(
             "under {IDLE_QPS} req/s since {} ({} min ≥ {} min); {} pods × {}/h",
