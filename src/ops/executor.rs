@@ -152,23 +152,14 @@ impl Executor {
             }
             Backend::Live(config) => config,
         };
-        let Some(k) = &config.kubernetes else {
-            let why = "scale: scaling needs [kubernetes] in the config";
-            return self.finish(ActionKind::Scale, Err(why.into())).await;
-        };
-        // The client is built for the context the plan names (the one cluster otherwise).
-        let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
-        if k.read_only {
-            let why = format!(
-                "{}: refused: read-only in {}",
-                plan.target(),
-                k.context.as_deref().unwrap_or_default()
-            );
-            return self.finish(ActionKind::Scale, Err(why)).await;
-        }
-        let Some(scaler) = self.connect(config, k, cancel).await else {
-            let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
-            return self.finish(ActionKind::Scale, Err(why)).await;
+        let missing = "scale: scaling needs [kubernetes] in the config";
+        let at = plan.context.as_deref();
+        let scaler = match self
+            .connect_for(config, at, &plan.target(), missing, cancel)
+            .await
+        {
+            Ok(scaler) => scaler,
+            Err(why) => return self.finish(ActionKind::Scale, Err(why)).await,
         };
         let scaler = scaler.map_err(|message| ScaleError::Api {
             target: plan.target(),
@@ -213,6 +204,31 @@ impl Executor {
     }
 
     /// Connects and finds who we are; None when Esc came first (nothing was sent).
+    /// The cluster an action on `context` (the one cluster when None) runs against,
+    /// connected; Err says why it will not run: no `[kubernetes]` (`missing`), read-only
+    /// there, or cancelled while connecting. The inner Err is the connection's own failure.
+    async fn connect_for(
+        &self,
+        config: &Config,
+        context: Option<&str>,
+        target: &str,
+        missing: &str,
+        cancel: &CancelFlag,
+    ) -> Result<Result<Scaler, String>, String> {
+        let Some(k) = &config.kubernetes else {
+            return Err(missing.to_string());
+        };
+        // The client is built for the context the plan names (the one cluster otherwise).
+        let k = &k.cluster_of(context.unwrap_or_default());
+        if k.read_only {
+            let ctx = k.context.as_deref().unwrap_or_default();
+            return Err(format!("{target}: refused: read-only in {ctx}"));
+        }
+        self.connect(config, k, cancel)
+            .await
+            .ok_or_else(|| format!("{target}: {}; nothing was changed", cancel.word()))
+    }
+
     async fn connect(
         &self,
         config: &Config,
@@ -251,22 +267,14 @@ impl Executor {
             }
             Backend::Live(config) => config,
         };
-        let Some(k) = &config.kubernetes else {
-            let why = format!("{}: needs [kubernetes] in the config", plan.lever.name());
-            return self.finish(kind, Err(why)).await;
-        };
-        let k = &k.cluster_of(plan.context.as_deref().unwrap_or_default());
-        if k.read_only {
-            let why = format!(
-                "{}: refused: read-only in {}",
-                plan.target(),
-                k.context.as_deref().unwrap_or_default()
-            );
-            return self.finish(kind, Err(why)).await;
-        }
-        let Some(scaler) = self.connect(config, k, cancel).await else {
-            let why = format!("{}: {}; nothing was changed", plan.target(), cancel.word());
-            return self.finish(kind, Err(why)).await;
+        let missing = format!("{}: needs [kubernetes] in the config", plan.lever.name());
+        let at = plan.context.as_deref();
+        let scaler = match self
+            .connect_for(config, at, &plan.target(), &missing, cancel)
+            .await
+        {
+            Ok(scaler) => scaler,
+            Err(why) => return self.finish(kind, Err(why)).await,
         };
         let result = match scaler {
             Ok(scaler) => {
