@@ -257,17 +257,7 @@ async fn yesterday_and_last_week_and_the_pre_scale_suggestion() {
     assert!((19.0..=23.0).contains(&minutes), "before +{minutes:.1} min");
     // The Latency view names the time the floor must be up by, ahead of now.
     state.view = opsdeck::state::View::Latency;
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50)).unwrap();
-    terminal
-        .draw(|f| opsdeck::ui::draw(f, &state, &opsdeck::ui::Theme::default_dark()))
-        .unwrap();
-    let screen: String = terminal
-        .backend()
-        .buffer()
-        .content()
-        .iter()
-        .map(|c| c.symbol())
-        .collect();
+    let screen = support::console::render(&state, 200, 50);
     let by = format!("raise it before {}", p.before.format("%H:%M"));
     assert!(screen.contains(&by), "{by} not on the Latency view");
     let json = opsdeck::commands::snapshot::to_json(&state);

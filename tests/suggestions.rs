@@ -13,10 +13,8 @@ use opsdeck::sources::{
     ClusterSample, Deployment, Payload, SourceKind, SourceUpdate, Vpa, VpaContainer, VpaResources,
 };
 use opsdeck::state::{Msg, State, View};
-use opsdeck::ui::{self, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::time::Duration;
+use support::console::render;
 use support::exporter::{self, Exporter, Model};
 use support::prometheus::Prometheus;
 
@@ -248,14 +246,6 @@ async fn each_kind_from_a_real_prometheus_equals_the_hand_computation() {
             .await
             .unwrap_or_else(|e| panic!("{q}: {e}"));
     }
-}
-
-fn render(state: &State, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| ui::draw(f, state, &Theme::default_dark()))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 /// Kubernetes answers, Prometheus is configured but down, no Redis: only what needs nothing

@@ -1,14 +1,14 @@
 //! Snapshot tests of every view, help and each dialog, at 80x24 and 160x48, on the seeded
 //! demo at a fixed clock. A change in what the operator sees shows up as a snapshot diff.
 
+mod support;
+
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::config::Config;
 use opsdeck::sources::sim;
 use opsdeck::state::{Msg, State, View};
-use opsdeck::ui::{self, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use support::console::render;
 
 fn demo_state() -> State {
     let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
@@ -22,14 +22,6 @@ fn demo_state() -> State {
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
-fn render(state: &State, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| ui::draw(f, state, &Theme::default_dark()))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 fn both_sizes(name: &str, state: &State) {

@@ -2,15 +2,15 @@
 //! large type, read-only, the views cycling, and a banner naming a critical figure that
 //! holds the cycle on the view that shows it.
 
+mod support;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsdeck::config::Config;
 use opsdeck::model::Payload;
 use opsdeck::sources::sim;
 use opsdeck::state::{Msg, State, View};
-use opsdeck::ui::{self, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use support::console::render;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap()
@@ -29,14 +29,6 @@ fn wall_state() -> State {
         state.apply(Msg::Source(u));
     }
     state
-}
-
-fn render(state: &State, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    terminal
-        .draw(|f| ui::draw(f, state, &Theme::default_dark()))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 fn tick(state: &mut State, secs: i64) {

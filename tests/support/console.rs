@@ -52,3 +52,12 @@ pub fn console(state: State, config: &Config) -> App {
         actions,
     }
 }
+
+/// The whole console drawn once on a `w`×`h` test terminal, as text.
+pub fn render(state: &State, w: u16, h: u16) -> String {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| opsdeck::ui::draw(f, state, &Theme::default_dark()))
+        .unwrap();
+    terminal.backend().to_string()
+}
