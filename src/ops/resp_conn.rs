@@ -108,14 +108,12 @@ impl RespConn {
         &mut self,
         sets: impl Iterator<Item = (&'a str, &'a str, u64)>,
     ) -> redis::RedisResult<()> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
+        self.buf.clear();
         let mut n = 0;
         for (key, value, ttl_s) in sets {
-            push_set(&mut buf, key, value, ttl_s);
+            push_set(&mut self.buf, key, value, ttl_s);
             n += 1;
         }
-        self.buf = buf;
         self.send_buf(n).await
     }
 

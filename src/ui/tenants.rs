@@ -17,12 +17,11 @@ use ratatui::widgets::{Cell, Row, Table};
 
 /// Rows to draw, with the header and borders: 0 when there is nothing to show.
 pub fn height(state: &State) -> u16 {
-    let n = tenants::rows(&state.tenants, state.cost.as_ref()).len();
     if state.tenants.is_empty() {
-        0
-    } else {
-        (n as u16 + 3).min(10)
+        return 0;
     }
+    let n = tenants::rows(&state.tenants, state.cost.as_ref()).len();
+    (n as u16 + 3).min(10)
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
